@@ -1,0 +1,23 @@
+#include "io_return.h"
+
+namespace pbp {
+
+const char* ioReturnName(IOReturn code) {
+  switch (code) {
+    case IOReturn::Success: return "kIOReturnSuccess";
+    case IOReturn::Error: return "kIOReturnError";
+    case IOReturn::NoMemory: return "kIOReturnNoMemory";
+    case IOReturn::NoResources: return "kIOReturnNoResources";
+    case IOReturn::BadArgument: return "kIOReturnBadArgument";
+    case IOReturn::Unsupported: return "kIOReturnUnsupported";
+    case IOReturn::NotReady: return "kIOReturnNotReady";
+    case IOReturn::NotAttached: return "kIOReturnNotAttached";
+    case IOReturn::NotPermitted: return "kIOReturnNotPermitted";
+    case IOReturn::Overrun: return "kIOReturnOverrun";
+    case IOReturn::Aborted: return "kIOReturnAborted";
+    case IOReturn::NotFound: return "kIOReturnNotFound";
+  }
+  return "kIOReturnError";
+}
+
+}  // namespace pbp

@@ -1,0 +1,37 @@
+// IOReturn codes (values from IOKit's IOReturn.h) and the error type the core reports with.
+// The core never throws: every fallible operation returns a Status so the addon can turn it into
+// an IOReturnError and tests can assert on the code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pbp {
+
+enum class IOReturn : uint32_t {
+  Success = 0,
+  Error = 0xE00002BC,
+  NoMemory = 0xE00002BD,
+  NoResources = 0xE00002BE,
+  BadArgument = 0xE00002C2,
+  Unsupported = 0xE00002C7,
+  NotReady = 0xE00002D8,
+  NotAttached = 0xE00002D9,
+  NotPermitted = 0xE00002E2,
+  Overrun = 0xE00002E8,
+  Aborted = 0xE00002EB,
+  NotFound = 0xE00002F0,
+};
+
+struct Status {
+  IOReturn code = IOReturn::Success;
+  std::string message;
+
+  static Status ok() { return {}; }
+  static Status fail(IOReturn code, std::string message) { return {code, std::move(message)}; }
+  bool isOk() const { return code == IOReturn::Success; }
+};
+
+const char* ioReturnName(IOReturn code);
+
+}  // namespace pbp

@@ -1,0 +1,165 @@
+// Where everything lives inside a pool region. The region holds only offsets and indices, never
+// pointers, so any thread or process that maps it can use it as-is:
+//
+//   [ header | packet metadata | chain table | thread slots | free-packet ring | free-buffer ring
+//     | buffers ... ]
+//
+// JavaScript reads and writes the metadata and thread slots through typed arrays over the same
+// bytes, so the word indices below are mirrored in lib/layout.ts (the addon exports these values
+// and lib/ checks them at load time).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "cpu_relax.h"
+#include "io_return.h"
+
+namespace pbp {
+
+constexpr uint32_t kRegionMagic = 0x4C504250;  // "PBPL"
+constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kMaxNameBytes = 1023;       // DriverKit's name[1024] with its terminator
+constexpr uint32_t kMaxBufferSize = 65536;     // buffer offsets/lengths are uint16 upstream
+constexpr uint32_t kMaxHeadroom = 255;         // uint8 upstream
+constexpr uint32_t kMaxThreadSlots = 1024;
+constexpr uint32_t kMaxCacheSize = 4096;
+constexpr uint64_t kMaxRegionBytes = 1ull << 32;  // one ArrayBuffer per thread must cover it
+
+// Upstream pool flags.
+constexpr uint32_t kPoolFlagSingleMemorySegment = 0x2;
+constexpr uint32_t kPoolFlagPersistentMemory = 0x4;
+constexpr uint32_t kPoolFlagMapToDext = 0x10000000;
+constexpr uint32_t kPoolFlagMapToDevice = 0x20000000;
+constexpr uint32_t kKnownPoolFlags =
+    kPoolFlagSingleMemorySegment | kPoolFlagPersistentMemory | kPoolFlagMapToDext | kPoolFlagMapToDevice;
+
+// Packet metadata record: 16 uint32 words = one cache line per packet, so two threads working
+// on different packets never write the same line.
+namespace meta {
+constexpr uint32_t kWords = 16;
+constexpr uint32_t kState = 0;             // 0 = free, otherwise the owner thread slot's tag
+constexpr uint32_t kDataOffset = 1;
+constexpr uint32_t kDataLength = 2;
+constexpr uint32_t kHeadroom = 3;
+constexpr uint32_t kLinkHeaderLength = 4;
+constexpr uint32_t kDirection = 5;
+constexpr uint32_t kFlags = 6;             // see flag bits below
+constexpr uint32_t kBufferCount = 7;       // buffers in the chain, >= 1
+constexpr uint32_t kTimestampLo = 8;       // uint64 nanoseconds, 8-byte aligned
+constexpr uint32_t kTimestampHi = 9;
+constexpr uint32_t kVlanTag = 10;
+constexpr uint32_t kRxChecksumFlags = 11;
+constexpr uint32_t kRxChecksumValue = 12;
+constexpr uint32_t kServiceClass = 13;
+constexpr uint32_t kCompletionStatus = 14;
+constexpr uint32_t kTraceId = 15;
+
+constexpr uint32_t kFlagTimestamp = 1u << 0;
+constexpr uint32_t kFlagLinkBroadcast = 1u << 1;
+constexpr uint32_t kFlagLinkMulticast = 1u << 2;
+constexpr uint32_t kFlagVlan = 1u << 3;
+}  // namespace meta
+
+// Per-thread slot. Line 0 is written by the core when the slot is claimed or released; line 1
+// and the cache are written only by the owning thread (its JS hot path or its native calls).
+namespace slot {
+constexpr uint32_t kControlBytes = kCacheLine;
+constexpr uint32_t kHotBytes = kCacheLine;
+// control line, uint32 words
+constexpr uint32_t kState = 0;       // kFree / kLive / kDead
+constexpr uint32_t kTag = 1;         // value written into meta::kState of packets this slot holds
+constexpr uint32_t kThreadId = 2;    // Node worker threadId (0 = main thread)
+constexpr uint32_t kPid = 3;
+// hot line: float64 counters (exact to 2^53), then the cache count
+constexpr uint32_t kAllocationsF64 = 8;         // float64 index from the slot start
+constexpr uint32_t kDeallocationsF64 = 9;
+constexpr uint32_t kFailedAllocationsF64 = 10;
+constexpr uint32_t kCacheCountU32 = 22;         // uint32 index from the slot start
+constexpr uint32_t kCacheU32 = 32;              // first cache entry, uint32 index from the slot start
+
+constexpr uint32_t kFree = 0;
+constexpr uint32_t kLive = 1;
+constexpr uint32_t kDead = 2;  // its thread is gone but packets tagged with it are still out
+}  // namespace slot
+
+struct PoolOptions {
+  std::string name;
+  uint32_t packetCount = 0;
+  uint32_t bufferCount = 0;
+  uint32_t bufferSize = 0;
+  uint32_t maxBuffersPerPacket = 1;
+  uint32_t headroom = 0;
+  uint32_t cacheSize = 0;
+  uint32_t maxThreads = 64;
+  uint32_t poolFlags = 0;
+  bool shared = false;  // memfd-backed, attachable from other processes
+};
+
+// The header at offset 0 of every region.
+struct alignas(kCacheLine) RegionHeader {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t packetCount;
+  uint32_t bufferCount;
+  uint32_t bufferSize;
+  uint32_t bufferStride;
+  uint32_t maxBuffersPerPacket;
+  uint32_t headroom;
+  uint32_t cacheSize;
+  uint32_t maxThreads;
+  uint32_t poolFlags;
+  uint32_t slotBytes;
+  uint64_t totalBytes;
+  uint64_t metaOffset;
+  uint64_t chainOffset;
+  uint64_t slotsOffset;
+  uint64_t packetRingOffset;
+  uint64_t bufferRingOffset;
+  uint64_t buffersOffset;
+  char name[kMaxNameBytes + 1];
+
+  // Tags handed to thread slots; never reused, so a packet held by a thread that died is never
+  // mistaken for one held by the thread that later reuses its slot.
+  alignas(kFalseSharingRange) std::atomic<uint32_t> nextTag;
+  // Counters of slots that were released, folded in so totals survive threads coming and going.
+  alignas(kFalseSharingRange) std::atomic<uint64_t> retiredAllocations;
+  std::atomic<uint64_t> retiredDeallocations;
+  std::atomic<uint64_t> retiredFailedAllocations;
+  std::atomic<uint64_t> reclaimedPackets;
+  // Peak number of packets outside the free ring (in use plus parked in thread caches).
+  alignas(kFalseSharingRange) std::atomic<uint32_t> outOfRingPeak;
+};
+
+struct Layout {
+  uint32_t packetCount = 0;
+  uint32_t bufferCount = 0;
+  uint32_t bufferSize = 0;
+  uint32_t bufferStride = 0;
+  uint32_t maxBuffersPerPacket = 1;
+  uint32_t headroom = 0;
+  uint32_t cacheSize = 0;
+  uint32_t maxThreads = 0;
+  uint32_t slotBytes = 0;
+  uint32_t packetRingCapacity = 0;
+  uint32_t bufferRingCapacity = 0;
+  uint64_t metaOffset = 0;
+  uint64_t chainOffset = 0;
+  uint64_t slotsOffset = 0;
+  uint64_t packetRingOffset = 0;
+  uint64_t bufferRingOffset = 0;
+  uint64_t buffersOffset = 0;
+  uint64_t totalBytes = 0;
+
+  uint32_t extraBufferCount() const { return bufferCount - packetCount; }
+  uint32_t chainSlotsPerPacket() const { return maxBuffersPerPacket - 1; }
+
+  // Validates options and computes every offset, in 64-bit arithmetic with overflow checks.
+  static Status compute(const PoolOptions& options, Layout& out);
+  // Rebuilds the layout from a header found in an existing region (another process's pool).
+  static Status fromHeader(const RegionHeader& header, uint64_t mappedBytes, Layout& out);
+};
+
+}  // namespace pbp

@@ -1,0 +1,419 @@
+#include "pool.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace pbp {
+namespace {
+
+std::string str(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+Pool::Pool(std::unique_ptr<Region> region, const Layout& layout)
+    : region_(std::move(region)), layout_(layout) {}
+
+void Pool::bindRings() {
+  packetRing_ = Ring::attach(base() + layout_.packetRingOffset);
+  bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset);
+}
+
+Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
+  Layout layout;
+  Status s = Layout::compute(options, layout);
+  if (!s.isOk()) return s;
+  std::unique_ptr<Region> region;
+  s = Region::create(layout.totalBytes, options.shared,
+                     (options.poolFlags & kPoolFlagPersistentMemory) != 0, region);
+  if (!s.isOk()) return s;
+
+  // Fresh mappings are zero-filled: every packet starts free, every slot free.
+  std::shared_ptr<Pool> pool(new Pool(std::move(region), layout));
+  auto* h = new (pool->base()) RegionHeader();
+  h->version = kLayoutVersion;
+  h->packetCount = layout.packetCount;
+  h->bufferCount = layout.bufferCount;
+  h->bufferSize = layout.bufferSize;
+  h->bufferStride = layout.bufferStride;
+  h->maxBuffersPerPacket = layout.maxBuffersPerPacket;
+  h->headroom = layout.headroom;
+  h->cacheSize = layout.cacheSize;
+  h->maxThreads = layout.maxThreads;
+  h->poolFlags = options.poolFlags;
+  h->slotBytes = layout.slotBytes;
+  h->totalBytes = layout.totalBytes;
+  h->metaOffset = layout.metaOffset;
+  h->chainOffset = layout.chainOffset;
+  h->slotsOffset = layout.slotsOffset;
+  h->packetRingOffset = layout.packetRingOffset;
+  h->bufferRingOffset = layout.bufferRingOffset;
+  h->buffersOffset = layout.buffersOffset;
+  std::memcpy(h->name, options.name.data(), options.name.size());
+  h->name[options.name.size()] = '\0';
+  h->nextTag.store(1, std::memory_order_relaxed);
+
+  Ring packets = Ring::create(pool->base() + layout.packetRingOffset, layout.packetRingCapacity);
+  Ring buffers = Ring::create(pool->base() + layout.bufferRingOffset, layout.bufferRingCapacity);
+  std::vector<uint32_t> indices(layout.packetCount);
+  for (uint32_t i = 0; i < layout.packetCount; ++i) indices[i] = i;
+  packets.enqueueMany(indices.data(), layout.packetCount, Ring::Mode::Bulk);
+  indices.clear();
+  for (uint32_t b = layout.packetCount; b < layout.bufferCount; ++b) indices.push_back(b);
+  buffers.enqueueMany(indices.data(), uint32_t(indices.size()), Ring::Mode::Bulk);
+  for (uint32_t p = 0; p < layout.packetCount; ++p) pool->metaOf(p)[meta::kBufferCount] = 1;
+
+  // release: another process attaching checks the magic last; everything above must be visible
+  // to it before the magic is.
+  __atomic_store_n(&h->magic, kRegionMagic, __ATOMIC_RELEASE);
+  pool->bindRings();
+  out = std::move(pool);
+  return Status::ok();
+}
+
+Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out) {
+  std::unique_ptr<Region> region;
+  Status s = Region::mapFd(fd, region);
+  if (!s.isOk()) return s;
+  if (region->size() < sizeof(RegionHeader))
+    return Status::fail(IOReturn::BadArgument, "fd " + str(fd) + " is too small to be a pool");
+  auto* h = reinterpret_cast<RegionHeader*>(region->base());
+  // acquire: pairs with the release store of the magic in create().
+  if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != kRegionMagic)
+    return Status::fail(IOReturn::BadArgument, "fd " + str(fd) + " is not a packet-buffer-pool");
+  Layout layout;
+  s = Layout::fromHeader(*h, region->size(), layout);
+  if (!s.isOk()) return s;
+  std::shared_ptr<Pool> pool(new Pool(std::move(region), layout));
+  pool->bindRings();
+  out = std::move(pool);
+  return Status::ok();
+}
+
+Status Pool::checkIndex(uint32_t packet) const {
+  if (packet >= layout_.packetCount)
+    return Status::fail(IOReturn::BadArgument, "packet index " + str(packet) +
+                                                   " is out of range (packetCount " +
+                                                   str(layout_.packetCount) + ")");
+  return Status::ok();
+}
+
+Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    uint32_t expected = slot::kFree;
+    // acq_rel: acquire the previous owner's release of the slot (its flushed cache, counters);
+    // release is irrelevant here but harmless.
+    if (!casAcqRel(w + slot::kState, expected, slot::kLive)) continue;
+    // relaxed: tags only need to be unique, not ordered.
+    uint32_t tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);
+    if (tag == 0) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);  // 2^32 wrap
+    double* c = slotCounters(s);
+    storeRelaxed(c + slot::kAllocationsF64, 0.0);
+    storeRelaxed(c + slot::kDeallocationsF64, 0.0);
+    storeRelaxed(c + slot::kFailedAllocationsF64, 0.0);
+    storeRelaxed(w + slot::kCacheCountU32, 0);
+    storeRelaxed(w + slot::kThreadId, threadId);
+    storeRelaxed(w + slot::kPid, uint32_t(getpid()));
+    storeRelaxed(w + slot::kTag, tag);
+    slotOut = s;
+    return Status::ok();
+  }
+  return Status::fail(IOReturn::NoResources,
+                      "all " + str(layout_.maxThreads) + " thread slots are in use (maxThreads)");
+}
+
+void Pool::releaseSlot(uint32_t s) {
+  flushCache(s, 0);
+  uint32_t* w = slotWords(s);
+  double* c = slotCounters(s);
+  RegionHeader* h = header();
+  // relaxed: statistics only.
+  h->retiredAllocations.fetch_add(uint64_t(loadRelaxed(c + slot::kAllocationsF64)),
+                                  std::memory_order_relaxed);
+  h->retiredDeallocations.fetch_add(uint64_t(loadRelaxed(c + slot::kDeallocationsF64)),
+                                    std::memory_order_relaxed);
+  h->retiredFailedAllocations.fetch_add(uint64_t(loadRelaxed(c + slot::kFailedAllocationsF64)),
+                                        std::memory_order_relaxed);
+  storeRelaxed(c + slot::kAllocationsF64, 0.0);
+  storeRelaxed(c + slot::kDeallocationsF64, 0.0);
+  storeRelaxed(c + slot::kFailedAllocationsF64, 0.0);
+
+  uint32_t tag = tagOf(s);
+  bool holdsPackets = false;
+  for (uint32_t p = 0; p < layout_.packetCount && !holdsPackets; ++p)
+    holdsPackets = loadRelaxed(metaOf(p) + meta::kState) == tag;
+  // release: the flushed cache and counters above happen-before the next claimSlot/reclaim.
+  storeRelease(w + slot::kState, holdsPackets ? slot::kDead : slot::kFree);
+}
+
+Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
+  reclaimedOut = 0;
+  bool matched = false;
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    if (threadId != kAnyThread && loadRelaxed(w + slot::kThreadId) != threadId) continue;
+    uint32_t state = loadAcquire(w + slot::kState);
+    if (state == slot::kLive && threadId != kAnyThread && loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
+      return Status::fail(IOReturn::NotPermitted,
+                          "thread " + str(threadId) + " is still attached to the pool");
+    if (state != slot::kDead) continue;
+    // Only one reclaimer may walk a dead slot: take it from Dead to Live first.
+    uint32_t expected = slot::kDead;
+    if (!casAcqRel(w + slot::kState, expected, slot::kLive)) continue;
+    matched = true;
+    uint32_t tag = tagOf(s);
+    std::vector<uint32_t> freed;
+    for (uint32_t p = 0; p < layout_.packetCount; ++p) {
+      uint32_t owner = tag;
+      // CAS: a live thread may have taken the packet over with newPacket meanwhile.
+      if (casAcqRel(metaOf(p) + meta::kState, owner, 0)) {
+        freeChain(p);
+        freed.push_back(p);
+      }
+    }
+    packetRing_.enqueueMany(freed.data(), uint32_t(freed.size()), Ring::Mode::Bulk);
+    header()->reclaimedPackets.fetch_add(freed.size(), std::memory_order_relaxed);
+    reclaimedOut += uint32_t(freed.size());
+    storeRelease(w + slot::kState, slot::kFree);
+  }
+  if (!matched && threadId != kAnyThread)
+    return Status::fail(IOReturn::NotFound,
+                        "no released thread " + str(threadId) + " holds packets of this pool");
+  return Status::ok();
+}
+
+void Pool::notePeak() {
+  uint32_t out = layout_.packetCount - packetRing_.count();
+  auto& peak = header()->outOfRingPeak;
+  // relaxed: a statistic; the CAS loop only keeps the maximum.
+  uint32_t seen = peak.load(std::memory_order_relaxed);
+  while (out > seen && !peak.compare_exchange_weak(seen, out, std::memory_order_relaxed)) {
+  }
+}
+
+uint32_t Pool::refillCache(uint32_t s) {
+  uint32_t* w = slotWords(s);
+  uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+  uint32_t want = layout_.cacheSize / 2;
+  if (want > layout_.cacheSize - count) want = layout_.cacheSize - count;
+  uint32_t got = packetRing_.dequeueMany(w + slot::kCacheU32 + count, want, Ring::Mode::Burst);
+  if (got) notePeak();
+  count += got;
+  storeRelaxed(w + slot::kCacheCountU32, count);
+  return count;
+}
+
+uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
+  uint32_t* w = slotWords(s);
+  uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+  if (count <= keep) return count;
+  // Always fits: the ring can hold every packet and each index is free in exactly one place.
+  packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk);
+  storeRelaxed(w + slot::kCacheCountU32, keep);
+  return keep;
+}
+
+void Pool::initPacket(uint32_t packet, uint32_t tag) {
+  uint32_t* m = metaOf(packet);
+  m[meta::kDataOffset] = layout_.headroom;
+  m[meta::kDataLength] = 0;
+  m[meta::kHeadroom] = layout_.headroom;
+  m[meta::kLinkHeaderLength] = 0;
+  m[meta::kDirection] = 0;
+  m[meta::kFlags] = 0;
+  m[meta::kTimestampLo] = 0;
+  m[meta::kTimestampHi] = 0;
+  m[meta::kVlanTag] = 0;
+  m[meta::kRxChecksumFlags] = 0;
+  m[meta::kRxChecksumValue] = 0;
+  m[meta::kServiceClass] = 0;
+  m[meta::kCompletionStatus] = 0;
+  m[meta::kTraceId] = 0;
+  // relaxed: the index came from a ring or our own cache, so no other thread can be looking at
+  // this packet; the ring's release/acquire already ordered the previous owner's accesses.
+  storeRelaxed(m + meta::kState, tag);
+}
+
+bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
+  double* c = slotCounters(s);
+  if (layout_.cacheSize == 0) {
+    if (!packetRing_.dequeue(packet)) {
+      addRelaxed(c + slot::kFailedAllocationsF64, 1);
+      return false;
+    }
+    notePeak();
+  } else {
+    uint32_t* w = slotWords(s);
+    uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+    if (count == 0 && (count = refillCache(s)) == 0) {
+      addRelaxed(c + slot::kFailedAllocationsF64, 1);
+      return false;
+    }
+    packet = w[slot::kCacheU32 + count - 1];
+    storeRelaxed(w + slot::kCacheCountU32, count - 1);
+  }
+  initPacket(packet, tagOf(s));
+  addRelaxed(c + slot::kAllocationsF64, 1);
+  return true;
+}
+
+// Marks a held packet free. The owner does it with a plain check-and-store; anyone else needs a
+// CAS because the owner may be freeing it at the same moment.
+static Status releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t packet) {
+  uint32_t owner = loadRelaxed(state);
+  if (owner == 0)
+    return Status::fail(IOReturn::NotPermitted,
+                        "packet " + str(packet) + " is not allocated (already deallocated?)");
+  if (owner == myTag) {
+    storeRelaxed(state, 0);
+    return Status::ok();
+  }
+  if (!casAcqRel(state, owner, 0))
+    return Status::fail(IOReturn::NotPermitted,
+                        "packet " + str(packet) + " was deallocated concurrently by another thread");
+  return Status::ok();
+}
+
+Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
+  Status st = checkIndex(packet);
+  if (!st.isOk()) return st;
+  st = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), packet);
+  if (!st.isOk()) return st;
+  freeChain(packet);
+  if (layout_.cacheSize == 0) {
+    packetRing_.enqueue(packet);
+  } else {
+    uint32_t* w = slotWords(s);
+    uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+    if (count == layout_.cacheSize) count = flushCache(s, layout_.cacheSize / 2);
+    w[slot::kCacheU32 + count] = packet;
+    storeRelaxed(w + slot::kCacheCountU32, count + 1);
+  }
+  addRelaxed(slotCounters(s) + slot::kDeallocationsF64, 1);
+  return Status::ok();
+}
+
+uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
+  uint32_t got = packetRing_.dequeueMany(out, n, Ring::Mode::Burst);
+  if (got) notePeak();
+  uint32_t tag = tagOf(s);
+  for (uint32_t i = 0; i < got; ++i) initPacket(out[i], tag);
+  double* c = slotCounters(s);
+  addRelaxed(c + slot::kAllocationsF64, got);
+  if (got < n) addRelaxed(c + slot::kFailedAllocationsF64, n - got);
+  return got;
+}
+
+Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
+  uint32_t myTag = tagOf(s);
+  std::vector<uint32_t> previousOwner;
+  previousOwner.reserve(n);
+  Status st;
+  uint32_t done = 0;
+  for (; done < n; ++done) {
+    uint32_t p = packets[done];
+    st = checkIndex(p);
+    if (!st.isOk()) break;
+    uint32_t* state = metaOf(p) + meta::kState;
+    uint32_t owner = loadRelaxed(state);
+    st = releaseOwnership(state, myTag, p);
+    if (!st.isOk()) break;
+    previousOwner.push_back(owner);
+  }
+  if (done < n) {
+    // All or nothing: give back ownership of what we already marked free. Nobody else can have
+    // taken those packets: they are in no ring or cache yet.
+    for (uint32_t i = 0; i < done; ++i) storeRelaxed(metaOf(packets[i]) + meta::kState, previousOwner[i]);
+    st.message = "packets[" + str(done) + "]: " + st.message;
+    return st;
+  }
+  for (uint32_t i = 0; i < n; ++i) freeChain(packets[i]);
+  packetRing_.enqueueMany(packets, n, Ring::Mode::Bulk);
+  addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);
+  return Status::ok();
+}
+
+Status Pool::claimPacket(uint32_t s, uint32_t packet) {
+  Status st = checkIndex(packet);
+  if (!st.isOk()) return st;
+  uint32_t* state = metaOf(packet) + meta::kState;
+  uint32_t myTag = tagOf(s);
+  uint32_t owner = loadRelaxed(state);
+  for (;;) {
+    if (owner == 0)
+      return Status::fail(IOReturn::NotPermitted, "packet " + str(packet) + " is not allocated");
+    if (owner == myTag) return Status::ok();
+    if (casAcqRel(state, owner, myTag)) return Status::ok();
+  }
+}
+
+Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {
+  Status st = checkIndex(packet);
+  if (!st.isOk()) return st;
+  uint32_t* m = metaOf(packet);
+  if (loadRelaxed(m + meta::kState) == 0)
+    return Status::fail(IOReturn::NotPermitted, "packet " + str(packet) + " is not allocated");
+  uint32_t count = m[meta::kBufferCount];
+  if (count >= layout_.maxBuffersPerPacket)
+    return Status::fail(IOReturn::Overrun, "packet " + str(packet) + " already has " + str(count) +
+                                               " buffers (maxBuffersPerPacket)");
+  if (!bufferRing_.dequeue(bufferIndexOut))
+    return Status::fail(IOReturn::NoResources, "no free extra buffer");
+  chainOf(packet)[count - 1] = bufferIndexOut;
+  m[meta::kBufferCount] = count + 1;
+  return Status::ok();
+}
+
+void Pool::freeChain(uint32_t packet) {
+  uint32_t* m = metaOf(packet);
+  uint32_t count = m[meta::kBufferCount];
+  if (count <= 1) return;
+  if (count > layout_.maxBuffersPerPacket) count = layout_.maxBuffersPerPacket;  // JS wrote junk
+  bufferRing_.enqueueMany(chainOf(packet), count - 1, Ring::Mode::Bulk);
+  m[meta::kBufferCount] = 1;
+}
+
+uint32_t Pool::freePacketCount() const {
+  uint32_t free = packetRing_.count();
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    if (loadRelaxed(w + slot::kState) == slot::kLive) free += loadRelaxed(w + slot::kCacheCountU32);
+  }
+  return free > layout_.packetCount ? layout_.packetCount : free;
+}
+
+PoolStats Pool::stats() const {
+  PoolStats st;
+  const RegionHeader* h = header();
+  st.allocations = h->retiredAllocations.load(std::memory_order_relaxed);
+  st.deallocations = h->retiredDeallocations.load(std::memory_order_relaxed);
+  st.failedAllocations = h->retiredFailedAllocations.load(std::memory_order_relaxed);
+  st.reclaimed = h->reclaimedPackets.load(std::memory_order_relaxed);
+  st.freeInRing = packetRing_.count();
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    uint32_t state = loadRelaxed(w + slot::kState);
+    if (state == slot::kFree) continue;
+    if (state == slot::kDead) {
+      ++st.deadThreads;
+      uint32_t tag = tagOf(s);
+      for (uint32_t p = 0; p < layout_.packetCount; ++p)
+        if (loadRelaxed(metaOf(p) + meta::kState) == tag) ++st.orphanedPackets;
+      continue;
+    }
+    ++st.liveThreads;
+    const double* c = slotCounters(s);
+    st.allocations += uint64_t(loadRelaxed(c + slot::kAllocationsF64));
+    st.deallocations += uint64_t(loadRelaxed(c + slot::kDeallocationsF64));
+    st.failedAllocations += uint64_t(loadRelaxed(c + slot::kFailedAllocationsF64));
+    st.cached += loadRelaxed(w + slot::kCacheCountU32);
+  }
+  uint32_t free = st.freeInRing + st.cached;
+  st.inUse = free > layout_.packetCount ? 0 : layout_.packetCount - free;
+  st.highWaterMark = h->outOfRingPeak.load(std::memory_order_relaxed);
+  return st;
+}
+
+}  // namespace pbp

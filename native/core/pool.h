@@ -1,0 +1,114 @@
+// The packet buffer pool over one region: packets (each with its own first buffer), extra buffers
+// for chains, a metadata record per packet, per-thread slots (cache of free indices + counters)
+// and two lock-free rings of free indices.
+//
+// Ownership protocol (what makes double frees detectable without an atomic read-modify-write on
+// the hot path): a packet's meta::kState is 0 while it is free (in a ring or in some thread's
+// cache) and the owner slot's tag while it is held. An index in a ring or cache belongs to
+// nobody, so the thread that takes it may mark it held with a plain store; its owner may free it
+// with a plain check-and-store. Only a thread that is not the owner (cross-thread free, newPacket
+// taking a packet over, reclaim of a dead thread's packets) changes kState with a CAS.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "atomic_word.h"
+#include "layout.h"
+#include "region.h"
+#include "ring.h"
+
+namespace pbp {
+
+struct PoolStats {
+  uint64_t allocations = 0;
+  uint64_t deallocations = 0;
+  uint64_t failedAllocations = 0;
+  uint64_t reclaimed = 0;         // packets returned by reclaim() on behalf of dead threads
+  uint32_t inUse = 0;             // held by someone (packetCount - free)
+  uint32_t cached = 0;            // free, parked in thread caches
+  uint32_t freeInRing = 0;
+  uint32_t highWaterMark = 0;     // peak packets outside the free ring (in use + cached)
+  uint32_t liveThreads = 0;
+  uint32_t deadThreads = 0;       // released with packets still out, waiting for reclaim()
+  uint32_t orphanedPackets = 0;   // packets held by dead threads
+};
+
+class Pool {
+ public:
+  static Status create(const PoolOptions& options, std::shared_ptr<Pool>& out);
+  // Maps a shared pool created by another process from its memfd.
+  static Status attachFd(int fd, std::shared_ptr<Pool>& out);
+
+  const Layout& layout() const { return layout_; }
+  uint8_t* base() const { return region_->base(); }
+  uint64_t bytes() const { return layout_.totalBytes; }
+  int fd() const { return region_->fd(); }
+  std::string name() const { return header()->name; }
+  uint32_t poolFlags() const { return header()->poolFlags; }
+
+  uint32_t* metaOf(uint32_t packet) const {
+    return reinterpret_cast<uint32_t*>(base() + layout_.metaOffset) + size_t(packet) * meta::kWords;
+  }
+  uint8_t* bufferAt(uint32_t bufferIndex) const {
+    return base() + layout_.buffersOffset + size_t(bufferIndex) * layout_.bufferStride;
+  }
+  uint32_t* chainOf(uint32_t packet) const {
+    return reinterpret_cast<uint32_t*>(base() + layout_.chainOffset) +
+           size_t(packet) * layout_.chainSlotsPerPacket();
+  }
+  uint32_t* slotWords(uint32_t s) const {
+    return reinterpret_cast<uint32_t*>(base() + layout_.slotsOffset + size_t(s) * layout_.slotBytes);
+  }
+  double* slotCounters(uint32_t s) const { return reinterpret_cast<double*>(slotWords(s)); }
+  uint32_t tagOf(uint32_t s) const { return loadRelaxed(slotWords(s) + slot::kTag); }
+
+  // Thread slots. threadId is the Node worker threadId (informational, used by reclaim()).
+  Status claimSlot(uint32_t threadId, uint32_t& slotOut);
+  // The thread is done: its cached indices go back to the ring; if packets tagged with it are
+  // still out, the slot stays Dead (visible in stats) until reclaim() returns them.
+  void releaseSlot(uint32_t s);
+  // Returns the packets held by dead slots of `threadId` (or of every dead slot when threadId is
+  // kAnyThread). Refuses a thread that is still attached.
+  static constexpr uint32_t kAnyThread = 0xFFFFFFFF;
+  Status reclaim(uint32_t threadId, uint32_t& reclaimedOut);
+
+  // Per-thread cache, the same algorithm the JS hot path runs: refill moves up to half a cache
+  // from the ring; flush moves everything above `keep` back. Both return the new cache count.
+  uint32_t refillCache(uint32_t s);
+  uint32_t flushCache(uint32_t s, uint32_t keep);
+
+  // One packet, through the slot's cache (or straight to the ring when cacheSize is 0).
+  bool allocateOne(uint32_t s, uint32_t& packet);
+  Status deallocateOne(uint32_t s, uint32_t packet);
+  // Batches straight from/to the ring: allocate what is there up to n; deallocate validates
+  // every index first and frees all of them or none.
+  uint32_t allocateBurst(uint32_t s, uint32_t* out, uint32_t n);
+  Status deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n);
+
+  // newPacket({ fPacketIndex }): the calling thread takes over a packet held by another thread.
+  Status claimPacket(uint32_t s, uint32_t packet);
+  // Chains one extra buffer to a held packet. NoResources: none free; Overrun: chain is full.
+  Status addBuffer(uint32_t packet, uint32_t& bufferIndexOut);
+
+  PoolStats stats() const;
+  uint32_t freePacketCount() const;
+  uint32_t freeBufferCount() const { return bufferRing_.count(); }
+
+ private:
+  Pool(std::unique_ptr<Region> region, const Layout& layout);
+  void bindRings();
+  RegionHeader* header() const { return reinterpret_cast<RegionHeader*>(base()); }
+  void initPacket(uint32_t packet, uint32_t tag);
+  void freeChain(uint32_t packet);
+  void notePeak();
+  Status checkIndex(uint32_t packet) const;
+
+  std::unique_ptr<Region> region_;
+  Layout layout_;
+  Ring packetRing_;
+  Ring bufferRing_;
+};
+
+}  // namespace pbp

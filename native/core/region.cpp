@@ -1,0 +1,96 @@
+#include "region.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace pbp {
+namespace {
+
+std::string errnoText(const char* what, int err) {
+  return std::string(what) + " failed: " + std::strerror(err);
+}
+
+// A shared-memory file descriptor that no other process can find by name: the only way in is
+// to be handed the descriptor.
+int openAnonymousSharedFile() {
+#if defined(__linux__)
+  return memfd_create("packet-buffer-pool", MFD_CLOEXEC);
+#else
+  char name[64];
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    snprintf(name, sizeof name, "/pbp-%d-%d-%d", int(getpid()), attempt, rand());
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      shm_unlink(name);
+      return fd;
+    }
+    if (errno != EEXIST) return -1;
+  }
+  return -1;
+#endif
+}
+
+}  // namespace
+
+Status Region::create(size_t bytes, bool shared, bool lockInRam, std::unique_ptr<Region>& out) {
+  int fd = -1;
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  if (shared) {
+    fd = openAnonymousSharedFile();
+    if (fd < 0) return Status::fail(IOReturn::NoResources, errnoText("memfd_create", errno));
+    if (ftruncate(fd, off_t(bytes)) != 0) {
+      int err = errno;
+      close(fd);
+      return Status::fail(IOReturn::NoMemory, errnoText("ftruncate", err));
+    }
+    flags = MAP_SHARED;
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, fd, 0);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    if (fd >= 0) close(fd);
+    return Status::fail(IOReturn::NoMemory,
+                        errnoText(("mmap of " + std::to_string(bytes) + " bytes").c_str(), err));
+  }
+  if (lockInRam && mlock(p, bytes) != 0) {
+    int err = errno;
+    munmap(p, bytes);
+    if (fd >= 0) close(fd);
+    return Status::fail(IOReturn::NoMemory,
+                        errnoText(("mlock of " + std::to_string(bytes) + " bytes").c_str(), err));
+  }
+  out.reset(new Region(static_cast<uint8_t*>(p), bytes, fd, lockInRam));
+  return Status::ok();
+}
+
+Status Region::mapFd(int fd, std::unique_ptr<Region>& out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return Status::fail(IOReturn::BadArgument,
+                        "fd " + std::to_string(fd) + ": " + errnoText("fstat", errno));
+  if (st.st_size <= 0)
+    return Status::fail(IOReturn::BadArgument, "fd " + std::to_string(fd) + " is empty");
+  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (own < 0) return Status::fail(IOReturn::NoResources, errnoText("dup", errno));
+  size_t bytes = size_t(st.st_size);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, own, 0);
+  if (p == MAP_FAILED) {
+    int err = errno;
+    close(own);
+    return Status::fail(IOReturn::NoMemory, errnoText("mmap", err));
+  }
+  out.reset(new Region(static_cast<uint8_t*>(p), bytes, own, false));
+  return Status::ok();
+}
+
+Region::~Region() {
+  if (locked_) munlock(base_, size_);
+  munmap(base_, size_);
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace pbp

@@ -1,0 +1,174 @@
+// A bounded lock-free multi-producer/multi-consumer ring of uint32 indices that lives inside a
+// caller-provided block of memory (the pool region), so it holds no pointers and works unchanged
+// when the same memory is mapped by another thread or process.
+//
+// The algorithm is DPDK rte_ring's: producers reserve a range of slots by moving prod.head with a
+// CAS, copy their entries in, then publish them by moving prod.tail in reservation order;
+// consumers do the same with cons.head / cons.tail. Head and tail counters only ever grow (mod
+// 2^32) and slots are addressed with `counter & mask`, so a stale counter can never be mistaken
+// for a fresh one within 2^32 operations (no ABA on the CAS).
+//
+// Progress note: like rte_ring, a thread that is descheduled between its head CAS and its tail
+// store makes later threads of the same side wait for it (they spin on tail). Node never stops a
+// thread inside a native call, so in practice that window is a few nanoseconds.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "cpu_relax.h"
+
+namespace pbp {
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free,
+              "the ring is shared between processes, so its atomics must not hide a lock");
+
+class Ring {
+ public:
+  // Bulk = all of n or nothing; Burst = as many as possible up to n.
+  enum class Mode { Bulk, Burst };
+
+  // Largest capacity we support: counters are compared with unsigned 32-bit differences.
+  static constexpr uint32_t kMaxCapacity = 1u << 30;
+
+  // Smallest power of two >= wanted (and >= 1).
+  static uint32_t capacityFor(uint32_t wanted) {
+    uint32_t c = 1;
+    while (c < wanted) c <<= 1;
+    return c;
+  }
+
+  // Bytes of region memory a ring of `capacity` (a power of two) occupies.
+  static size_t bytesFor(uint32_t capacity) {
+    return sizeof(Header) + size_t(capacity) * sizeof(uint32_t);
+  }
+
+  // Constructs an empty ring in `memory` (cache-line aligned, bytesFor(capacity) long).
+  static Ring create(void* memory, uint32_t capacity) {
+    auto* h = new (memory) Header();
+    h->capacity = capacity;
+    h->mask = capacity - 1;
+    h->prod.head.store(0, std::memory_order_relaxed);
+    h->prod.tail.store(0, std::memory_order_relaxed);
+    h->cons.head.store(0, std::memory_order_relaxed);
+    h->cons.tail.store(0, std::memory_order_relaxed);
+    return Ring(h);
+  }
+
+  // A view over a ring that another thread or process created in the same memory.
+  static Ring attach(void* memory) { return Ring(static_cast<Header*>(memory)); }
+
+  Ring() = default;
+
+  uint32_t capacity() const { return h_->capacity; }
+
+  // Entries currently published. Exact when quiescent; a snapshot otherwise.
+  uint32_t count() const {
+    // relaxed: a statistic, it orders nothing else.
+    uint32_t prodTail = h_->prod.tail.load(std::memory_order_relaxed);
+    uint32_t consTail = h_->cons.tail.load(std::memory_order_relaxed);
+    uint32_t n = prodTail - consTail;
+    return n > h_->capacity ? h_->capacity : n;
+  }
+
+  bool enqueue(uint32_t value) { return enqueueMany(&value, 1, Mode::Bulk) == 1; }
+  bool dequeue(uint32_t& value) { return dequeueMany(&value, 1, Mode::Bulk) == 1; }
+
+  unsigned enqueueMany(const uint32_t* values, unsigned n, Mode mode) {
+    uint32_t oldHead;
+    n = reserve(h_->prod, h_->cons, n, mode, h_->capacity, oldHead);
+    if (n == 0) return 0;
+    copyIn(oldHead, values, n);
+    publish(h_->prod, oldHead, n);
+    return n;
+  }
+
+  unsigned dequeueMany(uint32_t* out, unsigned n, Mode mode) {
+    uint32_t oldHead;
+    n = reserve(h_->cons, h_->prod, n, mode, 0, oldHead);
+    if (n == 0) return 0;
+    copyOut(oldHead, out, n);
+    publish(h_->cons, oldHead, n);
+    return n;
+  }
+
+ private:
+  struct alignas(kFalseSharingRange) HeadTail {
+    std::atomic<uint32_t> head;  // next position to reserve
+    std::atomic<uint32_t> tail;  // everything before it is complete
+  };
+  struct alignas(kFalseSharingRange) Header {
+    uint32_t capacity;
+    uint32_t mask;
+    HeadTail prod;
+    HeadTail cons;
+    // slots follow the header
+  };
+
+  explicit Ring(Header* h) : h_(h), slots_(reinterpret_cast<uint32_t*>(h + 1)) {}
+
+  // Reserves up to n positions on side `self`, bounded by what the opposite side has completed.
+  // For producers the bound is `capacity + cons.tail` (free slots); for consumers `prod.tail`
+  // (published entries): `capacityBias` is capacity for producers and 0 for consumers.
+  static unsigned reserve(HeadTail& self, HeadTail& other, unsigned n, Mode mode,
+                          uint32_t capacityBias, uint32_t& oldHead) {
+    // relaxed: the value is only a guess for the CAS below, which re-validates it.
+    oldHead = self.head.load(std::memory_order_relaxed);
+    for (;;) {
+      // acquire: pairs with the release store of the other side's tail. For a producer it makes
+      // the consumers' reads of the slots we are about to overwrite happen-before our writes;
+      // for a consumer it makes the producers' slot writes visible before we read them.
+      uint32_t otherTail = other.tail.load(std::memory_order_acquire);
+      uint32_t available = capacityBias + otherTail - oldHead;
+      unsigned take = n;
+      if (take > available) {
+        if (mode == Mode::Bulk) return 0;
+        take = available;
+        if (take == 0) return 0;
+      }
+      // relaxed on both outcomes: the CAS only hands out positions; the data those positions
+      // guard is ordered by the tail acquire above and the tail release in publish().
+      if (self.head.compare_exchange_weak(oldHead, oldHead + take, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+        return take;
+      }
+      // oldHead was reloaded by the failed CAS; retry with it.
+    }
+  }
+
+  // Completes a reservation: waits until every earlier reservation on this side is complete,
+  // then moves tail past ours so the other side can use the slots.
+  static void publish(HeadTail& self, uint32_t oldHead, unsigned n) {
+    // acquire: we take over the tail from the thread that completed the previous reservation;
+    // acquiring its release store puts its slot accesses before our release below, so the
+    // other side, acquiring our tail, sees them too (a plain release sequence would not carry
+    // them, because our store is not a read-modify-write).
+    while (self.tail.load(std::memory_order_acquire) != oldHead) cpuRelax();
+    // release: our slot writes (producer) or reads (consumer) happen-before the other side's
+    // acquire load of this tail in reserve().
+    self.tail.store(oldHead + n, std::memory_order_release);
+  }
+
+  void copyIn(uint32_t head, const uint32_t* values, unsigned n) {
+    uint32_t start = head & h_->mask;
+    uint32_t first = h_->capacity - start;
+    if (first > n) first = n;
+    for (unsigned i = 0; i < first; ++i) slots_[start + i] = values[i];
+    for (unsigned i = first; i < n; ++i) slots_[i - first] = values[i];
+  }
+
+  void copyOut(uint32_t head, uint32_t* out, unsigned n) const {
+    uint32_t start = head & h_->mask;
+    uint32_t first = h_->capacity - start;
+    if (first > n) first = n;
+    for (unsigned i = 0; i < first; ++i) out[i] = slots_[start + i];
+    for (unsigned i = first; i < n; ++i) out[i] = slots_[i - first];
+  }
+
+  Header* h_ = nullptr;
+  uint32_t* slots_ = nullptr;
+};
+
+}  // namespace pbp
