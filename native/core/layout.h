@@ -61,6 +61,12 @@ constexpr uint32_t kFlagTimestamp = 1u << 0;
 constexpr uint32_t kFlagLinkBroadcast = 1u << 1;
 constexpr uint32_t kFlagLinkMulticast = 1u << 2;
 constexpr uint32_t kFlagVlan = 1u << 3;
+// The optional fields below read as 0 unless their flag is set, so allocation only has to clear
+// the flags word instead of every field.
+constexpr uint32_t kFlagRxChecksum = 1u << 4;
+constexpr uint32_t kFlagServiceClass = 1u << 5;
+constexpr uint32_t kFlagCompletionStatus = 1u << 6;
+constexpr uint32_t kFlagTraceId = 1u << 7;
 }  // namespace meta
 
 // Per-thread slot. Line 0 is written by the core when the slot is claimed or released; line 1

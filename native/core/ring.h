@@ -114,8 +114,14 @@ class Ring {
   // (published entries): `capacityBias` is capacity for producers and 0 for consumers.
   static unsigned reserve(HeadTail& self, HeadTail& other, unsigned n, Mode mode,
                           uint32_t capacityBias, uint32_t& oldHead) {
-    // relaxed: the value is only a guess for the CAS below, which re-validates it.
-    oldHead = self.head.load(std::memory_order_relaxed);
+    // acquire (not relaxed): the head we read must be ordered before the other side's tail we
+    // read next. If the tail load could be satisfied first (plain loads may pass an acquire load
+    // on Arm/POWER), we could pair a stale tail with a newer head, compute `available` as a huge
+    // unsigned wrap and hand out slots that were never published (consumer) or still unread
+    // (producer). Acquire here plus the release CAS below also carry, in C++ model terms, the
+    // tail value the previous head mover saw to the next one (DPDK fixed the same hole with an
+    // acquire fence in 2018 and made it load-acquire / CAS-release in 2025). Free on x86.
+    oldHead = self.head.load(std::memory_order_acquire);
     for (;;) {
       // acquire: pairs with the release store of the other side's tail. For a producer it makes
       // the consumers' reads of the slots we are about to overwrite happen-before our writes;
@@ -128,10 +134,11 @@ class Ring {
         take = available;
         if (take == 0) return 0;
       }
-      // relaxed on both outcomes: the CAS only hands out positions; the data those positions
-      // guard is ordered by the tail acquire above and the tail release in publish().
-      if (self.head.compare_exchange_weak(oldHead, oldHead + take, std::memory_order_relaxed,
-                                          std::memory_order_relaxed)) {
+      // The slot data itself is ordered by the tail acquire above and the tail release in
+      // publish(). release on success / acquire on failure only keep the head -> other-tail
+      // order described at the head load above (the failure path reloads oldHead).
+      if (self.head.compare_exchange_weak(oldHead, oldHead + take, std::memory_order_release,
+                                          std::memory_order_acquire)) {
         return take;
       }
       // oldHead was reloaded by the failed CAS; retry with it.

@@ -1,0 +1,21 @@
+// Two projects: `unit` (fast, every run) and `slow` (multi-thread and multi-process stress,
+// lifetime checks in child processes). `npm test` runs both; `npm run test:slow` only the slow.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/slow/'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+    {
+      displayName: 'slow',
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/slow/**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest },
+    },
+  ],
+};

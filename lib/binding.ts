@@ -1,0 +1,36 @@
+/**
+ * Loads the native addon: a prebuilt binary from prebuilds/ when one matches, otherwise what
+ * `node-gyp rebuild` or `cmake-js` put in build/. When neither exists the error says how to
+ * build it, because npm 11 skips dependencies' install scripts unless they were approved.
+ */
+import * as path from 'node:path';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface NativeBinding {
+  NativePool: any;
+  NativeMemoryDescriptor: any;
+  setErrorClass(cls: unknown): void;
+  layout: Record<string, number>;
+}
+
+function load(): NativeBinding {
+  const root = path.join(__dirname, '..');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeBinding;
+    return nodeGypBuild(root);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `packet-buffer-pool: no native binary for ${process.platform}-${process.arch} ` +
+        `(node ${process.versions.node}, modules ${process.versions.modules}).\n` +
+        `No prebuilt binary matched and none was compiled. npm 11 skips install scripts of ` +
+        `dependencies unless approved; build it with:\n` +
+        `  npm install-scripts approve packet-buffer-pool\n` +
+        `  npm rebuild packet-buffer-pool\n` +
+        `(needs python3, make and a C++17 compiler). Loader said: ${reason}`,
+    );
+  }
+}
+
+export const binding: NativeBinding = load();

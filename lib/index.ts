@@ -1,0 +1,13 @@
+/**
+ * packet-buffer-pool: Apple NetworkingDriverKit's IOUserNetworkPacketBufferPool for Node.js.
+ * @packageDocumentation
+ */
+export * from './io-return';
+export * from './enums';
+export { IOUserNetworkPacketBufferPool } from './pool';
+export type { IOUserNetworkPacketBufferPoolStatistics, IOUserNetworkPacketBufferPoolHandle } from './pool';
+export { IOUserNetworkPacket } from './packet';
+export type { IOUserNetworkPacketDescriptor, RxChecksumInfo } from './packet';
+export { IOMemoryDescriptor, IOMemoryMap } from './memory';
+export type { IOAddressRange } from './memory';
+export type { IOUserNetworkPacketBufferPoolOptions, IODMASpecification } from './options';

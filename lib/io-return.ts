@@ -1,0 +1,82 @@
+/**
+ * IOReturn codes with IOKit's real values, and the one error type every API of this package
+ * throws.
+ */
+
+/** Operation succeeded. */
+export const kIOReturnSuccess = 0;
+/** General error. */
+export const kIOReturnError = 0xe00002bc;
+/** Could not allocate or map memory. */
+export const kIOReturnNoMemory = 0xe00002bd;
+/** Resource shortage (for example, all thread slots in use). */
+export const kIOReturnNoResources = 0xe00002be;
+/** Invalid argument: wrong type, not an integer, out of its type's range. */
+export const kIOReturnBadArgument = 0xe00002c2;
+/** Unsupported function or option. */
+export const kIOReturnUnsupported = 0xe00002c7;
+/** Object not initialised yet. */
+export const kIOReturnNotReady = 0xe00002d8;
+/** The pool (or descriptor) has been released. */
+export const kIOReturnNotAttached = 0xe00002d9;
+/** Not permitted: the packet is not allocated (double free) or not held by the caller. */
+export const kIOReturnNotPermitted = 0xe00002e2;
+/** A value would run past the end of a buffer. */
+export const kIOReturnOverrun = 0xe00002e8;
+/** Operation aborted (an AbortSignal fired, or the pool was released while waiting). */
+export const kIOReturnAborted = 0xe00002eb;
+/** Nothing found (no VLAN tag on the packet, no such thread to reclaim). */
+export const kIOReturnNotFound = 0xe00002f0;
+
+const codeNames: ReadonlyMap<number, string> = new Map([
+  [kIOReturnSuccess, 'kIOReturnSuccess'],
+  [kIOReturnError, 'kIOReturnError'],
+  [kIOReturnNoMemory, 'kIOReturnNoMemory'],
+  [kIOReturnNoResources, 'kIOReturnNoResources'],
+  [kIOReturnBadArgument, 'kIOReturnBadArgument'],
+  [kIOReturnUnsupported, 'kIOReturnUnsupported'],
+  [kIOReturnNotReady, 'kIOReturnNotReady'],
+  [kIOReturnNotAttached, 'kIOReturnNotAttached'],
+  [kIOReturnNotPermitted, 'kIOReturnNotPermitted'],
+  [kIOReturnOverrun, 'kIOReturnOverrun'],
+  [kIOReturnAborted, 'kIOReturnAborted'],
+  [kIOReturnNotFound, 'kIOReturnNotFound'],
+]);
+
+/** The symbolic name of an IOReturn code, e.g. `'kIOReturnBadArgument'`. */
+export function ioReturnName(code: number): string {
+  return codeNames.get(code) ?? `0x${(code >>> 0).toString(16)}`;
+}
+
+/**
+ * An IOReturn failure. `code` is the numeric kIOReturn value, `codeName` its name, and the
+ * message says what was wrong and with which value.
+ */
+export class IOReturnError extends Error {
+  readonly code: number;
+  readonly codeName: string;
+
+  constructor(code: number, message: string) {
+    super(`${message} (${ioReturnName(code)})`);
+    this.name = 'IOReturnError';
+    this.code = code;
+    this.codeName = ioReturnName(code);
+  }
+}
+
+/** Throws an IOReturnError; typed `never` so callers can `return fail(...)`. */
+export function fail(code: number, message: string): never {
+  throw new IOReturnError(code, message);
+}
+
+/** Describes a value for an error message without throwing on exotic inputs. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `array(${value.length})`;
+  const name = (value as object).constructor?.name;
+  if (name === 'Object') return 'a plain object';
+  return name ? `an instance of ${name}` : 'an object';
+}

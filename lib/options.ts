@@ -1,0 +1,122 @@
+/**
+ * The options object of `CreateWithOptions` / `withName` (DriverKit's
+ * `IOUserNetworkPacketBufferPoolOptions` plus this package's extra fields), and its validation.
+ * Types and integer-ness are checked here; ranges and size arithmetic are checked by the core
+ * (native/core/layout.cpp), before any memory is mapped.
+ */
+import { describe, fail, kIOReturnBadArgument } from './io-return';
+
+/** DriverKit's `IODMASpecification` subset the options carry. */
+export interface IODMASpecification {
+  options: number;
+  /** Highest address bit the device can reach, 1..64 (0 = 64). The region must lie below it. */
+  maxAddressBits: number;
+}
+
+export interface IOUserNetworkPacketBufferPoolOptions {
+  /** Number of packets (metadata objects), each owning one buffer. */
+  packetCount: number;
+  /** Number of buffers, >= packetCount; the extra ones are for chaining. */
+  bufferCount: number;
+  /** Bytes per buffer, 1..65536. */
+  bufferSize: number;
+  /** Buffers one packet may chain, 1..64. Default 1. */
+  maxBuffersPerPacket?: number;
+  /** 0 = default. The pool is always one segment; any value is accepted. */
+  memorySegmentSize?: number;
+  /** PoolFlag* bits. PoolFlagPersistentMemory locks the memory in RAM. */
+  poolFlags?: number;
+  dmaSpecification?: IODMASpecification;
+  /** Extra: headroom (and initial data offset) of fresh packets, 0..255, < bufferSize. Default 0. */
+  headroom?: number;
+  /**
+   * Extra: per-thread cache of free packet indices (even, 0..4096; 0 = every allocation goes to
+   * the shared ring). Default min(256, packetCount / 8), rounded down to even.
+   */
+  cacheSize?: number;
+  /** Extra: how many threads (and processes) may attach at once, 1..1024. Default 64. */
+  maxThreads?: number;
+  /** Extra: put the region in shared memory (memfd) so other processes can attach. */
+  shared?: boolean;
+}
+
+/** What the addon's NativePool constructor takes. */
+export interface NativePoolOptions {
+  name: string;
+  packetCount: number;
+  bufferCount: number;
+  bufferSize: number;
+  maxBuffersPerPacket: number;
+  headroom: number;
+  cacheSize: number;
+  maxThreads: number;
+  poolFlags: number;
+  shared: boolean;
+  threadId: number;
+}
+
+const UINT32_MAX = 0xffffffff;
+
+function uint32(value: unknown, field: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > UINT32_MAX) {
+    fail(kIOReturnBadArgument, `${field} must be an integer in 0..4294967295, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Validates a pool name (a string of at most 1023 UTF-8 bytes, checked by the core). */
+export function checkName(name: unknown): string {
+  if (typeof name !== 'string') fail(kIOReturnBadArgument, `name must be a string, got ${describe(name)}`);
+  if (name.includes('\0')) fail(kIOReturnBadArgument, 'name must not contain NUL characters');
+  return name;
+}
+
+export function defaultCacheSize(packetCount: number): number {
+  return Math.min(256, Math.floor(packetCount / 16) * 2);
+}
+
+export function toNativeOptions(name: unknown, options: unknown, threadId: number): NativePoolOptions {
+  const checkedName = checkName(name);
+  if (options === null || typeof options !== 'object') {
+    fail(kIOReturnBadArgument, `options must be an object, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  const packetCount = uint32(o.packetCount, 'packetCount');
+  const bufferCount = uint32(o.bufferCount, 'bufferCount');
+  const bufferSize = uint32(o.bufferSize, 'bufferSize');
+  uint32(o.memorySegmentSize, 'memorySegmentSize', 0);
+  const dma = o.dmaSpecification;
+  if (dma !== undefined) {
+    if (dma === null || typeof dma !== 'object') {
+      fail(kIOReturnBadArgument, `dmaSpecification must be an object, got ${describe(dma)}`);
+    }
+    const d = dma as Record<string, unknown>;
+    uint32(d.options, 'dmaSpecification.options', 0);
+    const bits = uint32(d.maxAddressBits, 'dmaSpecification.maxAddressBits', 64);
+    if (bits > 64) fail(kIOReturnBadArgument, `dmaSpecification.maxAddressBits must be 0..64, got ${bits}`);
+  }
+  if (o.shared !== undefined && typeof o.shared !== 'boolean') {
+    fail(kIOReturnBadArgument, `shared must be a boolean, got ${describe(o.shared)}`);
+  }
+  return {
+    name: checkedName,
+    packetCount,
+    bufferCount,
+    bufferSize,
+    maxBuffersPerPacket: uint32(o.maxBuffersPerPacket, 'maxBuffersPerPacket', 1),
+    headroom: uint32(o.headroom, 'headroom', 0),
+    cacheSize: uint32(o.cacheSize, 'cacheSize', defaultCacheSize(packetCount)),
+    maxThreads: uint32(o.maxThreads, 'maxThreads', 64),
+    poolFlags: uint32(o.poolFlags, 'poolFlags', 0),
+    shared: o.shared === true,
+    threadId,
+  };
+}
+
+/** The largest address the DMA specification allows (exclusive), or undefined for 64 bits. */
+export function addressLimit(options: unknown): bigint | undefined {
+  const dma = (options as { dmaSpecification?: IODMASpecification }).dmaSpecification;
+  const bits = dma?.maxAddressBits ?? 64;
+  return bits === 0 || bits >= 64 ? undefined : 1n << BigInt(bits);
+}

@@ -1,0 +1,475 @@
+/**
+ * `IOUserNetworkPacket`: one packet slot of a pool. There is one object per slot per thread,
+ * created on first use and handed out again after every deallocation (as DriverKit does), so
+ * taking a packet allocates nothing. Every accessor reads or writes the packet's metadata record
+ * in the pool region through a typed array; nothing here calls into C++ except chaining.
+ */
+import type { IOUserNetworkPacketBufferPool } from './pool';
+import { IOUserNetworkPacketDirection } from './enums';
+import {
+  describe,
+  fail,
+  kIOReturnBadArgument,
+  kIOReturnNotFound,
+  kIOReturnOverrun,
+} from './io-return';
+import {
+  FLAG_COMPLETION_STATUS,
+  FLAG_LINK_BROADCAST,
+  FLAG_LINK_MULTICAST,
+  FLAG_RX_CHECKSUM,
+  FLAG_SERVICE_CLASS,
+  FLAG_TIMESTAMP,
+  FLAG_TRACE_ID,
+  FLAG_VLAN,
+  META_BUFFER_COUNT,
+  META_COMPLETION_STATUS,
+  META_DATA_LENGTH,
+  META_DATA_OFFSET,
+  META_DIRECTION,
+  META_FLAGS,
+  META_HEADROOM,
+  META_LINK_HEADER_LENGTH,
+  META_RX_CHECKSUM_FLAGS,
+  META_RX_CHECKSUM_VALUE,
+  META_SERVICE_CLASS,
+  META_TIMESTAMP_LO,
+  META_TRACE_ID,
+  META_VLAN_TAG,
+} from './layout';
+
+/** `IOUserNetworkPacketDescriptor`: names a packet slot by index. */
+export interface IOUserNetworkPacketDescriptor {
+  fPacketIndex: number;
+}
+
+/** Receive checksum information (`getRxChecksumInfo` / `setRxChecksumInfo`). */
+export interface RxChecksumInfo {
+  flags: number;
+  value: number;
+}
+
+function badUint(field: string, value: unknown, max: number): never {
+  return fail(kIOReturnBadArgument, `${field} must be an integer in 0..${max}, got ${describe(value)}`);
+}
+
+export class IOUserNetworkPacket {
+  /** @internal */ readonly _pool: IOUserNetworkPacketBufferPool;
+  /** @internal */ readonly _index: number;
+  /** @internal word index of this packet's metadata record in the region */
+  readonly _m: number;
+
+  /** @internal Packets come from the pool (`allocatePacket`, `newPacket`), never from `new`. */
+  constructor(pool: IOUserNetworkPacketBufferPool, index: number, metaWord: number) {
+    this._pool = pool;
+    this._index = index;
+    this._m = metaWord;
+  }
+
+  /** Word index of the record after checking the packet is held; throws otherwise. */
+  private _rec(): number {
+    const m = this._m;
+    // 0 = free; undefined = the pool's views were released.
+    if (!this._pool._u32[m]) this._pool._notHeld(this);
+    return m;
+  }
+
+  /** Usable bytes from the buffer start: bufferSize times the buffers chained so far. */
+  private _capacity(m: number): number {
+    return this._pool._bufferSize * this._pool._u32[m + META_BUFFER_COUNT];
+  }
+
+  // ---- identity ----------------------------------------------------------------------------
+
+  /** Index of this packet's slot (what moves between threads and processes). */
+  getPacketIndex(): number {
+    return this._index;
+  }
+
+  /** The pool this packet belongs to (`getPacketBufferPool`). */
+  getPacketBufferPool(): IOUserNetworkPacketBufferPool {
+    return this._pool;
+  }
+
+  // ---- data window -------------------------------------------------------------------------
+
+  /** Length of the packet data in bytes (`getDataLength`). */
+  getDataLength(): number {
+    return this._pool._u32[this._rec() + META_DATA_LENGTH];
+  }
+
+  /**
+   * Sets the data length (`setDataLength`). kIOReturnBadArgument if not a uint32,
+   * kIOReturnOverrun if data offset + length exceeds the packet's buffers.
+   */
+  setDataLength(length: number): void {
+    const m = this._rec();
+    if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    const u = this._pool._u32;
+    if (u[m + META_DATA_OFFSET] + length > this._capacity(m)) this._overrun(u[m + META_DATA_OFFSET], length);
+    u[m + META_DATA_LENGTH] = length;
+  }
+
+  /** Offset of the data from the start of the packet's first buffer (`getDataOffset`). */
+  getDataOffset(): number {
+    return this._pool._u32[this._rec() + META_DATA_OFFSET];
+  }
+
+  /** Sets the data offset (`setDataOffset`, uint16); offset + length must fit the buffers. */
+  setDataOffset(offset: number): void {
+    const m = this._rec();
+    if ((offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
+    const u = this._pool._u32;
+    if (offset + u[m + META_DATA_LENGTH] > this._capacity(m)) this._overrun(offset, u[m + META_DATA_LENGTH]);
+    u[m + META_DATA_OFFSET] = offset;
+  }
+
+  /** Sets offset and length together (`setDataOffsetAndLength`), checked as one window. */
+  setDataOffsetAndLength(offset: number, length: number): void {
+    const m = this._rec();
+    if ((offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
+    if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (offset + length > this._capacity(m)) this._overrun(offset, length);
+    const u = this._pool._u32;
+    u[m + META_DATA_OFFSET] = offset;
+    u[m + META_DATA_LENGTH] = length;
+  }
+
+  /** Newer name of `getDataOffset`. */
+  getDataOff(): number {
+    return this.getDataOffset();
+  }
+
+  /** Newer name of `setDataOffset`. */
+  setDataOff(offset: number): void {
+    this.setDataOffset(offset);
+  }
+
+  /** Newer name of `setDataOffsetAndLength`. */
+  setDataOffAndLen(offset: number, length: number): void {
+    this.setDataOffsetAndLength(offset, length);
+  }
+
+  /** Headroom reserved before the data (`getHeadroom`, uint8). */
+  getHeadroom(): number {
+    return this._pool._u32[this._rec() + META_HEADROOM];
+  }
+
+  /** Sets the headroom (`setHeadroom`): uint8, and smaller than bufferSize (kIOReturnOverrun). */
+  setHeadroom(headroom: number): void {
+    const m = this._rec();
+    if ((headroom & 0xff) !== headroom) badUint('headroom', headroom, 0xff);
+    if (headroom >= this._pool._bufferSize) {
+      fail(kIOReturnOverrun, `headroom ${headroom} does not fit a ${this._pool._bufferSize}-byte buffer`);
+    }
+    this._pool._u32[m + META_HEADROOM] = headroom;
+  }
+
+  /** Length of the link-layer header at the start of the data (`getLinkHeaderLength`, uint8). */
+  getLinkHeaderLength(): number {
+    return this._pool._u32[this._rec() + META_LINK_HEADER_LENGTH];
+  }
+
+  /** Sets the link header length (`setLinkHeaderLength`): uint8; offset + it must fit. */
+  setLinkHeaderLength(length: number): void {
+    const m = this._rec();
+    if ((length & 0xff) !== length) badUint('link header length', length, 0xff);
+    const u = this._pool._u32;
+    if (u[m + META_DATA_OFFSET] + length > this._capacity(m)) this._overrun(u[m + META_DATA_OFFSET], length);
+    u[m + META_LINK_HEADER_LENGTH] = length;
+  }
+
+  // ---- where the bytes are -----------------------------------------------------------------
+
+  /** Byte offset of this packet's first buffer in the pool memory (`getMemorySegmentOffset`). */
+  getMemorySegmentOffset(): number {
+    this._rec();
+    return this._pool._bufferOffset(this._index);
+  }
+
+  /** Address of the first buffer, not including the data offset (`getDataVirtualAddress`). */
+  getDataVirtualAddress(): bigint {
+    this._rec();
+    return this._pool._baseAddress + BigInt(this._pool._bufferOffset(this._index));
+  }
+
+  /** Device-visible address of the first buffer; identical to the virtual one (no IOMMU). */
+  getDataIOVirtualAddress(): bigint {
+    return this.getDataVirtualAddress();
+  }
+
+  /**
+   * A Buffer over the packet's whole first buffer (bufferSize bytes). Made once per slot and
+   * reused; after the pool is released it reads as empty.
+   */
+  getBuffer(): Buffer {
+    this._rec();
+    return this._pool._bufferView(this._index);
+  }
+
+  /**
+   * A new Buffer view of the data window (allocates a small view object: on the hot path use
+   * `getBuffer()` with `getDataOffset()` / `getDataLength()`). Covers the part of the window that
+   * lies in the first buffer.
+   */
+  getData(): Buffer {
+    const m = this._rec();
+    const u = this._pool._u32;
+    const start = u[m + META_DATA_OFFSET];
+    const end = Math.min(start + u[m + META_DATA_LENGTH], this._pool._bufferSize);
+    return this._pool._bufferView(this._index).subarray(start, end);
+  }
+
+  /** Buffers chained to this packet, including its own first one. */
+  getBufferCount(): number {
+    return this._pool._u32[this._rec() + META_BUFFER_COUNT];
+  }
+
+  /**
+   * Chains one of the pool's extra buffers to the packet and returns a Buffer over it; null
+   * when none is free or the packet already has maxBuffersPerPacket buffers.
+   */
+  addBuffer(): Buffer | null {
+    this._rec();
+    const bufferIndex = this._pool._native.addBuffer(this._index) as number;
+    return bufferIndex < 0 ? null : this._pool._bufferView(bufferIndex);
+  }
+
+  /** A Buffer over buffer `i` of the chain (0 = the packet's own). */
+  getBufferAt(i: number): Buffer {
+    const m = this._rec();
+    const count = this._pool._u32[m + META_BUFFER_COUNT];
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= count) {
+      fail(kIOReturnBadArgument, `buffer index ${describe(i)} is out of range (packet has ${count})`);
+    }
+    return this._pool._bufferView(i === 0 ? this._index : this._pool._chainEntry(this._index, i - 1));
+  }
+
+  // ---- metadata ----------------------------------------------------------------------------
+
+  /** Direction (an extra beside upstream's members; the kernel twin has it). */
+  getDirection(): IOUserNetworkPacketDirection {
+    return this._pool._u32[this._rec() + META_DIRECTION];
+  }
+
+  setDirection(direction: IOUserNetworkPacketDirection): void {
+    const m = this._rec();
+    if (direction !== 0 && direction !== 1 && direction !== 2) {
+      fail(kIOReturnBadArgument, `direction must be None (0), Tx (1) or Rx (2), got ${describe(direction)}`);
+    }
+    this._pool._u32[m + META_DIRECTION] = direction;
+  }
+
+  /** Timestamp in nanoseconds (`getTimestamp`); 0n when none is set. */
+  getTimestamp(): bigint {
+    const m = this._rec();
+    const u = this._pool._u32;
+    if (!(u[m + META_FLAGS] & FLAG_TIMESTAMP)) return 0n;
+    return (BigInt(u[m + META_TIMESTAMP_LO + 1]) << 32n) | BigInt(u[m + META_TIMESTAMP_LO]);
+  }
+
+  /** Sets the timestamp (`setTimestamp`): a uint64 as bigint, or a non-negative safe integer. */
+  setTimestamp(timestamp: bigint | number): void {
+    const m = this._rec();
+    let t: bigint;
+    if (typeof timestamp === 'bigint') t = timestamp;
+    else if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp)) t = BigInt(timestamp);
+    else return fail(kIOReturnBadArgument, `timestamp must be a bigint or safe integer, got ${describe(timestamp)}`);
+    if (t < 0n || t > 0xffffffffffffffffn) {
+      fail(kIOReturnBadArgument, `timestamp must fit in 64 unsigned bits, got ${t}n`);
+    }
+    const u = this._pool._u32;
+    u[m + META_TIMESTAMP_LO] = Number(t & 0xffffffffn);
+    u[m + META_TIMESTAMP_LO + 1] = Number(t >> 32n);
+    u[m + META_FLAGS] |= FLAG_TIMESTAMP;
+  }
+
+  /** Removes the timestamp (`clearTimestamp`). */
+  clearTimestamp(): void {
+    const m = this._rec();
+    const u = this._pool._u32;
+    u[m + META_TIMESTAMP_LO] = 0;
+    u[m + META_TIMESTAMP_LO + 1] = 0;
+    u[m + META_FLAGS] &= ~FLAG_TIMESTAMP;
+  }
+
+  /** Whether a timestamp is set (extra). */
+  hasTimestamp(): boolean {
+    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_TIMESTAMP) !== 0;
+  }
+
+  /** Trace identifier (`getTraceID`); set with `setTraceID` (extra). */
+  getTraceID(): number {
+    return this._optional(FLAG_TRACE_ID, META_TRACE_ID);
+  }
+
+  setTraceID(id: number): void {
+    const m = this._rec();
+    if ((id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
+    this._setOptional(m, FLAG_TRACE_ID, META_TRACE_ID, id);
+  }
+
+  /** Records the transmit completion status, an IOReturn code (`setCompletionStatus`). */
+  setCompletionStatus(status: number): void {
+    const m = this._rec();
+    if ((status >>> 0) !== status) badUint('completion status', status, 0xffffffff);
+    this._setOptional(m, FLAG_COMPLETION_STATUS, META_COMPLETION_STATUS, status);
+  }
+
+  /** The completion status last set (extra). */
+  getCompletionStatus(): number {
+    return this._optional(FLAG_COMPLETION_STATUS, META_COMPLETION_STATUS);
+  }
+
+  /** The 802.1Q tag (`getVlanTag`); throws kIOReturnNotFound when the packet has none. */
+  getVlanTag(): number {
+    const m = this._rec();
+    const u = this._pool._u32;
+    if (!(u[m + META_FLAGS] & FLAG_VLAN)) fail(kIOReturnNotFound, `packet ${this._index} has no VLAN tag`);
+    return u[m + META_VLAN_TAG];
+  }
+
+  /** Sets the 802.1Q tag (`setVlanTag`, uint16). */
+  setVlanTag(tag: number): void {
+    const m = this._rec();
+    if ((tag & 0xffff) !== tag) badUint('VLAN tag', tag, 0xffff);
+    const u = this._pool._u32;
+    u[m + META_VLAN_TAG] = tag;
+    u[m + META_FLAGS] |= FLAG_VLAN;
+  }
+
+  /** Removes the VLAN tag (extra). */
+  clearVlanTag(): void {
+    const m = this._rec();
+    this._pool._u32[m + META_FLAGS] &= ~FLAG_VLAN;
+  }
+
+  /** Whether the frame was a link-layer broadcast (`isLinkBroadcast`). */
+  isLinkBroadcast(): boolean {
+    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_LINK_BROADCAST) !== 0;
+  }
+
+  /** Marks the frame as a link-layer broadcast (extra; the kernel side sets it upstream). */
+  setIsLinkBroadcast(value: boolean): void {
+    this._setFlag(FLAG_LINK_BROADCAST, value, 'isLinkBroadcast');
+  }
+
+  /** Whether the frame was a link-layer multicast (`isLinkMulticast`). */
+  isLinkMulticast(): boolean {
+    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_LINK_MULTICAST) !== 0;
+  }
+
+  /** Marks the frame as a link-layer multicast (`setIsLinkMulticast`). */
+  setIsLinkMulticast(value: boolean): void {
+    this._setFlag(FLAG_LINK_MULTICAST, value, 'isLinkMulticast');
+  }
+
+  /** Receive checksum offload result (`getRxChecksumInfo`). */
+  getRxChecksumInfo(): RxChecksumInfo {
+    const m = this._rec();
+    const u = this._pool._u32;
+    if (!(u[m + META_FLAGS] & FLAG_RX_CHECKSUM)) return { flags: 0, value: 0 };
+    return { flags: u[m + META_RX_CHECKSUM_FLAGS], value: u[m + META_RX_CHECKSUM_VALUE] };
+  }
+
+  /** Sets the receive checksum offload result (`setRxChecksumInfo`, two uint32). */
+  setRxChecksumInfo(flags: number, value: number): void {
+    const m = this._rec();
+    if ((flags >>> 0) !== flags) badUint('checksum flags', flags, 0xffffffff);
+    if ((value >>> 0) !== value) badUint('checksum value', value, 0xffffffff);
+    const u = this._pool._u32;
+    u[m + META_RX_CHECKSUM_FLAGS] = flags;
+    u[m + META_RX_CHECKSUM_VALUE] = value;
+    u[m + META_FLAGS] |= FLAG_RX_CHECKSUM;
+  }
+
+  /** Service class (`getServiceClass`); set with `setServiceClass` (extra). */
+  getServiceClass(): number {
+    return this._optional(FLAG_SERVICE_CLASS, META_SERVICE_CLASS);
+  }
+
+  setServiceClass(serviceClass: number): void {
+    const m = this._rec();
+    if ((serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);
+    this._setOptional(m, FLAG_SERVICE_CLASS, META_SERVICE_CLASS, serviceClass);
+  }
+
+  // ---- upstream-deprecated capitalised forms ----------------------------------------------
+
+  /** @deprecated Upstream deprecated; use `getDataLength`. */
+  GetDataLength(): number {
+    return this.getDataLength();
+  }
+  /** @deprecated Upstream deprecated; use `setDataLength`. */
+  SetDataLength(length: number): void {
+    this.setDataLength(length);
+  }
+  /** @deprecated Upstream deprecated; use `getDataOffset`. */
+  GetDataOffset(): number {
+    return this.getDataOffset();
+  }
+  /** @deprecated Upstream deprecated; use `setDataOffset`. */
+  SetDataOffset(offset: number): void {
+    this.setDataOffset(offset);
+  }
+  /** @deprecated Upstream deprecated; use `getHeadroom`. */
+  GetHeadroom(): number {
+    return this.getHeadroom();
+  }
+  /** @deprecated Upstream deprecated; use `setHeadroom`. */
+  SetHeadroom(headroom: number): void {
+    this.setHeadroom(headroom);
+  }
+  /** @deprecated Upstream deprecated; use `getLinkHeaderLength`. */
+  GetLinkHeaderLength(): number {
+    return this.getLinkHeaderLength();
+  }
+  /** @deprecated Upstream deprecated; use `setLinkHeaderLength`. */
+  SetLinkHeaderLength(length: number): void {
+    this.setLinkHeaderLength(length);
+  }
+  /** @deprecated Upstream deprecated; use `getMemorySegmentOffset`. */
+  GetMemorySegmentOffset(): number {
+    return this.getMemorySegmentOffset();
+  }
+  /** @deprecated Upstream deprecated; use `getDataVirtualAddress`. */
+  GetDataVirtualAddress(): bigint {
+    return this.getDataVirtualAddress();
+  }
+  /** @deprecated Upstream deprecated; use `getDataIOVirtualAddress`. */
+  GetDataIOVirtualAddress(): bigint {
+    return this.getDataIOVirtualAddress();
+  }
+  /** @deprecated Upstream deprecated; use `getPacketBufferPool`. */
+  GetPacketBufferPool(): IOUserNetworkPacketBufferPool {
+    return this.getPacketBufferPool();
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private _optional(flag: number, word: number): number {
+    const m = this._rec();
+    const u = this._pool._u32;
+    return u[m + META_FLAGS] & flag ? u[m + word] : 0;
+  }
+
+  private _setOptional(m: number, flag: number, word: number, value: number): void {
+    const u = this._pool._u32;
+    u[m + word] = value;
+    u[m + META_FLAGS] |= flag;
+  }
+
+  private _setFlag(flag: number, value: boolean, field: string): void {
+    const m = this._rec();
+    if (typeof value !== 'boolean') fail(kIOReturnBadArgument, `${field} must be a boolean, got ${describe(value)}`);
+    const u = this._pool._u32;
+    u[m + META_FLAGS] = value ? u[m + META_FLAGS] | flag : u[m + META_FLAGS] & ~flag;
+  }
+
+  private _overrun(offset: number, length: number): never {
+    return fail(
+      kIOReturnOverrun,
+      `data offset ${offset} + length ${length} exceeds the packet's ${this._capacity(this._m)} bytes`,
+    );
+  }
+}

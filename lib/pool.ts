@@ -1,0 +1,596 @@
+/**
+ * `IOUserNetworkPacketBufferPool`: the typed DriverKit surface over the native pool.
+ *
+ * The per-packet path (allocatePacket / deallocatePacket) runs entirely in JavaScript over
+ * typed-array views of the region: it pops and pushes this thread's cache of free indices (which
+ * lives in the region, so other threads can count it and the core can flush it when the thread
+ * dies) and writes the packet's metadata record. Only when the cache runs empty or full does one
+ * native call move half a cache to or from the shared lock-free ring.
+ */
+import { threadId } from 'node:worker_threads';
+
+import { binding } from './binding';
+import { IONetworkPacketType } from './enums';
+import {
+  describe,
+  fail,
+  IOReturnError,
+  kIOReturnBadArgument,
+  kIOReturnNoMemory,
+  kIOReturnNotAttached,
+  kIOReturnNotPermitted,
+  kIOReturnNotReady,
+} from './io-return';
+import {
+  checkLayout,
+  META_BUFFER_COUNT,
+  META_DATA_LENGTH,
+  META_DATA_OFFSET,
+  META_DIRECTION,
+  META_FLAGS,
+  META_HEADROOM,
+  META_LINK_HEADER_LENGTH,
+  META_STATE,
+  META_WORDS,
+  SLOT_ALLOCATIONS_F64,
+  SLOT_CACHE_COUNT_U32,
+  SLOT_CACHE_U32,
+  SLOT_DEALLOCATIONS_F64,
+  SLOT_FAILED_ALLOCATIONS_F64,
+} from './layout';
+import { IOMemoryDescriptor } from './memory';
+import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
+import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
+
+checkLayout(binding.layout);
+binding.setErrorClass(IOReturnError);
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** What `getStatistics()` returns. Exact when no other thread is mid-operation. */
+export interface IOUserNetworkPacketBufferPoolStatistics {
+  /** Packets handed out, by every thread, since creation. */
+  allocations: number;
+  /** Packets given back. */
+  deallocations: number;
+  /** Allocation requests that found no free packet (batch requests count missing packets). */
+  failedAllocations: number;
+  /** Packets returned by `reclaimPackets` on behalf of threads that exited holding them. */
+  reclaimed: number;
+  /** Packets held by someone: packetCount minus the free ones. */
+  inUse: number;
+  /** Free packets parked in threads' caches (free, not lost). */
+  cached: number;
+  /** Free packets in the shared ring. */
+  freeInRing: number;
+  /** Peak packets outside the shared ring (in use + cached); exact peak in use with cacheSize 0. */
+  highWaterMark: number;
+  /** Threads (and processes) attached now. */
+  liveThreads: number;
+  /** Threads that exited holding packets, waiting for `reclaimPackets`. */
+  deadThreads: number;
+  /** Packets held by those threads. */
+  orphanedPackets: number;
+  /** Extra (chain) buffers free. */
+  freeBuffers: number;
+}
+
+/** A structured-clone-able description of a pool, for `attach()` in another thread or process. */
+export interface IOUserNetworkPacketBufferPoolHandle {
+  id: number;
+  pid: number;
+  /** Present for `shared: true` pools: the memfd. Another process passes its own fd number. */
+  fd?: number;
+  bytes: number;
+}
+
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_F64 = new Float64Array(0);
+
+export class IOUserNetworkPacketBufferPool {
+  // Hot-path state, all per thread. Public only to IOUserNetworkPacket (marked internal).
+  /** @internal */ _u32: Uint32Array = EMPTY_U32;
+  /** @internal */ _f64: Float64Array = EMPTY_F64;
+  /** @internal */ _bufferSize = 0;
+  /** @internal */ _baseAddress = 0n;
+  /** @internal */ _native: any = null;
+  private _region: ArrayBuffer | null = null;
+  private _tag = -1;
+  private _headroom = 0;
+  private _cacheSize = 0;
+  private _cacheHalf = 0;
+  private _cacheCountIdx = 0;
+  private _cacheBase = 0;
+  private _allocIdx = 0;
+  private _deallocIdx = 0;
+  private _failedIdx = 0;
+  private _metaBase = 0;
+  private _buffersOffset = 0;
+  private _bufferStride = 0;
+  private _chainWord = 0;
+  private _chainPerPacket = 0;
+  private _packetCount = 0;
+  private _bufferCount = 0;
+  private _name = '';
+  private _owner: unknown = null;
+  private _state: 'new' | 'open' | 'released' = 'new';
+  private _packets: (IOUserNetworkPacket | null)[] = [];
+  private _buffers: (Buffer | null)[] = [];
+  private _scratch = new Uint32Array(0);
+
+  // ---- creation ----------------------------------------------------------------------------
+
+  /**
+   * Creates a pool (DriverKit `Create`, deprecated upstream in favour of `CreateWithOptions`).
+   * Throws IOReturnError: kIOReturnBadArgument for bad sizes, kIOReturnNoMemory if mapping fails.
+   * @deprecated Upstream deprecated; use `CreateWithOptions`.
+   */
+  static Create(
+    owner: unknown,
+    name: string,
+    packetCount: number,
+    bufferCount: number,
+    bufferSize: number,
+  ): IOUserNetworkPacketBufferPool {
+    return IOUserNetworkPacketBufferPool.CreateWithOptions(owner, name, { packetCount, bufferCount, bufferSize });
+  }
+
+  /**
+   * Creates a pool from an options object (DriverKit `CreateWithOptions`). `device` is kept as the
+   * owner (`getPoolOwnerDevice`). Throws IOReturnError (kIOReturnBadArgument for invalid options,
+   * before any memory is mapped; kIOReturnNoMemory when the mapping or mlock fails).
+   */
+  static CreateWithOptions(
+    device: unknown,
+    name: string,
+    options: IOUserNetworkPacketBufferPoolOptions,
+  ): IOUserNetworkPacketBufferPool {
+    const pool = new IOUserNetworkPacketBufferPool();
+    pool._open(device, name, options);
+    return pool;
+  }
+
+  /**
+   * Factory of the kernel-side API (`withName`): the pool, or null on any failure.
+   */
+  static withName(
+    poolName: string,
+    owner: unknown,
+    type: IONetworkPacketType,
+    options: IOUserNetworkPacketBufferPoolOptions,
+  ): IOUserNetworkPacketBufferPool | null {
+    const pool = new IOUserNetworkPacketBufferPool();
+    return pool.initWithName(poolName, owner, type, options) ? pool : null;
+  }
+
+  /**
+   * Attaches to a pool created elsewhere: another worker thread of this process, or (for
+   * `shared: true` pools, passing the fd number the memfd has in this process) another process.
+   * Each attachment has its own cache and thread slot; all share rings, packets and statistics.
+   */
+  static attach(handle: IOUserNetworkPacketBufferPoolHandle): IOUserNetworkPacketBufferPool {
+    if (handle === null || typeof handle !== 'object') {
+      fail(kIOReturnBadArgument, `handle must be an object from createHandle(), got ${describe(handle)}`);
+    }
+    const pool = new IOUserNetworkPacketBufferPool();
+    pool._bind(new binding.NativePool({ attach: handle, threadId }), null);
+    return pool;
+  }
+
+  /** Initialises a pool made with `new` (`initWithName`); false on failure. */
+  initWithName(
+    poolName: string,
+    owner: unknown,
+    type: IONetworkPacketType,
+    options: IOUserNetworkPacketBufferPoolOptions,
+  ): boolean {
+    if (this._state !== 'new' || type !== IONetworkPacketType.Network) return false;
+    try {
+      this._open(owner, poolName, options);
+      return true;
+    } catch (err) {
+      if (err instanceof IOReturnError) return false;
+      throw err;
+    }
+  }
+
+  /** OSObject `init`: true for an object that has not been released. */
+  init(): boolean {
+    return this._state !== 'released';
+  }
+
+  private _open(owner: unknown, name: string, options: IOUserNetworkPacketBufferPoolOptions): void {
+    if (this._state !== 'new') fail(kIOReturnNotPermitted, 'the pool is already initialised');
+    const native = new binding.NativePool(toNativeOptions(name, options, threadId));
+    this._bind(native, owner);
+    const limit = addressLimit(options);
+    if (limit !== undefined && this._baseAddress + BigInt(native.layoutInfo().totalBytes) > limit) {
+      const where = this._baseAddress.toString(16);
+      this.release();
+      fail(kIOReturnNoMemory, `the pool at 0x${where} lies above dmaSpecification.maxAddressBits`);
+    }
+  }
+
+  private _bind(native: any, owner: unknown): void {
+    const info = native.layoutInfo();
+    const region: ArrayBuffer = native.regionBuffer();
+    const slotWord = (info.slotsOffset + info.slot * info.slotBytes) / 4;
+    this._native = native;
+    this._region = region;
+    this._u32 = new Uint32Array(region);
+    this._f64 = new Float64Array(region);
+    this._owner = owner;
+    this._name = info.name;
+    this._tag = info.tag;
+    this._headroom = info.headroom;
+    this._bufferSize = info.bufferSize;
+    this._bufferStride = info.bufferStride;
+    this._buffersOffset = info.buffersOffset;
+    this._packetCount = info.packetCount;
+    this._bufferCount = info.bufferCount;
+    this._cacheSize = info.cacheSize;
+    this._cacheHalf = info.cacheSize / 2;
+    this._cacheCountIdx = slotWord + SLOT_CACHE_COUNT_U32;
+    this._cacheBase = slotWord + SLOT_CACHE_U32;
+    this._allocIdx = slotWord / 2 + SLOT_ALLOCATIONS_F64;
+    this._deallocIdx = slotWord / 2 + SLOT_DEALLOCATIONS_F64;
+    this._failedIdx = slotWord / 2 + SLOT_FAILED_ALLOCATIONS_F64;
+    this._metaBase = info.metaOffset / 4;
+    this._chainWord = info.chainOffset / 4;
+    this._chainPerPacket = info.maxBuffersPerPacket - 1;
+    this._packets = new Array(info.packetCount).fill(null);
+    this._buffers = new Array(info.bufferCount).fill(null);
+    this._baseAddress = info.baseAddress;
+    this._state = 'open';
+  }
+
+  // ---- life cycle --------------------------------------------------------------------------
+
+  /**
+   * Releases this thread's attachment (OSObject `release`): later calls throw
+   * kIOReturnNotAttached, Buffer views of packets read as empty, this thread's cached free
+   * packets go back to the ring. The memory is unmapped once no thread, memory descriptor or
+   * view uses it. Idempotent.
+   */
+  release(): void {
+    if (this._state !== 'open') {
+      this._state = 'released';
+      return;
+    }
+    this._state = 'released';
+    this._u32 = EMPTY_U32;
+    this._f64 = EMPTY_F64;
+    this._tag = -1;
+    this._region = null;
+    this._packets = [];
+    this._buffers = [];
+    const native = this._native;
+    this._native = null;
+    native.release();
+  }
+
+  /** OSObject `free`: same as `release()`. */
+  free(): void {
+    this.release();
+  }
+
+  /** `using pool = ...` releases the pool at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  // ---- sizes and identity ------------------------------------------------------------------
+
+  /** @deprecated Upstream deprecated (`GetBufferCount`); returns the value. */
+  GetBufferCount(): number {
+    this._checkOpen();
+    return this._bufferCount;
+  }
+
+  /** @deprecated Upstream deprecated (`GetPacketCount`); returns the value. */
+  GetPacketCount(): number {
+    this._checkOpen();
+    return this._packetCount;
+  }
+
+  /** Number of buffers (packets' own plus chain buffers). */
+  getBufferCount(): number {
+    return this.GetBufferCount();
+  }
+
+  /** Number of packets. */
+  getPacketCount(): number {
+    return this.GetPacketCount();
+  }
+
+  /** Bytes per buffer. */
+  getBufferSize(): number {
+    this._checkOpen();
+    return this._bufferSize;
+  }
+
+  /** The name given at creation. */
+  getName(): string {
+    this._checkOpen();
+    return this._name;
+  }
+
+  /** The owner/device passed at creation (`getPoolOwnerDevice`); null for attached pools. */
+  getPoolOwnerDevice(): unknown {
+    this._checkOpen();
+    return this._owner;
+  }
+
+  /** Free packets: in the shared ring plus in every thread's cache. */
+  getFreePacketCount(): number {
+    this._checkOpen();
+    return this._native.freePacketCount();
+  }
+
+  /** Counters of the whole pool (every thread and process attached to it). */
+  getStatistics(): IOUserNetworkPacketBufferPoolStatistics {
+    this._checkOpen();
+    return this._native.stats();
+  }
+
+  // ---- allocation (hot path) ---------------------------------------------------------------
+
+  /**
+   * Takes a free packet (`allocatePacket`), or returns null when the pool is empty. The packet
+   * comes with data offset = headroom, length 0, direction None, no timestamp, one buffer.
+   * `options` (e.g. kIOUserNetworkNonBlocking) is accepted; allocation never blocks.
+   */
+  allocatePacket(options?: number): IOUserNetworkPacket | null {
+    void options;
+    const u = this._u32;
+    const cc = this._cacheCountIdx;
+    let n = u[cc];
+    if (!(n > 0)) {
+      if (this._cacheSize === 0) return this._allocateUncached();
+      n = this._refill();
+      if (n === 0) return null;
+    }
+    n -= 1;
+    const index = u[this._cacheBase + n];
+    u[cc] = n;
+    const m = this._metaBase + index * META_WORDS;
+    const h = this._headroom;
+    u[m + META_STATE] = this._tag;
+    u[m + META_DATA_OFFSET] = h;
+    u[m + META_DATA_LENGTH] = 0;
+    u[m + META_HEADROOM] = h;
+    u[m + META_LINK_HEADER_LENGTH] = 0;
+    u[m + META_DIRECTION] = 0;
+    // Clearing the flags word is enough for the optional fields (timestamp, VLAN, checksum,
+    // service class, completion status, trace id): each reads as 0 / absent unless its flag is set.
+    u[m + META_FLAGS] = 0;
+    this._f64[this._allocIdx] += 1;
+    const packets = this._packets;
+    return packets[index] ?? this._makePacket(index);
+  }
+
+  /**
+   * Gives a packet back (`deallocatePacket`), with any chained buffers. Throws
+   * kIOReturnBadArgument for something that is not a packet of this pool and
+   * kIOReturnNotPermitted for a packet that is not allocated (double free); the pool is unchanged.
+   */
+  deallocatePacket(packet: IOUserNetworkPacket): void {
+    if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this) return this._foreign(packet);
+    const u = this._u32;
+    const m = packet._m;
+    if (u[m] !== this._tag || u[m + META_BUFFER_COUNT] !== 1 || this._cacheSize === 0) {
+      return this._deallocateSlow(packet);
+    }
+    u[m] = 0;
+    const cc = this._cacheCountIdx;
+    let n = u[cc];
+    if (n >= this._cacheSize) n = this._native.flush(this._cacheHalf);
+    u[this._cacheBase + n] = packet._index;
+    u[cc] = n + 1;
+    this._f64[this._deallocIdx] += 1;
+  }
+
+  /** @deprecated Upstream deprecated; use `deallocatePacket`. */
+  DeallocatePacket(packet: IOUserNetworkPacket): void {
+    this.deallocatePacket(packet);
+  }
+
+  /**
+   * Takes up to `count` packets at once (one native call); the array is shorter when the pool
+   * runs low. Pass `out` to reuse an array.
+   */
+  allocatePackets(count: number, out: IOUserNetworkPacket[] = []): IOUserNetworkPacket[] {
+    this._checkOpen();
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > this._packetCount) {
+      fail(kIOReturnBadArgument, `count must be an integer in 0..${this._packetCount}, got ${describe(count)}`);
+    }
+    if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
+    const scratch = this._scratchOf(count);
+    const got: number = this._native.allocIndices(scratch, count);
+    out.length = got;
+    for (let i = 0; i < got; i++) out[i] = this._packets[scratch[i]] ?? this._makePacket(scratch[i]);
+    return out;
+  }
+
+  /**
+   * Gives back `count` (default all) packets at once: either an array of packets or a
+   * Uint32Array of packet indices. All or nothing: if any entry is invalid, nothing is freed and
+   * the error names the entry.
+   */
+  deallocatePackets(packets: readonly IOUserNetworkPacket[] | Uint32Array, count?: number): void {
+    this._checkOpen();
+    if (packets instanceof Uint32Array || ArrayBuffer.isView(packets)) {
+      if (!(packets instanceof Uint32Array) && Object.prototype.toString.call(packets) !== '[object Uint32Array]') {
+        fail(kIOReturnBadArgument, `packets must be an array of packets or a Uint32Array, got ${describe(packets)}`);
+      }
+      const n = this._countOf(count, (packets as Uint32Array).length);
+      this._native.deallocIndices(packets, n);
+      return;
+    }
+    if (!Array.isArray(packets)) {
+      fail(kIOReturnBadArgument, `packets must be an array of packets or a Uint32Array, got ${describe(packets)}`);
+    }
+    const n = this._countOf(count, packets.length);
+    const scratch = this._scratchOf(n);
+    for (let i = 0; i < n; i++) {
+      const p = packets[i];
+      if (!(p instanceof IOUserNetworkPacket) || p._pool !== this) {
+        fail(kIOReturnBadArgument, `packets[${i}] is not a packet of this pool (${describe(p)})`);
+      }
+      scratch[i] = p._index;
+    }
+    this._native.deallocIndices(scratch, n);
+  }
+
+  /** @deprecated Upstream deprecated; use `deallocatePackets`. */
+  DeallocatePackets(packets: readonly IOUserNetworkPacket[] | Uint32Array, count?: number): void {
+    this.deallocatePackets(packets, count);
+  }
+
+  /** Fills `out` with indices of newly allocated packets; returns how many (one native call). */
+  allocatePacketIndices(out: Uint32Array): number {
+    this._checkOpen();
+    return this._native.allocIndices(out);
+  }
+
+  /** Deallocates `count` packets given by index (one native call, all or nothing). */
+  deallocatePacketIndices(indices: Uint32Array, count: number = indices?.length): void {
+    this._checkOpen();
+    this._native.deallocIndices(indices, count);
+  }
+
+  /**
+   * The packet object of a slot (`newPacket`). The packet must be allocated; if another thread
+   * holds it, ownership moves to this thread (the sender must not touch it afterwards).
+   * kIOReturnBadArgument for a bad index, kIOReturnNotPermitted for a free packet.
+   */
+  newPacket(descriptor: IOUserNetworkPacketDescriptor): IOUserNetworkPacket {
+    this._checkOpen();
+    const index = descriptor !== null && typeof descriptor === 'object' ? descriptor.fPacketIndex : undefined;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this._packetCount) {
+      fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
+    }
+    if (this._u32[this._metaBase + index * META_WORDS] !== this._tag) this._native.claimPacket(index);
+    return this._packets[index] ?? this._makePacket(index);
+  }
+
+  /** Returns this thread's cached free packets to the shared ring. */
+  flush(): void {
+    this._checkOpen();
+    this._native.flush(0);
+  }
+
+  /**
+   * Returns to the pool the packets still held by threads that exited (or were terminated)
+   * without giving them back. With a `threadId`, only that worker's; without, every exited
+   * thread's. Returns how many packets came back. kIOReturnNotPermitted if that thread is still
+   * attached, kIOReturnNotFound if no exited thread with that id holds packets.
+   */
+  reclaimPackets(threadId?: number): number {
+    this._checkOpen();
+    return this._native.reclaim(threadId);
+  }
+
+  /** A structured-clone-able handle for `IOUserNetworkPacketBufferPool.attach`. */
+  createHandle(): IOUserNetworkPacketBufferPoolHandle {
+    this._checkOpen();
+    return this._native.createHandle();
+  }
+
+  /**
+   * A retained descriptor of the pool's whole memory (`CopyMemoryDescriptor`). It keeps the memory
+   * mapped until it is released, even after the pool is.
+   */
+  CopyMemoryDescriptor(): IOMemoryDescriptor {
+    this._checkOpen();
+    return new IOMemoryDescriptor(this._native.copyMemoryDescriptor());
+  }
+
+  // ---- internals used by IOUserNetworkPacket -----------------------------------------------
+
+  /** @internal */
+  _bufferOffset(bufferIndex: number): number {
+    return this._buffersOffset + bufferIndex * this._bufferStride;
+  }
+
+  /** @internal Buffer over buffer `bufferIndex`, made once. */
+  _bufferView(bufferIndex: number): Buffer {
+    const cached = this._buffers[bufferIndex];
+    if (cached) return cached;
+    if (this._region === null) return Buffer.alloc(0);
+    const view = Buffer.from(this._region, this._bufferOffset(bufferIndex), this._bufferSize);
+    this._buffers[bufferIndex] = view;
+    return view;
+  }
+
+  /** @internal Buffer index of chain entry `i` of a packet. */
+  _chainEntry(packetIndex: number, i: number): number {
+    return this._u32[this._chainWord + packetIndex * this._chainPerPacket + i];
+  }
+
+  /** @internal Throws the right error for an accessor on a packet that is not held. */
+  _notHeld(packet: IOUserNetworkPacket): never {
+    this._checkOpen();
+    return fail(kIOReturnNotPermitted, `packet ${packet._index} is not allocated`);
+  }
+
+  // ---- slow paths --------------------------------------------------------------------------
+
+  private _checkOpen(): void {
+    if (this._state === 'open') return;
+    if (this._state === 'new') fail(kIOReturnNotReady, 'the pool is not initialised');
+    fail(kIOReturnNotAttached, `pool "${this._name}" has been released`);
+  }
+
+  private _refill(): number {
+    this._checkOpen();
+    const n: number = this._native.refill();
+    if (n === 0) this._f64[this._failedIdx] += 1;
+    return n;
+  }
+
+  // cacheSize 0: the core takes one packet straight from the ring, initialises and counts it.
+  private _allocateUncached(): IOUserNetworkPacket | null {
+    this._checkOpen();
+    const index: number = this._native.allocOne();
+    if (index < 0) return null;
+    return this._packets[index] ?? this._makePacket(index);
+  }
+
+  private _deallocateSlow(packet: IOUserNetworkPacket): void {
+    this._checkOpen();
+    // The core checks ownership (0 = double free), takes it over atomically from another thread
+    // if needed, returns chained buffers, and puts the index in our cache or the ring.
+    this._native.deallocOne(packet._index);
+  }
+
+  private _foreign(packet: unknown): never {
+    this._checkOpen();
+    if (packet instanceof IOUserNetworkPacket) {
+      return fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${packet._pool._name}")`);
+    }
+    return fail(kIOReturnBadArgument, `expected an IOUserNetworkPacket of this pool, got ${describe(packet)}`);
+  }
+
+  private _makePacket(index: number): IOUserNetworkPacket {
+    if (!(index < this._packetCount)) {
+      fail(kIOReturnNotPermitted, `the pool's free list holds an invalid index ${index}; was its memory overwritten?`);
+    }
+    const packet = new IOUserNetworkPacket(this, index, this._metaBase + index * META_WORDS);
+    this._packets[index] = packet;
+    return packet;
+  }
+
+  private _scratchOf(n: number): Uint32Array {
+    if (this._scratch.length < n) this._scratch = new Uint32Array(Math.max(n, 32));
+    return this._scratch;
+  }
+
+  private _countOf(count: number | undefined, length: number): number {
+    if (count === undefined) return length;
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > length) {
+      fail(kIOReturnBadArgument, `count must be an integer in 0..${length}, got ${describe(count)}`);
+    }
+    return count;
+  }
+}

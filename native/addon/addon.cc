@@ -1,0 +1,59 @@
+// Module entry: registers the two wrapper classes, the error-class hook and the layout constants
+// that lib/layout.ts checks against its own copy at load time.
+#include <napi.h>
+
+#include "../core/layout.h"
+#include "errors.h"
+#include "memory_descriptor_wrap.h"
+#include "pool_wrap.h"
+
+namespace pbp_addon {
+namespace {
+
+Napi::Object layoutConstants(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("version", pbp::kLayoutVersion);
+  o.Set("metaWords", pbp::meta::kWords);
+  o.Set("metaState", pbp::meta::kState);
+  o.Set("metaDataOffset", pbp::meta::kDataOffset);
+  o.Set("metaDataLength", pbp::meta::kDataLength);
+  o.Set("metaHeadroom", pbp::meta::kHeadroom);
+  o.Set("metaLinkHeaderLength", pbp::meta::kLinkHeaderLength);
+  o.Set("metaDirection", pbp::meta::kDirection);
+  o.Set("metaFlags", pbp::meta::kFlags);
+  o.Set("metaBufferCount", pbp::meta::kBufferCount);
+  o.Set("metaTimestampLo", pbp::meta::kTimestampLo);
+  o.Set("metaVlanTag", pbp::meta::kVlanTag);
+  o.Set("metaRxChecksumFlags", pbp::meta::kRxChecksumFlags);
+  o.Set("metaRxChecksumValue", pbp::meta::kRxChecksumValue);
+  o.Set("metaServiceClass", pbp::meta::kServiceClass);
+  o.Set("metaCompletionStatus", pbp::meta::kCompletionStatus);
+  o.Set("metaTraceId", pbp::meta::kTraceId);
+  o.Set("slotAllocationsF64", pbp::slot::kAllocationsF64);
+  o.Set("slotDeallocationsF64", pbp::slot::kDeallocationsF64);
+  o.Set("slotFailedAllocationsF64", pbp::slot::kFailedAllocationsF64);
+  o.Set("slotCacheCountU32", pbp::slot::kCacheCountU32);
+  o.Set("slotCacheU32", pbp::slot::kCacheU32);
+  return o;
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  exports.Set("NativePool", PoolWrap::define(env));
+  Napi::Function md = MemoryDescriptorWrap::define(env);
+  data->memoryDescriptorClass = Napi::Persistent(md);
+  exports.Set("NativeMemoryDescriptor", md);
+  exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
+  exports.Set("layout", layoutConstants(env));
+  return exports;
+}
+
+}  // namespace
+}  // namespace pbp_addon
+
+static Napi::Object initModule(Napi::Env env, Napi::Object exports) {
+  return pbp_addon::init(env, exports);
+}
+
+NODE_API_MODULE(packet_buffer_pool, initModule)

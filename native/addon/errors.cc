@@ -1,0 +1,64 @@
+#include "errors.h"
+
+#include <cmath>
+#include <string>
+
+namespace pbp_addon {
+
+Napi::Value throwIOReturn(Napi::Env env, pbp::IOReturn code, const std::string& message) {
+  auto* data = env.GetInstanceData<AddonData>();
+  Napi::Value codeValue = Napi::Number::New(env, double(uint32_t(code)));
+  Napi::Value messageValue = Napi::String::New(env, message);
+  if (data && !data->errorClass.IsEmpty()) {
+    Napi::Object error = data->errorClass.New({codeValue, messageValue});
+    if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", codeValue);
+  error.Set("codeName", Napi::String::New(env, pbp::ioReturnName(code)));
+  error.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value throwStatus(Napi::Env env, const pbp::Status& status) {
+  return throwIOReturn(env, status.code, status.message);
+}
+
+Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction())
+    return throwIOReturn(env, pbp::IOReturn::BadArgument, "setErrorClass expects a class");
+  auto* data = env.GetInstanceData<AddonData>();
+  data->errorClass = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint32_t& out) {
+  Napi::Env env = info.Env();
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throwIOReturn(env, pbp::IOReturn::BadArgument, std::string(what) + " must be a number");
+    return false;
+  }
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= 4294967295.0) || std::floor(v) != v) {
+    throwIOReturn(env, pbp::IOReturn::BadArgument,
+                  std::string(what) + " must be an integer in 0..2^32-1, got " + std::to_string(v));
+    return false;
+  }
+  out = uint32_t(v);
+  return true;
+}
+
+bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what,
+                     Napi::Uint32Array& out) {
+  if (i < info.Length() && info[i].IsTypedArray() &&
+      info[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
+    out = info[i].As<Napi::Uint32Array>();
+    return true;
+  }
+  throwIOReturn(info.Env(), pbp::IOReturn::BadArgument, std::string(what) + " must be a Uint32Array");
+  return false;
+}
+
+}  // namespace pbp_addon

@@ -1,0 +1,28 @@
+// Turns core Status values into JavaScript IOReturnError exceptions. lib/ registers its
+// IOReturnError class once per environment (setErrorClass) so errors thrown here are instances of
+// it; before that a plain Error carrying `code` and `codeName` is thrown.
+#pragma once
+
+#include <napi.h>
+
+#include "../core/io_return.h"
+
+namespace pbp_addon {
+
+struct AddonData {
+  Napi::FunctionReference errorClass;
+  Napi::FunctionReference memoryDescriptorClass;
+};
+
+// Throws and returns undefined, so callers can `return throwStatus(env, s);`.
+Napi::Value throwStatus(Napi::Env env, const pbp::Status& status);
+Napi::Value throwIOReturn(Napi::Env env, pbp::IOReturn code, const std::string& message);
+Napi::Value setErrorClass(const Napi::CallbackInfo& info);
+
+// Argument readers: on a wrong type they throw kIOReturnBadArgument naming the argument and return
+// false, so a direct caller of the .node file gets an error, never a crash.
+bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint32_t& out);
+bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what,
+                     Napi::Uint32Array& out);
+
+}  // namespace pbp_addon

@@ -1,0 +1,33 @@
+// NativeMemoryDescriptor: what CopyMemoryDescriptor() returns. It holds its own reference to the
+// region ("Copy" = retained), so the memory stays mapped until it is released even if every pool
+// handle has been released. Mappings are external ArrayBuffers over a range of the region; they
+// are detached when the descriptor is released.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <vector>
+
+#include "../core/pool.h"
+
+namespace pbp_addon {
+
+class MemoryDescriptorWrap : public Napi::ObjectWrap<MemoryDescriptorWrap> {
+ public:
+  static Napi::Function define(Napi::Env env);
+  static Napi::Value create(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool);
+
+  explicit MemoryDescriptorWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value length(const Napi::CallbackInfo& info);
+  Napi::Value address(const Napi::CallbackInfo& info);
+  Napi::Value map(const Napi::CallbackInfo& info);
+  Napi::Value release(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<pbp::Pool> pool_;
+  std::vector<Napi::Reference<Napi::ArrayBuffer>> mappings_;
+};
+
+}  // namespace pbp_addon

@@ -1,0 +1,337 @@
+#include "pool_wrap.h"
+
+#include <unistd.h>
+
+#include "errors.h"
+#include "memory_descriptor_wrap.h"
+#include "pool_registry.h"
+
+namespace pbp_addon {
+namespace {
+
+using pbp::IOReturn;
+
+bool readOption(Napi::Env env, Napi::Object o, const char* key, uint32_t& out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= 4294967295.0) || d != double(uint32_t(d))) {
+    throwIOReturn(env, IOReturn::BadArgument, std::string(key) + " must be an integer in 0..2^32-1");
+    return false;
+  }
+  out = uint32_t(d);
+  return true;
+}
+
+}  // namespace
+
+Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
+                                       uint64_t offset, uint64_t length) {
+  auto* keepAlive = new std::shared_ptr<pbp::Pool>(pool);
+  return Napi::ArrayBuffer::New(
+      env, pool->base() + offset, size_t(length),
+      [](Napi::Env, void*, std::shared_ptr<pbp::Pool>* hint) { delete hint; }, keepAlive);
+}
+
+Napi::Function PoolWrap::define(Napi::Env env) {
+  return DefineClass(env, "NativePool",
+                     {
+                         InstanceMethod<&PoolWrap::layoutInfo>("layoutInfo"),
+                         InstanceMethod<&PoolWrap::regionBuffer>("regionBuffer"),
+                         InstanceMethod<&PoolWrap::refill>("refill"),
+                         InstanceMethod<&PoolWrap::flush>("flush"),
+                         InstanceMethod<&PoolWrap::allocOne>("allocOne"),
+                         InstanceMethod<&PoolWrap::deallocOne>("deallocOne"),
+                         InstanceMethod<&PoolWrap::allocIndices>("allocIndices"),
+                         InstanceMethod<&PoolWrap::deallocIndices>("deallocIndices"),
+                         InstanceMethod<&PoolWrap::claimPacket>("claimPacket"),
+                         InstanceMethod<&PoolWrap::addBuffer>("addBuffer"),
+                         InstanceMethod<&PoolWrap::stats>("stats"),
+                         InstanceMethod<&PoolWrap::freePacketCount>("freePacketCount"),
+                         InstanceMethod<&PoolWrap::reclaim>("reclaim"),
+                         InstanceMethod<&PoolWrap::createHandle>("createHandle"),
+                         InstanceMethod<&PoolWrap::copyMemoryDescriptor>("copyMemoryDescriptor"),
+                         InstanceMethod<&PoolWrap::release>("release"),
+                     });
+}
+
+// Constructor argument: either pool options
+//   { name, packetCount, bufferCount, bufferSize, maxBuffersPerPacket, headroom, cacheSize,
+//     maxThreads, poolFlags, shared, threadId }
+// or an attachment request { attach: { id, pid, fd }, threadId }.
+PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info) {
+  Napi::Env env = info.Env();
+  env_ = env;
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throwIOReturn(env, IOReturn::BadArgument, "NativePool expects an options object");
+    return;
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  uint32_t threadId = 0;
+  if (!readOption(env, o, "threadId", threadId)) return;
+
+  Napi::Value attach = o.Get("attach");
+  pbp::Status s;
+  if (attach.IsObject()) {
+    Napi::Object h = attach.As<Napi::Object>();
+    uint32_t pid = 0, fd = 0xFFFFFFFF;
+    double id = h.Get("id").IsNumber() ? h.Get("id").As<Napi::Number>().DoubleValue() : 0;
+    if (!readOption(env, h, "pid", pid) || !readOption(env, h, "fd", fd)) return;
+    if (pid == uint32_t(getpid()) && id > 0) pool_ = findPool(uint64_t(id));
+    if (!pool_ && fd != 0xFFFFFFFF) {
+      s = pbp::Pool::attachFd(int(fd), pool_);
+      if (!s.isOk()) {
+        throwStatus(env, s);
+        return;
+      }
+    }
+    if (!pool_) {
+      throwIOReturn(env, IOReturn::NotAttached,
+                    "the pool behind this handle (id " + std::to_string(uint64_t(id)) +
+                        ") has been released, or it is not shared and lives in another process");
+      return;
+    }
+  } else {
+    pbp::PoolOptions opts;
+    Napi::Value name = o.Get("name");
+    if (name.IsString()) opts.name = name.As<Napi::String>().Utf8Value();
+    if (!readOption(env, o, "packetCount", opts.packetCount) ||
+        !readOption(env, o, "bufferCount", opts.bufferCount) ||
+        !readOption(env, o, "bufferSize", opts.bufferSize) ||
+        !readOption(env, o, "maxBuffersPerPacket", opts.maxBuffersPerPacket) ||
+        !readOption(env, o, "headroom", opts.headroom) ||
+        !readOption(env, o, "cacheSize", opts.cacheSize) ||
+        !readOption(env, o, "maxThreads", opts.maxThreads) ||
+        !readOption(env, o, "poolFlags", opts.poolFlags))
+      return;
+    opts.shared = o.Get("shared").ToBoolean();
+    s = pbp::Pool::create(opts, pool_);
+    if (!s.isOk()) {
+      throwStatus(env, s);
+      return;
+    }
+    registerPool(pool_);
+  }
+
+  s = pool_->claimSlot(threadId, slot_);
+  if (!s.isOk()) {
+    pool_.reset();
+    throwStatus(env, s);
+    return;
+  }
+  region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes()));
+  napi_add_env_cleanup_hook(env, onEnvCleanup, this);
+  cleanupHookAdded_ = true;
+}
+
+PoolWrap::~PoolWrap() {
+  if (cleanupHookAdded_) napi_remove_env_cleanup_hook(env_, onEnvCleanup, this);
+  detach();
+}
+
+// The thread is going away (worker exit or terminate, process exit) without release(): hand the
+// slot back so cached indices return to the ring and held packets show up as orphaned.
+void PoolWrap::onEnvCleanup(void* self) {
+  auto* wrap = static_cast<PoolWrap*>(self);
+  wrap->cleanupHookAdded_ = false;
+  wrap->detach();
+}
+
+void PoolWrap::detach() {
+  if (!pool_) return;
+  pool_->releaseSlot(slot_);
+  pool_.reset();
+}
+
+bool PoolWrap::attached(Napi::Env env) {
+  if (pool_) return true;
+  throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
+  return false;
+}
+
+Napi::Value PoolWrap::layoutInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  const pbp::Layout& l = pool_->layout();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", pool_->name());
+  o.Set("packetCount", l.packetCount);
+  o.Set("bufferCount", l.bufferCount);
+  o.Set("bufferSize", l.bufferSize);
+  o.Set("bufferStride", l.bufferStride);
+  o.Set("maxBuffersPerPacket", l.maxBuffersPerPacket);
+  o.Set("headroom", l.headroom);
+  o.Set("cacheSize", l.cacheSize);
+  o.Set("maxThreads", l.maxThreads);
+  o.Set("poolFlags", pool_->poolFlags());
+  o.Set("slotBytes", l.slotBytes);
+  o.Set("metaOffset", double(l.metaOffset));
+  o.Set("chainOffset", double(l.chainOffset));
+  o.Set("slotsOffset", double(l.slotsOffset));
+  o.Set("buffersOffset", double(l.buffersOffset));
+  o.Set("totalBytes", double(l.totalBytes));
+  o.Set("shared", pool_->fd() >= 0);
+  o.Set("baseAddress", Napi::BigInt::New(env, uint64_t(reinterpret_cast<uintptr_t>(pool_->base()))));
+  o.Set("slot", slot_);
+  o.Set("tag", pool_->tagOf(slot_));
+  return o;
+}
+
+Napi::Value PoolWrap::regionBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  return region_.Value();
+}
+
+Napi::Value PoolWrap::refill(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  return Napi::Number::New(env, pool_->refillCache(slot_));
+}
+
+Napi::Value PoolWrap::flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t keep;
+  if (!attached(env) || !readUint32(info, 0, "keep", keep)) return env.Undefined();
+  return Napi::Number::New(env, pool_->flushCache(slot_, keep));
+}
+
+Napi::Value PoolWrap::allocOne(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  uint32_t packet;
+  return Napi::Number::New(env, pool_->allocateOne(slot_, packet) ? double(packet) : -1.0);
+}
+
+Napi::Value PoolWrap::deallocOne(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t packet;
+  if (!attached(env) || !readUint32(info, 0, "packet index", packet)) return env.Undefined();
+  pbp::Status s = pool_->deallocateOne(slot_, packet);
+  if (!s.isOk()) return throwStatus(env, s);
+  return env.Undefined();
+}
+
+Napi::Value PoolWrap::allocIndices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint32Array out;
+  if (!attached(env) || !readUint32Array(info, 0, "out", out)) return env.Undefined();
+  uint32_t n = uint32_t(out.ElementLength());
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    uint32_t count;
+    if (!readUint32(info, 1, "count", count)) return env.Undefined();
+    if (count > n)
+      return throwIOReturn(env, IOReturn::Overrun,
+                           "count " + std::to_string(count) + " exceeds out.length " + std::to_string(n));
+    n = count;
+  }
+  return Napi::Number::New(env, pool_->allocateBurst(slot_, out.Data(), n));
+}
+
+Napi::Value PoolWrap::deallocIndices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint32Array indices;
+  uint32_t count;
+  if (!attached(env) || !readUint32Array(info, 0, "indices", indices) ||
+      !readUint32(info, 1, "count", count))
+    return env.Undefined();
+  if (count > indices.ElementLength())
+    return throwIOReturn(env, IOReturn::Overrun,
+                         "count " + std::to_string(count) + " exceeds indices.length " +
+                             std::to_string(indices.ElementLength()));
+  pbp::Status s = pool_->deallocateBulk(slot_, indices.Data(), count);
+  if (!s.isOk()) return throwStatus(env, s);
+  return env.Undefined();
+}
+
+Napi::Value PoolWrap::claimPacket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t packet;
+  if (!attached(env) || !readUint32(info, 0, "fPacketIndex", packet)) return env.Undefined();
+  pbp::Status s = pool_->claimPacket(slot_, packet);
+  if (!s.isOk()) return throwStatus(env, s);
+  return env.Undefined();
+}
+
+Napi::Value PoolWrap::addBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t packet, buffer;
+  if (!attached(env) || !readUint32(info, 0, "packet index", packet)) return env.Undefined();
+  pbp::Status s = pool_->addBuffer(packet, buffer);
+  if (s.code == IOReturn::NoResources || s.code == IOReturn::Overrun) return Napi::Number::New(env, -1);
+  if (!s.isOk()) return throwStatus(env, s);
+  return Napi::Number::New(env, buffer);
+}
+
+Napi::Value PoolWrap::stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  pbp::PoolStats st = pool_->stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocations", double(st.allocations));
+  o.Set("deallocations", double(st.deallocations));
+  o.Set("failedAllocations", double(st.failedAllocations));
+  o.Set("reclaimed", double(st.reclaimed));
+  o.Set("inUse", st.inUse);
+  o.Set("cached", st.cached);
+  o.Set("freeInRing", st.freeInRing);
+  o.Set("highWaterMark", st.highWaterMark);
+  o.Set("liveThreads", st.liveThreads);
+  o.Set("deadThreads", st.deadThreads);
+  o.Set("orphanedPackets", st.orphanedPackets);
+  o.Set("freeBuffers", pool_->freeBufferCount());
+  return o;
+}
+
+Napi::Value PoolWrap::freePacketCount(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  return Napi::Number::New(env, pool_->freePacketCount());
+}
+
+Napi::Value PoolWrap::reclaim(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  uint32_t threadId = pbp::Pool::kAnyThread;
+  if (info.Length() > 0 && !info[0].IsUndefined() && !readUint32(info, 0, "threadId", threadId))
+    return env.Undefined();
+  uint32_t count = 0;
+  pbp::Status s = pool_->reclaim(threadId, count);
+  if (!s.isOk()) return throwStatus(env, s);
+  return Napi::Number::New(env, count);
+}
+
+Napi::Value PoolWrap::createHandle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  Napi::Object h = Napi::Object::New(env);
+  h.Set("id", double(idOfPool(pool_)));
+  h.Set("pid", double(getpid()));
+  if (pool_->fd() >= 0) h.Set("fd", pool_->fd());
+  h.Set("bytes", double(pool_->bytes()));
+  return h;
+}
+
+Napi::Value PoolWrap::copyMemoryDescriptor(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  return MemoryDescriptorWrap::create(env, pool_);
+}
+
+Napi::Value PoolWrap::release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!region_.IsEmpty()) {
+    Napi::ArrayBuffer ab = region_.Value();
+    // Views handed to JS now read as empty instead of touching memory that may be unmapped.
+    if (!ab.IsDetached()) ab.Detach();
+    region_.Reset();
+  }
+  if (cleanupHookAdded_) {
+    napi_remove_env_cleanup_hook(env_, onEnvCleanup, this);
+    cleanupHookAdded_ = false;
+  }
+  detach();
+  return env.Undefined();
+}
+
+}  // namespace pbp_addon

@@ -1,0 +1,57 @@
+// NativePool: one JavaScript thread's attachment to a pool. It owns a thread slot (the per-thread
+// cache and counters), one external ArrayBuffer over the whole region (the typed-array views of
+// the JS hot path), and a reference that keeps the region mapped. Thin: every decision about
+// packets is made in the core (native/core/pool.h) or in lib/.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "../core/pool.h"
+
+namespace pbp_addon {
+
+class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
+ public:
+  static Napi::Function define(Napi::Env env);
+
+  // new NativePool(options) creates a pool; new NativePool({ attach: handle }) attaches.
+  explicit PoolWrap(const Napi::CallbackInfo& info);
+  ~PoolWrap() override;
+
+ private:
+  Napi::Value layoutInfo(const Napi::CallbackInfo& info);
+  Napi::Value regionBuffer(const Napi::CallbackInfo& info);
+  Napi::Value refill(const Napi::CallbackInfo& info);
+  Napi::Value flush(const Napi::CallbackInfo& info);
+  Napi::Value allocOne(const Napi::CallbackInfo& info);
+  Napi::Value deallocOne(const Napi::CallbackInfo& info);
+  Napi::Value allocIndices(const Napi::CallbackInfo& info);
+  Napi::Value deallocIndices(const Napi::CallbackInfo& info);
+  Napi::Value claimPacket(const Napi::CallbackInfo& info);
+  Napi::Value addBuffer(const Napi::CallbackInfo& info);
+  Napi::Value stats(const Napi::CallbackInfo& info);
+  Napi::Value freePacketCount(const Napi::CallbackInfo& info);
+  Napi::Value reclaim(const Napi::CallbackInfo& info);
+  Napi::Value createHandle(const Napi::CallbackInfo& info);
+  Napi::Value copyMemoryDescriptor(const Napi::CallbackInfo& info);
+  Napi::Value release(const Napi::CallbackInfo& info);
+
+  bool attached(Napi::Env env);  // throws kIOReturnNotAttached when released
+  void detach();                 // gives the slot back and drops the pool; idempotent
+  static void onEnvCleanup(void* self);
+
+  std::shared_ptr<pbp::Pool> pool_;
+  uint32_t slot_ = 0;
+  Napi::Reference<Napi::ArrayBuffer> region_;
+  napi_env env_ = nullptr;
+  bool cleanupHookAdded_ = false;
+};
+
+// Wraps a pool reference in an external ArrayBuffer over [offset, offset + length) of its
+// region; the mapping stays valid for as long as the ArrayBuffer (or anything viewing it) lives.
+Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
+                                       uint64_t offset, uint64_t length);
+
+}  // namespace pbp_addon
