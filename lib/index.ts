@@ -5,7 +5,11 @@
 export * from './io-return';
 export * from './enums';
 export { IOUserNetworkPacketBufferPool } from './pool';
-export type { IOUserNetworkPacketBufferPoolStatistics, IOUserNetworkPacketBufferPoolHandle } from './pool';
+export type {
+  AllocatePacketAsyncOptions,
+  IOUserNetworkPacketBufferPoolHandle,
+  IOUserNetworkPacketBufferPoolStatistics,
+} from './pool';
 export { IOUserNetworkPacket } from './packet';
 export type { IOUserNetworkPacketDescriptor, RxChecksumInfo } from './packet';
 export { IOMemoryDescriptor, IOMemoryMap } from './memory';

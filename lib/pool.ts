@@ -15,6 +15,7 @@ import {
   describe,
   fail,
   IOReturnError,
+  kIOReturnAborted,
   kIOReturnBadArgument,
   kIOReturnNoMemory,
   kIOReturnNotAttached,
@@ -84,6 +85,19 @@ export interface IOUserNetworkPacketBufferPoolHandle {
   bytes: number;
 }
 
+/** Options of `allocatePacketAsync`. */
+export interface AllocatePacketAsyncOptions {
+  /** Aborting rejects the promise with kIOReturnAborted. */
+  signal?: AbortSignal;
+}
+
+interface PendingAllocation {
+  resolve(packet: IOUserNetworkPacket): void;
+  reject(error: Error): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 
@@ -117,6 +131,8 @@ export class IOUserNetworkPacketBufferPool {
   private _packets: (IOUserNetworkPacket | null)[] = [];
   private _buffers: (Buffer | null)[] = [];
   private _scratch = new Uint32Array(0);
+  private _waitersWord = 0;
+  private _waiting: PendingAllocation[] = [];
 
   // ---- creation ----------------------------------------------------------------------------
 
@@ -230,6 +246,7 @@ export class IOUserNetworkPacketBufferPool {
     this._bufferCount = info.bufferCount;
     this._cacheSize = info.cacheSize;
     this._cacheHalf = info.cacheSize / 2;
+    this._waitersWord = info.waitersWord;
     this._cacheCountIdx = slotWord + SLOT_CACHE_COUNT_U32;
     this._cacheBase = slotWord + SLOT_CACHE_U32;
     this._allocIdx = slotWord / 2 + SLOT_ALLOCATIONS_F64;
@@ -258,6 +275,7 @@ export class IOUserNetworkPacketBufferPool {
       return;
     }
     this._state = 'released';
+    this._rejectWaiting(`pool "${this._name}" was released while waiting for a packet`);
     this._u32 = EMPTY_U32;
     this._f64 = EMPTY_F64;
     this._tag = -1;
@@ -378,7 +396,9 @@ export class IOUserNetworkPacketBufferPool {
     if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this) return this._foreign(packet);
     const u = this._u32;
     const m = packet._m;
-    if (u[m] !== this._tag || u[m + META_BUFFER_COUNT] !== 1 || this._cacheSize === 0) {
+    // Slow path: not ours (double free or another thread's), chained buffers, no cache, or a
+    // thread waiting for a packet (the core then puts it in the shared ring and wakes it).
+    if (u[m] !== this._tag || u[m + META_BUFFER_COUNT] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
       return this._deallocateSlow(packet);
     }
     u[m] = 0;
@@ -388,6 +408,66 @@ export class IOUserNetworkPacketBufferPool {
     u[this._cacheBase + n] = packet._index;
     u[cc] = n + 1;
     this._f64[this._deallocIdx] += 1;
+  }
+
+  /**
+   * Resolves with a packet as soon as one is free, including one freed by another thread or
+   * process; never polls the event loop (a native thread sleeps on the pool's futex). Rejects with
+   * kIOReturnAborted when `signal` aborts or the pool is released meanwhile. Waiters are served
+   * in order.
+   */
+  allocatePacketAsync(options?: AllocatePacketAsyncOptions): Promise<IOUserNetworkPacket> {
+    try {
+      this._checkOpen();
+      const signal = options?.signal;
+      if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
+        fail(kIOReturnBadArgument, `signal must be an AbortSignal, got ${describe(signal)}`);
+      }
+      if (signal?.aborted) fail(kIOReturnAborted, 'allocatePacketAsync was aborted before it started');
+      const packet = this._waiting.length === 0 ? this.allocatePacket() : null;
+      if (packet !== null) return Promise.resolve(packet);
+      return new Promise((resolve, reject) => {
+        const pending: PendingAllocation = { resolve, reject, signal, onAbort: undefined };
+        if (signal) {
+          pending.onAbort = () => this._abortWaiting(pending);
+          signal.addEventListener('abort', pending.onAbort, { once: true });
+        }
+        this._waiting.push(pending);
+        this._native.waitForPacket(this._onPacketFreed);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  // Called by the native waiter when the shared ring has free packets.
+  private readonly _onPacketFreed = (): void => {
+    if (this._state !== 'open') return;
+    while (this._waiting.length > 0) {
+      const packet = this.allocatePacket();
+      if (packet === null) break;
+      const pending = this._waiting.shift()!;
+      if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+      pending.resolve(packet);
+    }
+    if (this._waiting.length > 0) this._native.waitForPacket(this._onPacketFreed);
+  };
+
+  private _abortWaiting(pending: PendingAllocation): void {
+    const at = this._waiting.indexOf(pending);
+    if (at < 0) return;
+    this._waiting.splice(at, 1);
+    if (this._waiting.length === 0 && this._native !== null) this._native.stopWaiting();
+    pending.reject(new IOReturnError(kIOReturnAborted, 'allocatePacketAsync was aborted'));
+  }
+
+  private _rejectWaiting(message: string): void {
+    const waiting = this._waiting;
+    this._waiting = [];
+    for (const pending of waiting) {
+      if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+      pending.reject(new IOReturnError(kIOReturnAborted, message));
+    }
   }
 
   /** @deprecated Upstream deprecated; use `deallocatePacket`. */

@@ -52,6 +52,8 @@ Napi::Function PoolWrap::define(Napi::Env env) {
                          InstanceMethod<&PoolWrap::createHandle>("createHandle"),
                          InstanceMethod<&PoolWrap::copyMemoryDescriptor>("copyMemoryDescriptor"),
                          InstanceMethod<&PoolWrap::release>("release"),
+                         InstanceMethod<&PoolWrap::waitForPacket>("waitForPacket"),
+                         InstanceMethod<&PoolWrap::stopWaiting>("stopWaiting"),
                      });
 }
 
@@ -138,6 +140,7 @@ void PoolWrap::onEnvCleanup(void* self) {
 }
 
 void PoolWrap::detach() {
+  waiter_.reset();  // joins the waiter thread before the pool reference goes
   if (!pool_) return;
   pool_->releaseSlot(slot_);
   pool_.reset();
@@ -174,6 +177,7 @@ Napi::Value PoolWrap::layoutInfo(const Napi::CallbackInfo& info) {
   o.Set("baseAddress", Napi::BigInt::New(env, uint64_t(reinterpret_cast<uintptr_t>(pool_->base()))));
   o.Set("slot", slot_);
   o.Set("tag", pool_->tagOf(slot_));
+  o.Set("waitersWord", pbp::Pool::waitersWordIndex());
   return o;
 }
 
@@ -332,6 +336,29 @@ Napi::Value PoolWrap::release(const Napi::CallbackInfo& info) {
   }
   detach();
   return env.Undefined();
+}
+
+}  // namespace pbp_addon
+
+namespace pbp_addon {
+
+// waitForPacket(onFreed): onFreed() is called once, on this thread, when the shared ring has a
+// free packet. Call again to keep waiting. The callback is fixed by the first call.
+Napi::Value PoolWrap::waitForPacket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!attached(env)) return env.Undefined();
+  if (!waiter_) {
+    if (info.Length() < 1 || !info[0].IsFunction())
+      return throwIOReturn(env, IOReturn::BadArgument, "waitForPacket expects a callback");
+    waiter_.reset(new PacketWaiter(env, pool_, info[0].As<Napi::Function>()));
+  }
+  waiter_->want(env);
+  return env.Undefined();
+}
+
+Napi::Value PoolWrap::stopWaiting(const Napi::CallbackInfo& info) {
+  waiter_.reset();
+  return info.Env().Undefined();
 }
 
 }  // namespace pbp_addon

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "../core/pool.h"
+#include "packet_waiter.h"
 
 namespace pbp_addon {
 
@@ -37,12 +38,15 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value createHandle(const Napi::CallbackInfo& info);
   Napi::Value copyMemoryDescriptor(const Napi::CallbackInfo& info);
   Napi::Value release(const Napi::CallbackInfo& info);
+  Napi::Value waitForPacket(const Napi::CallbackInfo& info);
+  Napi::Value stopWaiting(const Napi::CallbackInfo& info);
 
   bool attached(Napi::Env env);  // throws kIOReturnNotAttached when released
   void detach();                 // gives the slot back and drops the pool; idempotent
   static void onEnvCleanup(void* self);
 
   std::shared_ptr<pbp::Pool> pool_;
+  std::unique_ptr<PacketWaiter> waiter_;
   uint32_t slot_ = 0;
   Napi::Reference<Napi::ArrayBuffer> region_;
   napi_env env_ = nullptr;

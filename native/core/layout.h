@@ -89,6 +89,7 @@ constexpr uint32_t kCacheU32 = 32;              // first cache entry, uint32 ind
 constexpr uint32_t kFree = 0;
 constexpr uint32_t kLive = 1;
 constexpr uint32_t kDead = 2;  // its thread is gone but packets tagged with it are still out
+constexpr uint32_t kReclaiming = 3;  // reclaim() is returning its packets
 }  // namespace slot
 
 struct PoolOptions {
@@ -137,6 +138,11 @@ struct alignas(kCacheLine) RegionHeader {
   std::atomic<uint64_t> reclaimedPackets;
   // Peak number of packets outside the free ring (in use plus parked in thread caches).
   alignas(kFalseSharingRange) std::atomic<uint32_t> outOfRingPeak;
+  // Threads (of any process) sleeping until a packet is freed, and the futex word they sleep on.
+  // Read on every deallocation (JS reads `waiters` through the region view), written only when a
+  // thread starts or stops waiting, so the line stays shared in every core's cache.
+  alignas(kFalseSharingRange) std::atomic<uint32_t> waiters;
+  uint32_t freeSequence;  // futex word: bumped after packets reach the ring while waiters > 0
 };
 
 struct Layout {

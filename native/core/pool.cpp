@@ -1,7 +1,11 @@
 #include "pool.h"
 
+#include "futex.h"
+
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -16,8 +20,8 @@ Pool::Pool(std::unique_ptr<Region> region, const Layout& layout)
     : region_(std::move(region)), layout_(layout) {}
 
 void Pool::bindRings() {
-  packetRing_ = Ring::attach(base() + layout_.packetRingOffset);
-  bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset);
+  packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
+  bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);
 }
 
 Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
@@ -124,9 +128,7 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
                       "all " + str(layout_.maxThreads) + " thread slots are in use (maxThreads)");
 }
 
-void Pool::releaseSlot(uint32_t s) {
-  flushCache(s, 0);
-  uint32_t* w = slotWords(s);
+void Pool::retireCounters(uint32_t s) {
   double* c = slotCounters(s);
   RegionHeader* h = header();
   // relaxed: statistics only.
@@ -139,13 +141,25 @@ void Pool::releaseSlot(uint32_t s) {
   storeRelaxed(c + slot::kAllocationsF64, 0.0);
   storeRelaxed(c + slot::kDeallocationsF64, 0.0);
   storeRelaxed(c + slot::kFailedAllocationsF64, 0.0);
+}
 
+void Pool::releaseSlot(uint32_t s) {
+  flushCache(s, 0);
+  retireCounters(s);
+  uint32_t* w = slotWords(s);
   uint32_t tag = tagOf(s);
   bool holdsPackets = false;
   for (uint32_t p = 0; p < layout_.packetCount && !holdsPackets; ++p)
     holdsPackets = loadRelaxed(metaOf(p) + meta::kState) == tag;
   // release: the flushed cache and counters above happen-before the next claimSlot/reclaim.
   storeRelease(w + slot::kState, holdsPackets ? slot::kDead : slot::kFree);
+}
+
+bool Pool::slotOwnerGone(uint32_t s) const {
+  uint32_t pid = loadRelaxed(slotWords(s) + slot::kPid);
+  if (pid == 0 || pid == uint32_t(getpid())) return false;
+  // ESRCH: no such process. EPERM means it exists but is not ours to signal: alive.
+  return kill(pid_t(pid), 0) != 0 && errno == ESRCH;
 }
 
 Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
@@ -155,14 +169,21 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     uint32_t* w = slotWords(s);
     if (threadId != kAnyThread && loadRelaxed(w + slot::kThreadId) != threadId) continue;
     uint32_t state = loadAcquire(w + slot::kState);
-    if (state == slot::kLive && threadId != kAnyThread && loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
-      return Status::fail(IOReturn::NotPermitted,
-                          "thread " + str(threadId) + " is still attached to the pool");
-    if (state != slot::kDead) continue;
-    // Only one reclaimer may walk a dead slot: take it from Dead to Live first.
-    uint32_t expected = slot::kDead;
-    if (!casAcqRel(w + slot::kState, expected, slot::kLive)) continue;
+    bool gone = state == slot::kLive && slotOwnerGone(s);
+    if (state == slot::kLive && !gone) {
+      if (threadId != kAnyThread && loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
+        return Status::fail(IOReturn::NotPermitted,
+                            "thread " + str(threadId) + " is still attached to the pool");
+      continue;
+    }
+    if (state != slot::kDead && !gone) continue;
+    // Only one reclaimer may walk a slot: move it to Reclaiming first.
+    uint32_t expected = state;
+    if (!casAcqRel(w + slot::kState, expected, slot::kReclaiming)) continue;
     matched = true;
+    // A process that died never ran releaseSlot: its cache and counters are still in the slot.
+    if (gone) retireCounters(s);
+    flushCache(s, 0);
     uint32_t tag = tagOf(s);
     std::vector<uint32_t> freed;
     for (uint32_t p = 0; p < layout_.packetCount; ++p) {
@@ -174,13 +195,15 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
       }
     }
     packetRing_.enqueueMany(freed.data(), uint32_t(freed.size()), Ring::Mode::Bulk);
+    notifyFreed();
     header()->reclaimedPackets.fetch_add(freed.size(), std::memory_order_relaxed);
     reclaimedOut += uint32_t(freed.size());
+    // release: the ring and counter updates above happen-before the slot's next claim.
     storeRelease(w + slot::kState, slot::kFree);
   }
   if (!matched && threadId != kAnyThread)
     return Status::fail(IOReturn::NotFound,
-                        "no released thread " + str(threadId) + " holds packets of this pool");
+                        "no exited thread " + str(threadId) + " holds packets of this pool");
   return Status::ok();
 }
 
@@ -193,9 +216,35 @@ void Pool::notePeak() {
   }
 }
 
+void Pool::notifyFreed() {
+  // seq_cst fence: orders our ring enqueue (the release store of prod.tail) before the load of
+  // `waiters` below. addWaiter() has the mirror fence between its increment and its look at the
+  // ring, so at least one side sees the other: the waiter finds our packet, or we wake it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (header()->waiters.load(std::memory_order_relaxed) == 0) return;
+  wakeWaiters();
+}
+
+void Pool::wakeWaiters() {
+  // release: a woken waiter that acquires the new sequence also sees the ring update before it.
+  __atomic_fetch_add(&header()->freeSequence, 1, __ATOMIC_RELEASE);
+  futexWakeAll(&header()->freeSequence);
+}
+
+void Pool::addWaiter() {
+  header()->waiters.fetch_add(1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // see notifyFreed()
+}
+
+void Pool::removeWaiter() { header()->waiters.fetch_sub(1, std::memory_order_relaxed); }
+
+void Pool::sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs) {
+  futexWait(&header()->freeSequence, seenSequence, timeoutMs);
+}
+
 uint32_t Pool::refillCache(uint32_t s) {
   uint32_t* w = slotWords(s);
-  uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+  uint32_t count = cacheCount(s);
   uint32_t want = layout_.cacheSize / 2;
   if (want > layout_.cacheSize - count) want = layout_.cacheSize - count;
   uint32_t got = packetRing_.dequeueMany(w + slot::kCacheU32 + count, want, Ring::Mode::Burst);
@@ -207,11 +256,12 @@ uint32_t Pool::refillCache(uint32_t s) {
 
 uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   uint32_t* w = slotWords(s);
-  uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+  uint32_t count = cacheCount(s);
   if (count <= keep) return count;
   // Always fits: the ring can hold every packet and each index is free in exactly one place.
   packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk);
   storeRelaxed(w + slot::kCacheCountU32, keep);
+  notifyFreed();
   return keep;
 }
 
@@ -246,13 +296,17 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
     notePeak();
   } else {
     uint32_t* w = slotWords(s);
-    uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+    uint32_t count = cacheCount(s);
     if (count == 0 && (count = refillCache(s)) == 0) {
       addRelaxed(c + slot::kFailedAllocationsF64, 1);
       return false;
     }
     packet = w[slot::kCacheU32 + count - 1];
     storeRelaxed(w + slot::kCacheCountU32, count - 1);
+  }
+  if (packet >= layout_.packetCount) {  // see allocateBurst: only a scribbled region gets here
+    addRelaxed(c + slot::kFailedAllocationsF64, 1);
+    return false;
   }
   initPacket(packet, tagOf(s));
   addRelaxed(c + slot::kAllocationsF64, 1);
@@ -282,11 +336,13 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
   st = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), packet);
   if (!st.isOk()) return st;
   freeChain(packet);
-  if (layout_.cacheSize == 0) {
+  // With someone waiting for a packet, give it to the shared ring where they can see it.
+  if (layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0) {
     packetRing_.enqueue(packet);
+    notifyFreed();
   } else {
     uint32_t* w = slotWords(s);
-    uint32_t count = loadRelaxed(w + slot::kCacheCountU32);
+    uint32_t count = cacheCount(s);
     if (count == layout_.cacheSize) count = flushCache(s, layout_.cacheSize / 2);
     w[slot::kCacheU32 + count] = packet;
     storeRelaxed(w + slot::kCacheCountU32, count + 1);
@@ -299,7 +355,15 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
   uint32_t got = packetRing_.dequeueMany(out, n, Ring::Mode::Burst);
   if (got) notePeak();
   uint32_t tag = tagOf(s);
-  for (uint32_t i = 0; i < got; ++i) initPacket(out[i], tag);
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < got; ++i) {
+    // An index outside the pool can only come from someone overwriting the ring through a memory
+    // map; drop it rather than write outside the metadata table.
+    if (out[i] >= layout_.packetCount) continue;
+    out[kept++] = out[i];
+    initPacket(out[i], tag);
+  }
+  got = kept;
   double* c = slotCounters(s);
   addRelaxed(c + slot::kAllocationsF64, got);
   if (got < n) addRelaxed(c + slot::kFailedAllocationsF64, n - got);
@@ -331,6 +395,7 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
   }
   for (uint32_t i = 0; i < n; ++i) freeChain(packets[i]);
   packetRing_.enqueueMany(packets, n, Ring::Mode::Bulk);
+  notifyFreed();
   addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);
   return Status::ok();
 }
@@ -396,7 +461,7 @@ PoolStats Pool::stats() const {
     uint32_t* w = slotWords(s);
     uint32_t state = loadRelaxed(w + slot::kState);
     if (state == slot::kFree) continue;
-    if (state == slot::kDead) {
+    if (state == slot::kDead || (state == slot::kLive && slotOwnerGone(s))) {
       ++st.deadThreads;
       uint32_t tag = tagOf(s);
       for (uint32_t p = 0; p < layout_.packetCount; ++p)

@@ -10,6 +10,7 @@
 // taking a packet over, reclaim of a dead thread's packets) changes kState with a CAS.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,7 +71,8 @@ class Pool {
   // still out, the slot stays Dead (visible in stats) until reclaim() returns them.
   void releaseSlot(uint32_t s);
   // Returns the packets held by dead slots of `threadId` (or of every dead slot when threadId is
-  // kAnyThread). Refuses a thread that is still attached.
+  // kAnyThread), and the cached and held packets of slots whose process died without releasing
+  // them. Refuses a thread of this process that is still attached.
   static constexpr uint32_t kAnyThread = 0xFFFFFFFF;
   Status reclaim(uint32_t threadId, uint32_t& reclaimedOut);
 
@@ -92,6 +94,18 @@ class Pool {
   // Chains one extra buffer to a held packet. NoResources: none free; Overrun: chain is full.
   Status addBuffer(uint32_t packet, uint32_t& bufferIndexOut);
 
+  // Waiting for a free packet (allocatePacketAsync). A waiter registers, then loops: read the
+  // sequence, check the ring, sleep until the sequence changes. Deallocations that see a waiter
+  // put packets straight into the ring (not a thread cache) and bump the sequence.
+  void addWaiter();
+  void removeWaiter();
+  uint32_t freeSequence() const { return __atomic_load_n(&header()->freeSequence, __ATOMIC_ACQUIRE); }
+  void sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs);
+  void wakeWaiters();  // also used to interrupt a sleeper that should stop
+  uint32_t freeInRing() const { return packetRing_.count(); }
+  // Word index (uint32) of the waiter count in the region, for the JS hot path.
+  static uint32_t waitersWordIndex() { return uint32_t(offsetof(RegionHeader, waiters) / 4); }
+
   PoolStats stats() const;
   uint32_t freePacketCount() const;
   uint32_t freeBufferCount() const { return bufferRing_.count(); }
@@ -103,6 +117,15 @@ class Pool {
   void initPacket(uint32_t packet, uint32_t tag);
   void freeChain(uint32_t packet);
   void notePeak();
+  void notifyFreed();  // after packets reach the ring: wakes waiters if there are any
+  bool slotOwnerGone(uint32_t s) const;  // its process died without releasing the slot
+  void retireCounters(uint32_t s);       // folds a slot's counters into the header totals
+  // The slot's cache count, clamped: JS writes it, and a caller scribbling on the region through
+  // a memory map must not make the core index outside the cache.
+  uint32_t cacheCount(uint32_t s) const {
+    uint32_t n = loadRelaxed(slotWords(s) + slot::kCacheCountU32);
+    return n > layout_.cacheSize ? layout_.cacheSize : n;
+  }
   Status checkIndex(uint32_t packet) const;
 
   std::unique_ptr<Region> region_;

@@ -54,15 +54,23 @@ class Ring {
     h->prod.tail.store(0, std::memory_order_relaxed);
     h->cons.head.store(0, std::memory_order_relaxed);
     h->cons.tail.store(0, std::memory_order_relaxed);
-    return Ring(h);
+    return Ring(h, capacity);
   }
 
   // A view over a ring that another thread or process created in the same memory.
-  static Ring attach(void* memory) { return Ring(static_cast<Header*>(memory)); }
+  static Ring attach(void* memory) {
+    auto* h = static_cast<Header*>(memory);
+    return Ring(h, h->capacity);
+  }
+  // Same, trusting only `capacity` (known from the pool's validated layout), not the copy in
+  // shared memory, which a misbehaving process could overwrite.
+  static Ring attach(void* memory, uint32_t capacity) {
+    return Ring(static_cast<Header*>(memory), capacity);
+  }
 
   Ring() = default;
 
-  uint32_t capacity() const { return h_->capacity; }
+  uint32_t capacity() const { return capacity_; }
 
   // Entries currently published. Exact when quiescent; a snapshot otherwise.
   uint32_t count() const {
@@ -70,7 +78,7 @@ class Ring {
     uint32_t prodTail = h_->prod.tail.load(std::memory_order_relaxed);
     uint32_t consTail = h_->cons.tail.load(std::memory_order_relaxed);
     uint32_t n = prodTail - consTail;
-    return n > h_->capacity ? h_->capacity : n;
+    return n > capacity_ ? capacity_ : n;
   }
 
   bool enqueue(uint32_t value) { return enqueueMany(&value, 1, Mode::Bulk) == 1; }
@@ -78,7 +86,7 @@ class Ring {
 
   unsigned enqueueMany(const uint32_t* values, unsigned n, Mode mode) {
     uint32_t oldHead;
-    n = reserve(h_->prod, h_->cons, n, mode, h_->capacity, oldHead);
+    n = reserve(h_->prod, h_->cons, n, mode, capacity_, oldHead);
     if (n == 0) return 0;
     copyIn(oldHead, values, n);
     publish(h_->prod, oldHead, n);
@@ -107,7 +115,8 @@ class Ring {
     // slots follow the header
   };
 
-  explicit Ring(Header* h) : h_(h), slots_(reinterpret_cast<uint32_t*>(h + 1)) {}
+  Ring(Header* h, uint32_t capacity)
+      : h_(h), slots_(reinterpret_cast<uint32_t*>(h + 1)), capacity_(capacity), mask_(capacity - 1) {}
 
   // Reserves up to n positions on side `self`, bounded by what the opposite side has completed.
   // For producers the bound is `capacity + cons.tail` (free slots); for consumers `prod.tail`
@@ -159,16 +168,16 @@ class Ring {
   }
 
   void copyIn(uint32_t head, const uint32_t* values, unsigned n) {
-    uint32_t start = head & h_->mask;
-    uint32_t first = h_->capacity - start;
+    uint32_t start = head & mask_;
+    uint32_t first = capacity_ - start;
     if (first > n) first = n;
     for (unsigned i = 0; i < first; ++i) slots_[start + i] = values[i];
     for (unsigned i = first; i < n; ++i) slots_[i - first] = values[i];
   }
 
   void copyOut(uint32_t head, uint32_t* out, unsigned n) const {
-    uint32_t start = head & h_->mask;
-    uint32_t first = h_->capacity - start;
+    uint32_t start = head & mask_;
+    uint32_t first = capacity_ - start;
     if (first > n) first = n;
     for (unsigned i = 0; i < first; ++i) out[i] = slots_[start + i];
     for (unsigned i = first; i < n; ++i) out[i] = slots_[i - first];
@@ -176,6 +185,9 @@ class Ring {
 
   Header* h_ = nullptr;
   uint32_t* slots_ = nullptr;
+  // Process-local copies: the header's copies live in shared memory and are not trusted.
+  uint32_t capacity_ = 0;
+  uint32_t mask_ = 0;
 };
 
 }  // namespace pbp

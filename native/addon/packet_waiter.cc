@@ -1,0 +1,79 @@
+#include "packet_waiter.h"
+
+namespace pbp_addon {
+
+namespace {
+// Upper bound on one sleep, so a lost wake-up (a deallocation that raced with our registration
+// and parked its packet in a thread cache) is retried rather than waited on forever.
+constexpr uint32_t kMaxSleepMs = 100;
+}  // namespace
+
+PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi::Function onFreed)
+    : pool_(std::move(pool)) {
+  tsfn_ = Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, this);
+  tsfn_.Unref(env);  // only a pending want() keeps the process alive
+  thread_ = std::thread([this] { run(); });
+}
+
+PacketWaiter::~PacketWaiter() { stop(); }
+
+void PacketWaiter::want(Napi::Env env) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (wanted_) return;
+    wanted_ = true;
+    if (!registered_) {
+      // Register before the thread looks at the ring (it only looks after being notified below).
+      pool_->addWaiter();
+      registered_ = true;
+    }
+  }
+  tsfn_.Ref(env);
+  wake_.notify_one();
+}
+
+void PacketWaiter::run() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return wanted_ || stopping_.load(); });
+      if (stopping_.load()) return;
+    }
+    uint32_t seen = pool_->freeSequence();
+    if (pool_->freeInRing() > 0) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        wanted_ = false;
+        if (registered_) {
+          pool_->removeWaiter();
+          registered_ = false;
+        }
+      }
+      tsfn_.NonBlockingCall();
+      continue;
+    }
+    pool_->sleepUntilFreed(seen, kMaxSleepMs);
+  }
+}
+
+void PacketWaiter::callJs(Napi::Env env, Napi::Function onFreed, PacketWaiter* self, void*) {
+  if (env == nullptr || self->stopping_.load()) return;  // torn down or stopped meanwhile
+  self->tsfn_.Unref(env);
+  onFreed.Call({});
+}
+
+void PacketWaiter::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true);
+  wake_.notify_one();
+  pool_->wakeWaiters();  // interrupts our futex sleep (others just re-check and sleep again)
+  if (thread_.joinable()) thread_.join();
+  if (registered_) {
+    pool_->removeWaiter();
+    registered_ = false;
+  }
+  tsfn_.Release();
+}
+
+}  // namespace pbp_addon

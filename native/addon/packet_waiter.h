@@ -1,0 +1,50 @@
+// Lets a JS thread wait for a free packet without polling its event loop: a native thread sleeps
+// on the pool's futex word (woken by deallocations in any thread or process) and, once the shared
+// ring holds a packet, calls back into JS through a thread-safe function. It hands over no packet
+// itself: the JS side allocates as usual when called, so nothing is in flight if the wait is
+// abandoned.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "../core/pool.h"
+
+namespace pbp_addon {
+
+class PacketWaiter {
+ public:
+  PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi::Function onFreed);
+  ~PacketWaiter();
+  PacketWaiter(const PacketWaiter&) = delete;
+  PacketWaiter& operator=(const PacketWaiter&) = delete;
+
+  // JS thread: call onFreed once, as soon as the shared ring has a free packet. Keeps the event
+  // loop alive until then.
+  void want(Napi::Env env);
+  // JS thread: stops waiting and joins the native thread. Idempotent.
+  void stop();
+
+ private:
+  void run();
+  static void callJs(Napi::Env env, Napi::Function onFreed, PacketWaiter* self, void*);
+
+  using Tsfn = Napi::TypedThreadSafeFunction<PacketWaiter, void, &PacketWaiter::callJs>;
+
+  std::shared_ptr<pbp::Pool> pool_;
+  Tsfn tsfn_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool wanted_ = false;       // guarded by mutex_
+  bool registered_ = false;   // counted in the pool's waiters; guarded by mutex_
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace pbp_addon
