@@ -352,13 +352,21 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
 }
 
 uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
-  uint32_t got = packetRing_.dequeueMany(out, n, Ring::Mode::Burst);
-  if (got) notePeak();
+  // The thread's cache first (free packets parked there are as free as those in the ring), then
+  // the ring for the rest.
+  uint32_t* w = slotWords(s);
+  uint32_t cached = cacheCount(s);
+  uint32_t fromCache = cached < n ? cached : n;
+  for (uint32_t i = 0; i < fromCache; ++i) out[i] = w[slot::kCacheU32 + cached - 1 - i];
+  storeRelaxed(w + slot::kCacheCountU32, cached - fromCache);
+  uint32_t fromRing = packetRing_.dequeueMany(out + fromCache, n - fromCache, Ring::Mode::Burst);
+  if (fromRing) notePeak();
+  uint32_t got = fromCache + fromRing;
   uint32_t tag = tagOf(s);
   uint32_t kept = 0;
   for (uint32_t i = 0; i < got; ++i) {
-    // An index outside the pool can only come from someone overwriting the ring through a memory
-    // map; drop it rather than write outside the metadata table.
+    // An index outside the pool can only come from someone overwriting the ring or cache through
+    // a memory map; drop it rather than write outside the metadata table.
     if (out[i] >= layout_.packetCount) continue;
     out[kept++] = out[i];
     initPacket(out[i], tag);
@@ -394,8 +402,17 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
     return st;
   }
   for (uint32_t i = 0; i < n; ++i) freeChain(packets[i]);
-  packetRing_.enqueueMany(packets, n, Ring::Mode::Bulk);
-  notifyFreed();
+  // Into the thread's cache when the whole batch fits and nobody is waiting (the next batch
+  // allocation takes them back without touching the ring), else into the shared ring.
+  uint32_t* w = slotWords(s);
+  uint32_t cached = cacheCount(s);
+  if (cached + n <= layout_.cacheSize && header()->waiters.load(std::memory_order_relaxed) == 0) {
+    for (uint32_t i = 0; i < n; ++i) w[slot::kCacheU32 + cached + i] = packets[i];
+    storeRelaxed(w + slot::kCacheCountU32, cached + n);
+  } else {
+    packetRing_.enqueueMany(packets, n, Ring::Mode::Bulk);
+    notifyFreed();
+  }
   addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);
   return Status::ok();
 }

@@ -84,8 +84,9 @@ class Pool {
   // One packet, through the slot's cache (or straight to the ring when cacheSize is 0).
   bool allocateOne(uint32_t s, uint32_t& packet);
   Status deallocateOne(uint32_t s, uint32_t packet);
-  // Batches straight from/to the ring: allocate what is there up to n; deallocate validates
-  // every index first and frees all of them or none.
+  // Batches: allocate takes what is there up to n (cache first, then ring); deallocate validates
+  // every index first and frees all of them or none (into the cache if the batch fits, else the
+  // ring).
   uint32_t allocateBurst(uint32_t s, uint32_t* out, uint32_t n);
   Status deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n);
 
