@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The targets of issue 3, checked on the JSON of `npm run bench -- --json`.
+ * As a CLI it reads one or more of those JSON objects from stdin (anything around them, such as
+ * npm's "> packet-buffer-pool bench" banner, is skipped), prints every check for every run and,
+ * for several runs, the median of each check; exits 1 if a check (its median) fails.
+ *   for i in 1 2 3; do npm run -s bench -- --json; done | node bench/ratios.js
+ */
+
+const RATIOS = [
+  { num: 'baseline.buffer-allocUnsafe', den: 'pool.alloc-free', op: '>=', target: 25 },
+  { num: 'pool.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
+  { num: 'pool.batch32.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
+  { num: 'pool.batch32.alloc-free', den: 'pool.nocache.alloc-free', op: '<=', target: 0.5 },
+];
+const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free'];
+const ZERO_GC_MIN_OPS = 10_000_000;
+
+function passes(value, op, target) {
+  if (value === null || !Number.isFinite(value)) return false;
+  if (op === '>=') return value >= target;
+  if (op === '<=') return value <= target;
+  return value === target;
+}
+
+/** The checks for one run: [{ label, value (null if a scenario is missing), op, target, pass }]. */
+function computeChecks(report) {
+  const byName = new Map(report.results.map((r) => [r.name, r]));
+  const checks = RATIOS.map(({ num, den, op, target }) => {
+    const a = byName.get(num);
+    const b = byName.get(den);
+    const value = a && b ? a.nsPerOp / b.nsPerOp : null;
+    return { label: `${num} / ${den}`, value, op, target, pass: passes(value, op, target) };
+  });
+  for (const name of ZERO_GC) {
+    const r = byName.get(name);
+    const value = r ? r.gcCount : null;
+    // A zero count only means something over enough operations; runs that report `ops` are held to it.
+    const enough = !r || r.ops === undefined || r.ops >= ZERO_GC_MIN_OPS;
+    const label = `gcCount ${name}${r && r.ops !== undefined ? ` (${(r.ops / 1e6).toFixed(1)}M ops)` : ''}`;
+    checks.push({ label, value, op: '=', target: 0, pass: enough && passes(value, '=', 0) });
+  }
+  return checks;
+}
+
+/** Every top-level JSON object in `text` that looks like a bench report. */
+function extractReports(text) {
+  const reports = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"' && depth > 0) {
+      inString = true;
+    } else if (c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}' && depth > 0 && --depth === 0) {
+      try {
+        const obj = JSON.parse(text.slice(start, i + 1));
+        if (obj && Array.isArray(obj.results)) reports.push(obj);
+      } catch {
+        // Not JSON after all (e.g. braces in a banner): skip it.
+      }
+    }
+  }
+  return reports;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function format(value) {
+  if (value === null) return 'missing';
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/** Lines of a table of the checks of each run, plus their medians when there are several runs. */
+function formatChecks(runs) {
+  const perRun = runs.map(computeChecks);
+  const multi = runs.length > 1;
+  const header = ['check', ...runs.map((_, i) => `run ${i + 1}`), ...(multi ? ['median'] : []), 'target', 'result'];
+  const rows = [];
+  let allPass = true;
+  perRun[0].forEach((first, k) => {
+    const values = perRun.map((checks) => checks[k].value);
+    let shown;
+    let pass;
+    if (multi) {
+      const present = values.filter((v) => v !== null);
+      shown = present.length === values.length ? median(present) : null;
+      // Ratios: the median decides, as the issue states its targets on the median of the runs.
+      // Zero GC: every run must pass (one run with collections is not zero-GC).
+      pass = first.op === '=' ? perRun.every((c) => c[k].pass) : passes(shown, first.op, first.target);
+    } else {
+      shown = values[0];
+      pass = first.pass;
+    }
+    allPass &&= pass;
+    rows.push([first.label, ...values.map(format), ...(multi ? [format(shown)] : []), `${first.op} ${first.target}`, pass ? 'PASS' : 'FAIL']);
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return { lines: [line(header), ...rows.map(line)], allPass };
+}
+
+module.exports = { computeChecks, extractReports, formatChecks, RATIOS, ZERO_GC };
+
+if (require.main === module) {
+  let input = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => (input += chunk));
+  process.stdin.on('end', () => {
+    const runs = extractReports(input);
+    if (runs.length === 0) {
+      process.stderr.write('ratios.js: no bench JSON found on stdin (run `npm run -s bench -- --json | node bench/ratios.js`)\n');
+      process.exit(2);
+    }
+    const { lines, allPass } = formatChecks(runs);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    process.exitCode = allPass ? 0 : 1;
+  });
+}

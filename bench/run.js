@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * `npm run bench`: runs every scenario (bench/scenarios) and prints a table, or with --json one
+ * JSON object { node, cpu, clock, results: [{ name, nsPerOp, gcCount, ops }] } and nothing else
+ * on stdout (use `npm run -s bench -- --json`: npm itself prints a banner on stdout otherwise).
+ *
+ * Each scenario runs in its own child process (run-scenario.js), and the whole list runs
+ * `rounds` times, scenario after scenario, so that a burst of load on a shared machine is spread
+ * over every scenario instead of landing on one; nsPerOp is the median of all samples of all
+ * rounds, gcCount and ops are their sums.
+ *
+ * Options: --json, --quick (short smoke run, no minimum operation counts), --filter <substring>,
+ * --rounds <n>, --clock wall|cpu (what nsPerOp measures: wall-clock time, the default, or the
+ * process's CPU time, which time spent descheduled on a loaded machine does not inflate).
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { loadScenarios } = require('./scenarios');
+const { median } = require('./measure');
+const { formatChecks, RATIOS, ZERO_GC } = require('./ratios');
+
+const FULL = { rounds: 3, warmMs: 300, samples: 15, sampleMs: 50, minOps: true };
+const QUICK = { rounds: 1, warmMs: 20, samples: 3, sampleMs: 2, minOps: false };
+
+function usage(message) {
+  process.stderr.write(
+    `${message ? `${message}\n` : ''}usage: node bench/run.js [--json] [--quick] [--filter <substring>] [--rounds <n>] [--clock wall|cpu]\n`,
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const args = { json: false, quick: false, filter: '', rounds: undefined, clock: 'wall' };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s);
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === '--json') args.json = true;
+    else if (flag === '--quick') args.quick = true;
+    else if (flag === '--filter') args.filter = value() ?? usage('--filter needs a value');
+    else if (flag === '--rounds') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1) usage('--rounds needs a positive integer');
+      args.rounds = n;
+    } else if (flag === '--clock') {
+      args.clock = value();
+      if (args.clock !== 'wall' && args.clock !== 'cpu') usage('--clock must be wall or cpu');
+    } else if (flag === '--help' || flag === '-h') usage();
+    else usage(`unknown option ${argv[i]}`);
+  }
+  return args;
+}
+
+// The bench measures dist/ (what `require('..')` loads); stale output would measure old code.
+function warnIfDistStale() {
+  const root = path.join(__dirname, '..');
+  const libDir = path.join(root, 'lib');
+  if (!fs.existsSync(libDir)) return;
+  for (const file of fs.readdirSync(libDir).filter((f) => f.endsWith('.ts'))) {
+    const built = path.join(root, 'dist', file.replace(/\.ts$/, '.js'));
+    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(libDir, file)).mtimeMs) {
+      process.stderr.write(`warning: dist/ is older than lib/${file}; run \`npx tsc -p tsconfig.build.json\`\n`);
+      return;
+    }
+  }
+}
+
+function runScenario(name, config) {
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', path.join(__dirname, 'run-scenario.js'), name, JSON.stringify(config)],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 },
+  );
+  if (child.status !== 0) {
+    throw new Error(`scenario ${name} failed (exit ${child.status}${child.signal ? `, ${child.signal}` : ''})`);
+  }
+  return JSON.parse(child.stdout.trim().split('\n').pop());
+}
+
+function cpuName() {
+  const cpus = os.cpus();
+  return `${cpus.length ? cpus[0].model.trim() : 'unknown'} x ${cpus.length}`;
+}
+
+function formatTable(report, collected, clock) {
+  const base = report.results.find((r) => r.name === 'baseline.buffer-allocUnsafe');
+  const other = clock === 'wall' ? 'cpu' : 'wall';
+  const header = ['scenario', 'ns/op', `${clock} min..max`, `${other} ns/op`, 'ops', 'GCs', 'Buffer / this'];
+  const rows = report.results.map((r) => {
+    const c = collected.get(r.name);
+    const sorted = [...c[clock]].sort((a, b) => a - b);
+    return [
+      r.name,
+      r.nsPerOp.toFixed(2),
+      `${sorted[0].toFixed(1)}..${sorted[sorted.length - 1].toFixed(1)}`,
+      median(c[other]).toFixed(2),
+      r.ops >= 1e6 ? `${(r.ops / 1e6).toFixed(1)}M` : String(r.ops),
+      String(r.gcCount),
+      base ? (base.nsPerOp / r.nsPerOp).toFixed(1) : '',
+    ];
+  });
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
+  const line = (cells) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const config = { ...(args.quick ? QUICK : FULL) };
+  if (args.rounds !== undefined) config.rounds = args.rounds;
+  const scenarios = loadScenarios().filter((s) => s.name.includes(args.filter));
+  if (scenarios.length === 0) usage(`no scenario matches --filter ${JSON.stringify(args.filter)}`);
+  warnIfDistStale();
+
+  const progress = process.stderr.isTTY ? (text) => process.stderr.write(text) : () => {};
+  const collected = new Map(scenarios.map((s) => [s.name, { wall: [], cpu: [], gcCount: 0, ops: 0 }]));
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const s of scenarios) {
+      progress(`\r\x1b[Kround ${round}/${config.rounds}: ${s.name}`);
+      const r = runScenario(s.name, {
+        warmMs: config.warmMs,
+        samples: config.samples,
+        sampleMs: config.sampleMs,
+        minOps: config.minOps,
+      });
+      const c = collected.get(s.name);
+      c.wall.push(...r.samples);
+      c.cpu.push(...r.cpuSamples);
+      c.gcCount += r.gcCount;
+      c.ops += r.ops;
+    }
+  }
+  progress('\r\x1b[K');
+
+  const report = {
+    node: process.version,
+    cpu: cpuName(),
+    clock: args.clock,
+    results: scenarios.map((s) => {
+      const c = collected.get(s.name);
+      return { name: s.name, nsPerOp: median(c[args.clock]), gcCount: c.gcCount, ops: c.ops };
+    }),
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+
+  const [load1] = os.loadavg();
+  const out = [
+    `node ${report.node}, ${report.cpu}, load ${load1.toFixed(2)}; ${config.rounds} round(s) x ${config.samples} samples; ns/op = median ${args.clock} time` +
+      (args.quick ? ' (quick: numbers are rough)' : ''),
+    '',
+    ...formatTable(report, collected, args.clock),
+  ];
+  const needed = new Set([...RATIOS.flatMap((r) => [r.num, r.den]), ...ZERO_GC]);
+  if ([...needed].every((name) => collected.has(name))) {
+    out.push('', 'targets (issue 3):', ...formatChecks([report]).lines);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main();
