@@ -10,12 +10,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/slow/'],
       transform: { '^.+\\.ts$': tsJest },
+      setupFiles: ['<rootDir>/test/setup/symbol-dispose.js'],
     },
     {
       displayName: 'slow',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/slow/**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
+      setupFiles: ['<rootDir>/test/setup/symbol-dispose.js'],
     },
   ],
 };

@@ -534,9 +534,12 @@ export class IOUserNetworkPacketBufferPool {
   }
 
   /** Deallocates `count` packets given by index (one native call, all or nothing). */
-  deallocatePacketIndices(indices: Uint32Array, count: number = indices?.length): void {
+  deallocatePacketIndices(indices: Uint32Array, count?: number): void {
     this._checkOpen();
-    this._native.deallocIndices(indices, count);
+    if (!(indices instanceof Uint32Array) && Object.prototype.toString.call(indices) !== '[object Uint32Array]') {
+      fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
+    }
+    this._native.deallocIndices(indices, this._countOf(count, indices.length));
   }
 
   /**
