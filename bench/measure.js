@@ -97,16 +97,19 @@ async function measure(scenario, config) {
   const samples = new Float64Array(config.samples);
   const cpuSamples = new Float64Array(config.samples);
   const cpuMs = new Float64Array(1);
-  const ops = iterations * opsPerIteration;
+  const opsPerSample = iterations * opsPerIteration;
   const windowStart = performance.now();
   for (let i = 0; i < samples.length; i++) {
     const ms = await timeRun(run, iterations, cpuMs);
-    samples[i] = (ms * 1e6) / ops;
-    cpuSamples[i] = (cpuMs[0] * 1e6) / ops;
+    samples[i] = (ms * 1e6) / opsPerSample;
+    cpuSamples[i] = (cpuMs[0] * 1e6) / opsPerSample;
   }
   const windowEnd = performance.now();
 
-  const gcCount = await gc.countBetween(windowStart, windowEnd);
+  // PerformanceObserver sees this thread's collections only; a scenario running code in worker
+  // threads counts theirs during its runs and reports them through externalGcCount().
+  let gcCount = await gc.countBetween(windowStart, windowEnd);
+  if (typeof instance.externalGcCount === 'function') gcCount += await instance.externalGcCount();
   gc.stop();
   if (typeof instance.teardown === 'function') await instance.teardown();
   return {
@@ -114,7 +117,7 @@ async function measure(scenario, config) {
     samples: Array.from(samples),
     cpuSamples: Array.from(cpuSamples),
     gcCount,
-    ops: ops * samples.length,
+    ops: opsPerSample * samples.length,
   };
 }
 

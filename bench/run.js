@@ -28,7 +28,8 @@ const QUICK = { rounds: 1, warmMs: 20, samples: 3, sampleMs: 2, minOps: false };
 
 function usage(message) {
   process.stderr.write(
-    `${message ? `${message}\n` : ''}usage: node bench/run.js [--json] [--quick] [--filter <substring>] [--rounds <n>] [--clock wall|cpu]\n`,
+    `${message ? `${message}\n` : ''}` +
+      'usage: node bench/run.js [--json] [--quick] [--filter <substring>] [--rounds <n>] [--clock wall|cpu]\n',
   );
   process.exit(2);
 }
@@ -103,7 +104,8 @@ function formatTable(report, collected, clock) {
     ];
   });
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const line = (cells) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
@@ -151,7 +153,8 @@ function main() {
 
   const [load1] = os.loadavg();
   const out = [
-    `node ${report.node}, ${report.cpu}, load ${load1.toFixed(2)}; ${config.rounds} round(s) x ${config.samples} samples; ns/op = median ${args.clock} time` +
+    `node ${report.node}, ${report.cpu}, load ${load1.toFixed(2)}; ` +
+      `${config.rounds} round(s) x ${config.samples} samples; ns/op = median ${args.clock} time` +
       (args.quick ? ' (quick: numbers are rough)' : ''),
     '',
     ...formatTable(report, collected, args.clock),

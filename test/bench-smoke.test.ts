@@ -70,7 +70,10 @@ describe('npm run bench -- --json --quick', () => {
     let out = '';
     let status = 0;
     try {
-      out = execFileSync(process.execPath, [path.join(ROOT, 'bench', 'ratios.js')], { input: stdout, encoding: 'utf8' });
+      out = execFileSync(process.execPath, [path.join(ROOT, 'bench', 'ratios.js')], {
+        input: stdout,
+        encoding: 'utf8',
+      });
     } catch (err) {
       // Quick numbers may well miss a target (exit 1); the table must still be there.
       ({ stdout: out, status } = err as { stdout: string; status: number });

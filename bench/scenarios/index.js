@@ -2,10 +2,13 @@
 /**
  * Scenario registry: every other .js file in this folder exports an array of scenarios, so adding
  * a scenario family is adding one file. A scenario is
- *   { name, opsPerIteration = 1, minOps = 0, setup() -> { run(iterations), teardown?() } }
+ *   { name, opsPerIteration = 1, minOps = 0,
+ *     setup() -> { run(iterations), teardown?(), externalGcCount?() } }
  * `run(iterations)` performs iterations * opsPerIteration operations (it may return a promise,
  * e.g. for scenarios that wait on worker threads); `minOps` is the least number of operations the
- * measured samples must cover in each round. `setup` may be async.
+ * measured samples must cover in each round. `setup` may be async. `externalGcCount()` (may be
+ * async) returns collections that happened elsewhere during the measured runs, e.g. counted by
+ * worker threads themselves, since this thread's PerformanceObserver cannot see theirs.
  * Files load in name order (hence the numeric prefixes) and scenarios keep their order within a
  * file; that is the table order. A workers family would be e.g. 50-pool-workers.js.
  */
