@@ -1,0 +1,54 @@
+'use strict';
+/**
+ * What the comparison measures in each sending thread: garbage collections (PerformanceObserver
+ * 'gc' entries: count and total pause) and event-loop delay (perf_hooks.monitorEventLoopDelay,
+ * sampled every millisecond). Both are per isolate, so every thread measures its own.
+ */
+const { PerformanceObserver, monitorEventLoopDelay } = require('node:perf_hooks');
+
+function startThreadMetrics() {
+  let gcCount = 0;
+  let gcMs = 0;
+  const count = (list) => {
+    for (const entry of list.getEntries()) {
+      gcCount += 1;
+      gcMs += entry.duration;
+    }
+  };
+  const observer = new PerformanceObserver(count);
+  observer.observe({ entryTypes: ['gc'] });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  return {
+    /** Stops measuring and returns { gcCount, gcMs, eventLoopDelay: { p50Ms, p99Ms, maxMs } }. */
+    stop() {
+      delay.disable();
+      // Entries not yet delivered to the callback would be lost on disconnect.
+      count({ getEntries: () => observer.takeRecords() });
+      observer.disconnect();
+      const ms = (ns) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+      return {
+        gcCount,
+        gcMs,
+        eventLoopDelay: { p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) },
+      };
+    },
+  };
+}
+
+/** A counter of this thread's GCs that keeps running (the sink reports it for each mode). */
+function gcCounter() {
+  const state = { count: 0 };
+  const observer = new PerformanceObserver((list) => {
+    state.count += list.getEntries().length;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    read() {
+      state.count += observer.takeRecords().length;
+      return state.count;
+    },
+  };
+}
+
+module.exports = { startThreadMetrics, gcCounter };

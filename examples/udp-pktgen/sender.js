@@ -1,0 +1,124 @@
+'use strict';
+/**
+ * One sender: a connected UDP socket and a loop that builds frames and sends them, in the main
+ * thread or in a worker. Two ways to get a frame's memory:
+ *
+ *   pool:   allocatePacket(), write the frame into packet.getBuffer(), send that Buffer with
+ *           (offset, length) -- dgram makes a view, the bytes are not copied -- and give the packet
+ *           back in the send callback, when the kernel has taken the bytes. Each packet slot gets
+ *           its callback once, so steady state creates no closures.
+ *   buffer: Buffer.allocUnsafe(size) per frame, sent whole; the GC reclaims it.
+ *
+ * Back-pressure: at most `burst` frames per event-loop turn, at most `inflight` frames not yet
+ * completed, and when the pool is empty the loop yields (setImmediate) until callbacks return
+ * packets. Yielding every burst also lets completions, timers and the progress line run.
+ */
+const dgram = require('node:dgram');
+const { performance } = require('node:perf_hooks');
+
+const { STOP, TX_ERRORS, TX_SENT, txIndex } = require('./counters');
+const { writeFrame } = require('./frame');
+const { startThreadMetrics } = require('./metrics');
+const { LOOPBACK } = require('./options');
+
+/**
+ * Runs one mode's sending from this thread. `o`: { mode: 'pool' | 'buffer', modeId, pool (pool
+ * mode), size, count, durationMs, stream, port, inflight, burst, rate, counters }.
+ * Resolves with { stream, sent, sendErrors, poolEmptyWaits, seconds, gcCount, gcMs, eventLoopDelay }.
+ */
+function runSender(o) {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
+    socket.once('error', reject);
+    socket.connect(o.port, LOOPBACK, () => {
+      socket.off('error', reject);
+      socket.on('error', () => {}); // send errors arrive through the callbacks
+      sendLoop(o, socket, resolve);
+    });
+  });
+}
+
+function sendLoop(o, socket, resolve) {
+  const { pool, size, modeId, stream, counters } = o;
+  const usePool = o.mode === 'pool';
+  const sentSlot = txIndex(modeId, stream, TX_SENT);
+  const errorSlot = txIndex(modeId, stream, TX_ERRORS);
+  const metrics = startThreadMetrics();
+  const t0 = performance.now();
+  const deadline = t0 + o.durationMs;
+  let seq = 0;
+  let inflight = 0;
+  let sent = 0;
+  let sendErrors = 0;
+  let poolEmptyWaits = 0;
+  let stopping = false;
+  let finished = false;
+
+  function completed(err) {
+    inflight -= 1;
+    if (err) counters[errorSlot] = ++sendErrors;
+    else counters[sentSlot] = ++sent;
+    if (stopping && inflight === 0) finish();
+  }
+
+  // Pool mode: one callback per packet slot, made on first use and reused for every send of it.
+  const callbacks = usePool ? new Array(pool.getPacketCount()).fill(null) : null;
+  function callbackFor(packet) {
+    const index = packet.getPacketIndex();
+    let callback = callbacks[index];
+    if (callback === null) {
+      callback = (err) => {
+        pool.deallocatePacket(packet);
+        completed(err);
+      };
+      callbacks[index] = callback;
+    }
+    return callback;
+  }
+  const bufferSent = (err) => completed(err);
+
+  function pump() {
+    const now = performance.now();
+    if (seq >= o.count || now >= deadline || counters[STOP] !== 0) {
+      stopping = true;
+      if (inflight === 0) finish();
+      return;
+    }
+    let budget = Math.min(o.burst, o.count - seq, o.inflight - inflight);
+    if (o.rate > 0) budget = Math.min(budget, Math.floor((o.rate * (now - t0)) / 1000) - seq);
+    for (; budget > 0; budget--) {
+      if (usePool) {
+        const packet = pool.allocatePacket();
+        if (packet === null) {
+          poolEmptyWaits += 1;
+          break;
+        }
+        const buf = packet.getBuffer();
+        const offset = packet.getDataOffset();
+        packet.setDataLength(size);
+        writeFrame(buf, offset, size, modeId, stream, seq);
+        socket.send(buf, offset, size, callbackFor(packet));
+      } else {
+        const buf = Buffer.allocUnsafe(size);
+        writeFrame(buf, 0, size, modeId, stream, seq);
+        socket.send(buf, bufferSent);
+      }
+      seq += 1;
+      inflight += 1;
+    }
+    setImmediate(pump);
+  }
+
+  function finish() {
+    if (finished) return;
+    finished = true;
+    const seconds = (performance.now() - t0) / 1000;
+    const m = metrics.stop();
+    socket.close();
+    resolve({ stream, sent, sendErrors, poolEmptyWaits, seconds, ...m });
+  }
+
+  pump();
+}
+
+module.exports = { runSender };

@@ -1,0 +1,72 @@
+'use strict';
+/**
+ * The sink (a worker thread, so the sender's thread measures only sending): one UDP socket on
+ * 127.0.0.1 that counts packets and bytes per mode, checks each frame's header and pattern, and
+ * follows each stream's sequence numbers (a jump forward counts the missing packets as gaps, a
+ * step back counts as reordered).
+ *
+ * Messages from the main thread: 'snapshot' -> { type: 'snapshot', gcCount }, 'stop' -> closes.
+ */
+const dgram = require('node:dgram');
+const { parentPort, workerData } = require('node:worker_threads');
+
+const {
+  MAX_SENDERS,
+  RX_RECEIVED,
+  RX_BYTES,
+  RX_INVALID,
+  RX_GAPS,
+  RX_REORDERED,
+  rxIndex,
+} = require('./counters');
+const { frameIsValid, HEADER_BYTES } = require('./frame');
+const { gcCounter } = require('./metrics');
+const { LOOPBACK } = require('./options');
+
+const counters = workerData.counters;
+const gc = gcCounter();
+// Next expected sequence number per (mode, stream).
+const expected = new Float64Array(2 * MAX_SENDERS);
+
+function onMessage(msg) {
+  const modeId = msg.length >= HEADER_BYTES && msg[4] === 1 ? 1 : 0;
+  const stream = msg.length >= HEADER_BYTES ? msg.readUInt16BE(6) : 0;
+  counters[rxIndex(modeId, RX_RECEIVED)] += 1;
+  counters[rxIndex(modeId, RX_BYTES)] += msg.length;
+  if (!frameIsValid(msg) || stream >= MAX_SENDERS) {
+    counters[rxIndex(modeId, RX_INVALID)] += 1;
+    return;
+  }
+  const k = modeId * MAX_SENDERS + stream;
+  const seq = msg.readUInt32BE(8);
+  const want = expected[k];
+  if (seq >= want) {
+    if (seq > want) counters[rxIndex(modeId, RX_GAPS)] += seq - want;
+    expected[k] = seq + 1;
+  } else {
+    counters[rxIndex(modeId, RX_REORDERED)] += 1;
+  }
+}
+
+const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
+socket.on('message', onMessage);
+socket.on('error', (err) => {
+  parentPort.postMessage({ type: 'error', message: err.message });
+  socket.close();
+});
+socket.bind(workerData.port, LOOPBACK, () => {
+  parentPort.postMessage({
+    type: 'ready',
+    port: socket.address().port,
+    // The kernel caps the request at net.core.rmem_max; report what we got.
+    recvBufferSize: socket.getRecvBufferSize(),
+  });
+});
+
+parentPort.on('message', (m) => {
+  if (m === 'snapshot') parentPort.postMessage({ type: 'snapshot', gcCount: gc.read() });
+  if (m === 'stop') {
+    socket.close();
+    parentPort.close();
+  }
+});
