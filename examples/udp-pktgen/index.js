@@ -116,6 +116,7 @@ async function main(argv) {
       workers: options.workers,
       rate: options.rate,
       burst: options.burst,
+      slotViews: options.slotViews,
       inflightPerSender: plan.inflightPerSender,
       dest: options.dest,
       port: sink.port,

@@ -28,6 +28,9 @@ Usage: node examples/udp-pktgen/index.js [options]     (or: npm run pktgen -- [o
   --inflight N     packets sent but not yet completed, per sender (default 256)
   --dest ADDR      destination address; only ${LOOPBACK} is accepted
   --port N         sink UDP port on ${LOOPBACK} (default 0: any free port)
+  --slot-views     pool mode: send each packet through a Buffer view of its data made once
+                   per slot, instead of send(buffer, offset, length), which makes a view
+                   object per send
   --json           print the final results as JSON on stdout instead of a table
   --quiet          no progress line
   -h, --help       this text
@@ -68,6 +71,7 @@ function parseOptions(argv) {
       inflight: { type: 'string' },
       dest: { type: 'string' },
       port: { type: 'string' },
+      'slot-views': { type: 'boolean' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -101,6 +105,7 @@ function parseOptions(argv) {
     inflight: values.inflight === undefined ? 256 : integer('inflight', values.inflight, 1, 65536),
     dest,
     port: values.port === undefined ? 0 : integer('port', values.port, 0, 65535),
+    slotViews: values['slot-views'] === true,
     json: values.json === true,
     quiet: values.quiet === true,
   };

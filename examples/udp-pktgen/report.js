@@ -64,7 +64,8 @@ function formatResults(report) {
       `up to ${config.durationS} s${Number.isFinite(config.count) ? ` or ${num(config.count)} packets` : ''} per mode` +
       `${config.rate ? `, rate cap ${num(config.rate)} pps` : ''}`,
     `pool: ${config.poolPackets} packets x ${config.bufferSize} bytes, in flight <= ${config.inflightPerSender} ` +
-      `per sender, burst ${config.burst}; node ${report.node}`,
+      `per sender, burst ${config.burst}, ${config.slotViews ? 'one view per slot' : 'send(buffer, offset, length)'}; ` +
+      `node ${report.node}`,
     '',
   ];
   const ok = report.results.filter((r) => !r.error);

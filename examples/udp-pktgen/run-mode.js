@@ -84,6 +84,7 @@ async function runMode(mode, ctx) {
     mode,
     modeId,
     pool: mode === 'pool' ? pool : null,
+    slotViews: options.slotViews,
     size: options.size,
     count: options.count,
     durationMs: options.durationS * 1000,
@@ -99,7 +100,11 @@ async function runMode(mode, ctx) {
     modeId,
     counters,
     quiet: options.quiet,
-    poolInUse: () => (mode === 'pool' ? `${pool.getStatistics().inUse}/${pool.getPacketCount()}` : '- (Buffer per packet)'),
+    poolInUse: () => {
+      if (mode !== 'pool') return '- (Buffer per packet)';
+      const stats = pool.getStatistics();
+      return `${stats.inUse}/${pool.getPacketCount()} (high-water ${stats.highWaterMark})`;
+    },
   });
   let senders;
   try {

@@ -7,11 +7,14 @@
  *           (offset, length) -- dgram makes a view, the bytes are not copied -- and give the packet
  *           back in the send callback, when the kernel has taken the bytes. Each packet slot gets
  *           its callback once, so steady state creates no closures.
+ *           With --slot-views, each slot's data window gets one Buffer view, made once and sent
+ *           whole, instead (dgram's offset/length form makes a view object per send).
  *   buffer: Buffer.allocUnsafe(size) per frame, sent whole; the GC reclaims it.
  *
  * Back-pressure: at most `burst` frames per event-loop turn, at most `inflight` frames not yet
  * completed, and when the pool is empty the loop yields (setImmediate) until callbacks return
- * packets. Yielding every burst also lets completions, timers and the progress line run.
+ * packets. Yielding every burst also lets completions, timers and the progress line run. With
+ * --rate the loop sleeps (setTimeout) while it is ahead of schedule.
  */
 const dgram = require('node:dgram');
 const { performance } = require('node:perf_hooks');
@@ -23,7 +26,7 @@ const { LOOPBACK } = require('./options');
 
 /**
  * Runs one mode's sending from this thread. `o`: { mode: 'pool' | 'buffer', modeId, pool (pool
- * mode), size, count, durationMs, stream, port, inflight, burst, rate, counters }.
+ * mode), slotViews, size, count, durationMs, stream, port, inflight, burst, rate, counters }.
  * Resolves with { stream, sent, sendErrors, poolEmptyWaits, seconds, gcCount, gcMs, eventLoopDelay }.
  */
 function runSender(o) {
@@ -77,6 +80,19 @@ function sendLoop(o, socket, resolve) {
   }
   const bufferSent = (err) => completed(err);
 
+  // --slot-views: a Buffer over each slot's data window, made once. dgram's (buffer, offset,
+  // length) form makes a new view object per send; this saves that allocation.
+  const views = usePool && o.slotViews ? new Array(pool.getPacketCount()).fill(null) : null;
+  function viewOf(packet, buf, offset) {
+    const index = packet.getPacketIndex();
+    let view = views[index];
+    if (view === null || view.byteOffset !== buf.byteOffset + offset) {
+      view = buf.subarray(offset, offset + size);
+      views[index] = view;
+    }
+    return view;
+  }
+
   function pump() {
     const now = performance.now();
     if (seq >= o.count || now >= deadline || counters[STOP] !== 0) {
@@ -85,7 +101,15 @@ function sendLoop(o, socket, resolve) {
       return;
     }
     let budget = Math.min(o.burst, o.count - seq, o.inflight - inflight);
-    if (o.rate > 0) budget = Math.min(budget, Math.floor((o.rate * (now - t0)) / 1000) - seq);
+    if (o.rate > 0) {
+      const allowed = Math.floor((o.rate * (now - t0)) / 1000) - seq;
+      if (allowed <= 0) {
+        // Ahead of the rate: sleep until the next frame is due instead of spinning.
+        setTimeout(pump, Math.max(1, ((seq + 1) * 1000) / o.rate - (now - t0)));
+        return;
+      }
+      budget = Math.min(budget, allowed);
+    }
     for (; budget > 0; budget--) {
       if (usePool) {
         const packet = pool.allocatePacket();
@@ -97,7 +121,8 @@ function sendLoop(o, socket, resolve) {
         const offset = packet.getDataOffset();
         packet.setDataLength(size);
         writeFrame(buf, offset, size, modeId, stream, seq);
-        socket.send(buf, offset, size, callbackFor(packet));
+        if (views === null) socket.send(buf, offset, size, callbackFor(packet));
+        else socket.send(viewOf(packet, buf, offset), callbackFor(packet));
       } else {
         const buf = Buffer.allocUnsafe(size);
         writeFrame(buf, 0, size, modeId, stream, seq);

@@ -116,7 +116,7 @@ describe('examples/udp-pktgen (npm run pktgen)', () => {
     expect(report.comparison!.ppsRatio).toBeCloseTo(report.results[0].pps / report.results[1].pps, 6);
     expect(report.comparison!.gcPool).toBe(report.results[0].gc.count);
     // Progress goes to stderr (not a TTY here: whole lines), at least one per mode.
-    expect(stderr).toMatch(/^\[pool {2}\] .*tx .*rx .*drops .*pool in use \d+\/\d+$/m);
+    expect(stderr).toMatch(/^\[pool {2}\] .*tx .*rx .*drops .*pool in use \d+\/\d+ \(high-water \d+\)$/m);
     expect(stderr).toMatch(/^\[buffer\] .*tx .*rx .*drops /m);
   });
 
@@ -132,6 +132,18 @@ describe('examples/udp-pktgen (npm run pktgen)', () => {
     }
     expect(report.results[0].pool!.inUseAtEnd).toBe(0);
     expect(report.poolInUseAtEnd).toBe(0);
+  });
+
+  it('--slot-views sends pool packets through one view per slot, with the same accounting', async () => {
+    const count = 1000;
+    const { code, stdout } = await run(PKTGEN, ['--mode', 'pool', '--slot-views', '--duration', '1', '--count', String(count), '--json', '--quiet']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report & { config: { slotViews: boolean } };
+    expect(report.config.slotViews).toBe(true);
+    expect(report.results.map((r) => r.mode)).toEqual(['pool']);
+    expectSaneMode(report.results[0], 'pool', 512, count);
+    expect(report.results[0].pool!.inUseAtEnd).toBe(0);
+    expect(report.comparison).toBeNull();
   });
 
   it('prints a table by default', async () => {
