@@ -13,30 +13,7 @@ import {
   kIOReturnNotFound,
   kIOReturnOverrun,
 } from './io-return';
-import {
-  FLAG_COMPLETION_STATUS,
-  FLAG_LINK_BROADCAST,
-  FLAG_LINK_MULTICAST,
-  FLAG_RX_CHECKSUM,
-  FLAG_SERVICE_CLASS,
-  FLAG_TIMESTAMP,
-  FLAG_TRACE_ID,
-  FLAG_VLAN,
-  META_BUFFER_COUNT,
-  META_COMPLETION_STATUS,
-  META_DATA_LENGTH,
-  META_DATA_OFFSET,
-  META_DIRECTION,
-  META_FLAGS,
-  META_HEADROOM,
-  META_LINK_HEADER_LENGTH,
-  META_RX_CHECKSUM_FLAGS,
-  META_RX_CHECKSUM_VALUE,
-  META_SERVICE_CLASS,
-  META_TIMESTAMP_LO,
-  META_TRACE_ID,
-  META_VLAN_TAG,
-} from './layout';
+import { Flag, Meta } from './layout';
 
 /** `IOUserNetworkPacketDescriptor`: names a packet slot by index. */
 export interface IOUserNetworkPacketDescriptor {
@@ -76,7 +53,7 @@ export class IOUserNetworkPacket {
 
   /** Usable bytes from the buffer start: bufferSize times the buffers chained so far. */
   private _capacity(m: number): number {
-    return this._pool._bufferSize * this._pool._u32[m + META_BUFFER_COUNT];
+    return this._pool._bufferSize * this._pool._u32[m + Meta.BufferCount];
   }
 
   // ---- identity ----------------------------------------------------------------------------
@@ -95,7 +72,7 @@ export class IOUserNetworkPacket {
 
   /** Length of the packet data in bytes (`getDataLength`). */
   getDataLength(): number {
-    return this._pool._u32[this._rec() + META_DATA_LENGTH];
+    return this._pool._u32[this._rec() + Meta.DataLength];
   }
 
   /**
@@ -106,13 +83,13 @@ export class IOUserNetworkPacket {
     const m = this._rec();
     if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
     const u = this._pool._u32;
-    if (u[m + META_DATA_OFFSET] + length > this._capacity(m)) this._overrun(u[m + META_DATA_OFFSET], length);
-    u[m + META_DATA_LENGTH] = length;
+    if (u[m + Meta.DataOffset] + length > this._capacity(m)) this._overrun(u[m + Meta.DataOffset], length);
+    u[m + Meta.DataLength] = length;
   }
 
   /** Offset of the data from the start of the packet's first buffer (`getDataOffset`). */
   getDataOffset(): number {
-    return this._pool._u32[this._rec() + META_DATA_OFFSET];
+    return this._pool._u32[this._rec() + Meta.DataOffset];
   }
 
   /** Sets the data offset (`setDataOffset`, uint16); offset + length must fit the buffers. */
@@ -120,8 +97,8 @@ export class IOUserNetworkPacket {
     const m = this._rec();
     if ((offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
     const u = this._pool._u32;
-    if (offset + u[m + META_DATA_LENGTH] > this._capacity(m)) this._overrun(offset, u[m + META_DATA_LENGTH]);
-    u[m + META_DATA_OFFSET] = offset;
+    if (offset + u[m + Meta.DataLength] > this._capacity(m)) this._overrun(offset, u[m + Meta.DataLength]);
+    u[m + Meta.DataOffset] = offset;
   }
 
   /** Sets offset and length together (`setDataOffsetAndLength`), checked as one window. */
@@ -131,8 +108,8 @@ export class IOUserNetworkPacket {
     if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
     if (offset + length > this._capacity(m)) this._overrun(offset, length);
     const u = this._pool._u32;
-    u[m + META_DATA_OFFSET] = offset;
-    u[m + META_DATA_LENGTH] = length;
+    u[m + Meta.DataOffset] = offset;
+    u[m + Meta.DataLength] = length;
   }
 
   /** Newer name of `getDataOffset`. */
@@ -152,7 +129,7 @@ export class IOUserNetworkPacket {
 
   /** Headroom reserved before the data (`getHeadroom`, uint8). */
   getHeadroom(): number {
-    return this._pool._u32[this._rec() + META_HEADROOM];
+    return this._pool._u32[this._rec() + Meta.Headroom];
   }
 
   /** Sets the headroom (`setHeadroom`): uint8, and smaller than bufferSize (kIOReturnOverrun). */
@@ -162,12 +139,12 @@ export class IOUserNetworkPacket {
     if (headroom >= this._pool._bufferSize) {
       fail(kIOReturnOverrun, `headroom ${headroom} does not fit a ${this._pool._bufferSize}-byte buffer`);
     }
-    this._pool._u32[m + META_HEADROOM] = headroom;
+    this._pool._u32[m + Meta.Headroom] = headroom;
   }
 
   /** Length of the link-layer header at the start of the data (`getLinkHeaderLength`, uint8). */
   getLinkHeaderLength(): number {
-    return this._pool._u32[this._rec() + META_LINK_HEADER_LENGTH];
+    return this._pool._u32[this._rec() + Meta.LinkHeaderLength];
   }
 
   /** Sets the link header length (`setLinkHeaderLength`): uint8; offset + it must fit. */
@@ -175,8 +152,8 @@ export class IOUserNetworkPacket {
     const m = this._rec();
     if ((length & 0xff) !== length) badUint('link header length', length, 0xff);
     const u = this._pool._u32;
-    if (u[m + META_DATA_OFFSET] + length > this._capacity(m)) this._overrun(u[m + META_DATA_OFFSET], length);
-    u[m + META_LINK_HEADER_LENGTH] = length;
+    if (u[m + Meta.DataOffset] + length > this._capacity(m)) this._overrun(u[m + Meta.DataOffset], length);
+    u[m + Meta.LinkHeaderLength] = length;
   }
 
   // ---- where the bytes are -----------------------------------------------------------------
@@ -215,14 +192,14 @@ export class IOUserNetworkPacket {
   getData(): Buffer {
     const m = this._rec();
     const u = this._pool._u32;
-    const start = u[m + META_DATA_OFFSET];
-    const end = Math.min(start + u[m + META_DATA_LENGTH], this._pool._bufferSize);
+    const start = u[m + Meta.DataOffset];
+    const end = Math.min(start + u[m + Meta.DataLength], this._pool._bufferSize);
     return this._pool._bufferView(this._index).subarray(start, end);
   }
 
   /** Buffers chained to this packet, including its own first one. */
   getBufferCount(): number {
-    return this._pool._u32[this._rec() + META_BUFFER_COUNT];
+    return this._pool._u32[this._rec() + Meta.BufferCount];
   }
 
   /**
@@ -238,7 +215,7 @@ export class IOUserNetworkPacket {
   /** A Buffer over buffer `i` of the chain (0 = the packet's own). */
   getBufferAt(i: number): Buffer {
     const m = this._rec();
-    const count = this._pool._u32[m + META_BUFFER_COUNT];
+    const count = this._pool._u32[m + Meta.BufferCount];
     if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= count) {
       fail(kIOReturnBadArgument, `buffer index ${describe(i)} is out of range (packet has ${count})`);
     }
@@ -249,7 +226,7 @@ export class IOUserNetworkPacket {
 
   /** Direction (an extra beside upstream's members; the kernel twin has it). */
   getDirection(): IOUserNetworkPacketDirection {
-    return this._pool._u32[this._rec() + META_DIRECTION];
+    return this._pool._u32[this._rec() + Meta.Direction];
   }
 
   setDirection(direction: IOUserNetworkPacketDirection): void {
@@ -257,15 +234,15 @@ export class IOUserNetworkPacket {
     if (direction !== 0 && direction !== 1 && direction !== 2) {
       fail(kIOReturnBadArgument, `direction must be None (0), Tx (1) or Rx (2), got ${describe(direction)}`);
     }
-    this._pool._u32[m + META_DIRECTION] = direction;
+    this._pool._u32[m + Meta.Direction] = direction;
   }
 
   /** Timestamp in nanoseconds (`getTimestamp`); 0n when none is set. */
   getTimestamp(): bigint {
     const m = this._rec();
     const u = this._pool._u32;
-    if (!(u[m + META_FLAGS] & FLAG_TIMESTAMP)) return 0n;
-    return (BigInt(u[m + META_TIMESTAMP_LO + 1]) << 32n) | BigInt(u[m + META_TIMESTAMP_LO]);
+    if (!(u[m + Meta.Flags] & Flag.Timestamp)) return 0n;
+    return (BigInt(u[m + Meta.TimestampLo + 1]) << 32n) | BigInt(u[m + Meta.TimestampLo]);
   }
 
   /** Sets the timestamp (`setTimestamp`): a uint64 as bigint, or a non-negative safe integer. */
@@ -279,54 +256,54 @@ export class IOUserNetworkPacket {
       fail(kIOReturnBadArgument, `timestamp must fit in 64 unsigned bits, got ${t}n`);
     }
     const u = this._pool._u32;
-    u[m + META_TIMESTAMP_LO] = Number(t & 0xffffffffn);
-    u[m + META_TIMESTAMP_LO + 1] = Number(t >> 32n);
-    u[m + META_FLAGS] |= FLAG_TIMESTAMP;
+    u[m + Meta.TimestampLo] = Number(t & 0xffffffffn);
+    u[m + Meta.TimestampLo + 1] = Number(t >> 32n);
+    u[m + Meta.Flags] |= Flag.Timestamp;
   }
 
   /** Removes the timestamp (`clearTimestamp`). */
   clearTimestamp(): void {
     const m = this._rec();
     const u = this._pool._u32;
-    u[m + META_TIMESTAMP_LO] = 0;
-    u[m + META_TIMESTAMP_LO + 1] = 0;
-    u[m + META_FLAGS] &= ~FLAG_TIMESTAMP;
+    u[m + Meta.TimestampLo] = 0;
+    u[m + Meta.TimestampLo + 1] = 0;
+    u[m + Meta.Flags] &= ~Flag.Timestamp;
   }
 
   /** Whether a timestamp is set (extra). */
   hasTimestamp(): boolean {
-    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_TIMESTAMP) !== 0;
+    return (this._pool._u32[this._rec() + Meta.Flags] & Flag.Timestamp) !== 0;
   }
 
   /** Trace identifier (`getTraceID`); set with `setTraceID` (extra). */
   getTraceID(): number {
-    return this._optional(FLAG_TRACE_ID, META_TRACE_ID);
+    return this._optional(Flag.TraceId, Meta.TraceId);
   }
 
   setTraceID(id: number): void {
     const m = this._rec();
     if ((id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
-    this._setOptional(m, FLAG_TRACE_ID, META_TRACE_ID, id);
+    this._setOptional(m, Flag.TraceId, Meta.TraceId, id);
   }
 
   /** Records the transmit completion status, an IOReturn code (`setCompletionStatus`). */
   setCompletionStatus(status: number): void {
     const m = this._rec();
     if ((status >>> 0) !== status) badUint('completion status', status, 0xffffffff);
-    this._setOptional(m, FLAG_COMPLETION_STATUS, META_COMPLETION_STATUS, status);
+    this._setOptional(m, Flag.CompletionStatus, Meta.CompletionStatus, status);
   }
 
   /** The completion status last set (extra). */
   getCompletionStatus(): number {
-    return this._optional(FLAG_COMPLETION_STATUS, META_COMPLETION_STATUS);
+    return this._optional(Flag.CompletionStatus, Meta.CompletionStatus);
   }
 
   /** The 802.1Q tag (`getVlanTag`); throws kIOReturnNotFound when the packet has none. */
   getVlanTag(): number {
     const m = this._rec();
     const u = this._pool._u32;
-    if (!(u[m + META_FLAGS] & FLAG_VLAN)) fail(kIOReturnNotFound, `packet ${this._index} has no VLAN tag`);
-    return u[m + META_VLAN_TAG];
+    if (!(u[m + Meta.Flags] & Flag.Vlan)) fail(kIOReturnNotFound, `packet ${this._index} has no VLAN tag`);
+    return u[m + Meta.VlanTag];
   }
 
   /** Sets the 802.1Q tag (`setVlanTag`, uint16). */
@@ -334,42 +311,42 @@ export class IOUserNetworkPacket {
     const m = this._rec();
     if ((tag & 0xffff) !== tag) badUint('VLAN tag', tag, 0xffff);
     const u = this._pool._u32;
-    u[m + META_VLAN_TAG] = tag;
-    u[m + META_FLAGS] |= FLAG_VLAN;
+    u[m + Meta.VlanTag] = tag;
+    u[m + Meta.Flags] |= Flag.Vlan;
   }
 
   /** Removes the VLAN tag (extra). */
   clearVlanTag(): void {
     const m = this._rec();
-    this._pool._u32[m + META_FLAGS] &= ~FLAG_VLAN;
+    this._pool._u32[m + Meta.Flags] &= ~Flag.Vlan;
   }
 
   /** Whether the frame was a link-layer broadcast (`isLinkBroadcast`). */
   isLinkBroadcast(): boolean {
-    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_LINK_BROADCAST) !== 0;
+    return (this._pool._u32[this._rec() + Meta.Flags] & Flag.LinkBroadcast) !== 0;
   }
 
   /** Marks the frame as a link-layer broadcast (extra; the kernel side sets it upstream). */
   setIsLinkBroadcast(value: boolean): void {
-    this._setFlag(FLAG_LINK_BROADCAST, value, 'isLinkBroadcast');
+    this._setFlag(Flag.LinkBroadcast, value, 'isLinkBroadcast');
   }
 
   /** Whether the frame was a link-layer multicast (`isLinkMulticast`). */
   isLinkMulticast(): boolean {
-    return (this._pool._u32[this._rec() + META_FLAGS] & FLAG_LINK_MULTICAST) !== 0;
+    return (this._pool._u32[this._rec() + Meta.Flags] & Flag.LinkMulticast) !== 0;
   }
 
   /** Marks the frame as a link-layer multicast (`setIsLinkMulticast`). */
   setIsLinkMulticast(value: boolean): void {
-    this._setFlag(FLAG_LINK_MULTICAST, value, 'isLinkMulticast');
+    this._setFlag(Flag.LinkMulticast, value, 'isLinkMulticast');
   }
 
   /** Receive checksum offload result (`getRxChecksumInfo`). */
   getRxChecksumInfo(): RxChecksumInfo {
     const m = this._rec();
     const u = this._pool._u32;
-    if (!(u[m + META_FLAGS] & FLAG_RX_CHECKSUM)) return { flags: 0, value: 0 };
-    return { flags: u[m + META_RX_CHECKSUM_FLAGS], value: u[m + META_RX_CHECKSUM_VALUE] };
+    if (!(u[m + Meta.Flags] & Flag.RxChecksum)) return { flags: 0, value: 0 };
+    return { flags: u[m + Meta.RxChecksumFlags], value: u[m + Meta.RxChecksumValue] };
   }
 
   /** Sets the receive checksum offload result (`setRxChecksumInfo`, two uint32). */
@@ -378,20 +355,20 @@ export class IOUserNetworkPacket {
     if ((flags >>> 0) !== flags) badUint('checksum flags', flags, 0xffffffff);
     if ((value >>> 0) !== value) badUint('checksum value', value, 0xffffffff);
     const u = this._pool._u32;
-    u[m + META_RX_CHECKSUM_FLAGS] = flags;
-    u[m + META_RX_CHECKSUM_VALUE] = value;
-    u[m + META_FLAGS] |= FLAG_RX_CHECKSUM;
+    u[m + Meta.RxChecksumFlags] = flags;
+    u[m + Meta.RxChecksumValue] = value;
+    u[m + Meta.Flags] |= Flag.RxChecksum;
   }
 
   /** Service class (`getServiceClass`); set with `setServiceClass` (extra). */
   getServiceClass(): number {
-    return this._optional(FLAG_SERVICE_CLASS, META_SERVICE_CLASS);
+    return this._optional(Flag.ServiceClass, Meta.ServiceClass);
   }
 
   setServiceClass(serviceClass: number): void {
     const m = this._rec();
     if ((serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);
-    this._setOptional(m, FLAG_SERVICE_CLASS, META_SERVICE_CLASS, serviceClass);
+    this._setOptional(m, Flag.ServiceClass, Meta.ServiceClass, serviceClass);
   }
 
   // ---- upstream-deprecated capitalised forms ----------------------------------------------
@@ -450,20 +427,20 @@ export class IOUserNetworkPacket {
   private _optional(flag: number, word: number): number {
     const m = this._rec();
     const u = this._pool._u32;
-    return u[m + META_FLAGS] & flag ? u[m + word] : 0;
+    return u[m + Meta.Flags] & flag ? u[m + word] : 0;
   }
 
   private _setOptional(m: number, flag: number, word: number, value: number): void {
     const u = this._pool._u32;
     u[m + word] = value;
-    u[m + META_FLAGS] |= flag;
+    u[m + Meta.Flags] |= flag;
   }
 
   private _setFlag(flag: number, value: boolean, field: string): void {
     const m = this._rec();
     if (typeof value !== 'boolean') fail(kIOReturnBadArgument, `${field} must be a boolean, got ${describe(value)}`);
     const u = this._pool._u32;
-    u[m + META_FLAGS] = value ? u[m + META_FLAGS] | flag : u[m + META_FLAGS] & ~flag;
+    u[m + Meta.Flags] = value ? u[m + Meta.Flags] | flag : u[m + Meta.Flags] & ~flag;
   }
 
   private _overrun(offset: number, length: number): never {

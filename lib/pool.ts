@@ -22,23 +22,7 @@ import {
   kIOReturnNotPermitted,
   kIOReturnNotReady,
 } from './io-return';
-import {
-  checkLayout,
-  META_BUFFER_COUNT,
-  META_DATA_LENGTH,
-  META_DATA_OFFSET,
-  META_DIRECTION,
-  META_FLAGS,
-  META_HEADROOM,
-  META_LINK_HEADER_LENGTH,
-  META_STATE,
-  META_WORDS,
-  SLOT_ALLOCATIONS_F64,
-  SLOT_CACHE_COUNT_U32,
-  SLOT_CACHE_U32,
-  SLOT_DEALLOCATIONS_F64,
-  SLOT_FAILED_ALLOCATIONS_F64,
-} from './layout';
+import { checkLayout, Meta, Slot } from './layout';
 import { IOMemoryDescriptor } from './memory';
 import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
 import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
@@ -247,11 +231,11 @@ export class IOUserNetworkPacketBufferPool {
     this._cacheSize = info.cacheSize;
     this._cacheHalf = info.cacheSize / 2;
     this._waitersWord = info.waitersWord;
-    this._cacheCountIdx = slotWord + SLOT_CACHE_COUNT_U32;
-    this._cacheBase = slotWord + SLOT_CACHE_U32;
-    this._allocIdx = slotWord / 2 + SLOT_ALLOCATIONS_F64;
-    this._deallocIdx = slotWord / 2 + SLOT_DEALLOCATIONS_F64;
-    this._failedIdx = slotWord / 2 + SLOT_FAILED_ALLOCATIONS_F64;
+    this._cacheCountIdx = slotWord + Slot.CacheCountU32;
+    this._cacheBase = slotWord + Slot.CacheU32;
+    this._allocIdx = slotWord / 2 + Slot.AllocationsF64;
+    this._deallocIdx = slotWord / 2 + Slot.DeallocationsF64;
+    this._failedIdx = slotWord / 2 + Slot.FailedAllocationsF64;
     this._metaBase = info.metaOffset / 4;
     this._chainWord = info.chainOffset / 4;
     this._chainPerPacket = info.maxBuffersPerPacket - 1;
@@ -371,17 +355,17 @@ export class IOUserNetworkPacketBufferPool {
     n -= 1;
     const index = u[this._cacheBase + n];
     u[cc] = n;
-    const m = this._metaBase + index * META_WORDS;
+    const m = this._metaBase + index * Meta.Words;
     const h = this._headroom;
-    u[m + META_STATE] = this._tag;
-    u[m + META_DATA_OFFSET] = h;
-    u[m + META_DATA_LENGTH] = 0;
-    u[m + META_HEADROOM] = h;
-    u[m + META_LINK_HEADER_LENGTH] = 0;
-    u[m + META_DIRECTION] = 0;
+    u[m + Meta.State] = this._tag;
+    u[m + Meta.DataOffset] = h;
+    u[m + Meta.DataLength] = 0;
+    u[m + Meta.Headroom] = h;
+    u[m + Meta.LinkHeaderLength] = 0;
+    u[m + Meta.Direction] = 0;
     // Clearing the flags word is enough for the optional fields (timestamp, VLAN, checksum,
     // service class, completion status, trace id): each reads as 0 / absent unless its flag is set.
-    u[m + META_FLAGS] = 0;
+    u[m + Meta.Flags] = 0;
     this._f64[this._allocIdx] += 1;
     const packets = this._packets;
     return packets[index] ?? this._makePacket(index);
@@ -398,7 +382,7 @@ export class IOUserNetworkPacketBufferPool {
     const m = packet._m;
     // Slow path: not ours (double free or another thread's), chained buffers, no cache, or a
     // thread waiting for a packet (the core then puts it in the shared ring and wakes it).
-    if (u[m] !== this._tag || u[m + META_BUFFER_COUNT] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
+    if (u[m] !== this._tag || u[m + Meta.BufferCount] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
       return this._deallocateSlow(packet);
     }
     u[m] = 0;
@@ -486,7 +470,7 @@ export class IOUserNetworkPacketBufferPool {
     }
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
     const scratch = this._scratchOf(count);
-    const got: number = this._native.allocIndices(scratch, count);
+    const got = this._allocateIndices(scratch, count);
     out.length = got;
     for (let i = 0; i < got; i++) out[i] = this._packets[scratch[i]] ?? this._makePacket(scratch[i]);
     return out;
@@ -504,7 +488,7 @@ export class IOUserNetworkPacketBufferPool {
         fail(kIOReturnBadArgument, `packets must be an array of packets or a Uint32Array, got ${describe(packets)}`);
       }
       const n = this._countOf(count, (packets as Uint32Array).length);
-      this._native.deallocIndices(packets, n);
+      this._deallocateIndices(packets as Uint32Array, n);
       return;
     }
     if (!Array.isArray(packets)) {
@@ -519,7 +503,7 @@ export class IOUserNetworkPacketBufferPool {
       }
       scratch[i] = p._index;
     }
-    this._native.deallocIndices(scratch, n);
+    this._deallocateIndices(scratch, n);
   }
 
   /** @deprecated Upstream deprecated; use `deallocatePackets`. */
@@ -527,10 +511,16 @@ export class IOUserNetworkPacketBufferPool {
     this.deallocatePackets(packets, count);
   }
 
-  /** Fills `out` with indices of newly allocated packets; returns how many (one native call). */
+  /**
+   * Fills `out` with indices of newly allocated packets; returns how many (fewer when the pool
+   * runs low). Served from this thread's cache, with at most one native call per refill.
+   */
   allocatePacketIndices(out: Uint32Array): number {
     this._checkOpen();
-    return this._native.allocIndices(out);
+    if (!(out instanceof Uint32Array) && Object.prototype.toString.call(out) !== '[object Uint32Array]') {
+      fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
+    }
+    return this._allocateIndices(out, out.length);
   }
 
   /** Deallocates `count` packets given by index (one native call, all or nothing). */
@@ -539,7 +529,7 @@ export class IOUserNetworkPacketBufferPool {
     if (!(indices instanceof Uint32Array) && Object.prototype.toString.call(indices) !== '[object Uint32Array]') {
       fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     }
-    this._native.deallocIndices(indices, this._countOf(count, indices.length));
+    this._deallocateIndices(indices, this._countOf(count, indices.length));
   }
 
   /**
@@ -553,7 +543,7 @@ export class IOUserNetworkPacketBufferPool {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this._packetCount) {
       fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
     }
-    if (this._u32[this._metaBase + index * META_WORDS] !== this._tag) this._native.claimPacket(index);
+    if (this._u32[this._metaBase + index * Meta.Words] !== this._tag) this._native.claimPacket(index);
     return this._packets[index] ?? this._makePacket(index);
   }
 
@@ -655,11 +645,86 @@ export class IOUserNetworkPacketBufferPool {
     return fail(kIOReturnBadArgument, `expected an IOUserNetworkPacket of this pool, got ${describe(packet)}`);
   }
 
+  // Batch allocation from this thread's cache, refilled from the ring in half-cache steps: the
+  // same work as allocatePacket per packet, without the packet objects.
+  private _allocateIndices(out: Uint32Array, want: number): number {
+    if (this._cacheSize === 0) return this._native.allocIndices(out, want);
+    const u = this._u32;
+    const cc = this._cacheCountIdx;
+    const base = this._cacheBase;
+    const tag = this._tag;
+    const h = this._headroom;
+    let n = u[cc];
+    let got = 0;
+    while (got < want) {
+      if (n === 0) {
+        u[cc] = 0; // the core reads the count from the region
+        n = this._native.refill();
+        if (n === 0) break;
+      }
+      const take = n < want - got ? n : want - got;
+      for (let i = 0; i < take; i++) {
+        const index = u[base + n - 1 - i];
+        out[got + i] = index;
+        const m = this._metaBase + index * Meta.Words;
+        u[m + Meta.State] = tag;
+        u[m + Meta.DataOffset] = h;
+        u[m + Meta.DataLength] = 0;
+        u[m + Meta.Headroom] = h;
+        u[m + Meta.LinkHeaderLength] = 0;
+        u[m + Meta.Direction] = 0;
+        u[m + Meta.Flags] = 0;
+      }
+      n -= take;
+      got += take;
+    }
+    u[cc] = n;
+    this._f64[this._allocIdx] += got;
+    if (got < want) this._f64[this._failedIdx] += want - got;
+    return got;
+  }
+
+  // Batch deallocation into this thread's cache. Anything unusual (an index that is not ours,
+  // out of range, listed twice, chained buffers, a waiter, no cache) undoes what was marked and
+  // goes to the core, which frees all or nothing and names the bad entry.
+  private _deallocateIndices(indices: Uint32Array, count: number): void {
+    const u = this._u32;
+    if (this._cacheSize === 0 || u[this._waitersWord] !== 0) return this._native.deallocIndices(indices, count);
+    const tag = this._tag;
+    const metaBase = this._metaBase;
+    const packetCount = this._packetCount;
+    let i = 0;
+    for (; i < count; i++) {
+      const index = indices[i];
+      if (!(index < packetCount)) break;
+      const m = metaBase + index * Meta.Words;
+      if (u[m + Meta.State] !== tag || u[m + Meta.BufferCount] !== 1) break;
+      u[m + Meta.State] = 0;
+    }
+    if (i < count) {
+      for (let j = 0; j < i; j++) u[metaBase + indices[j] * Meta.Words + Meta.State] = tag;
+      return this._native.deallocIndices(indices, count);
+    }
+    const cc = this._cacheCountIdx;
+    const base = this._cacheBase;
+    let n = u[cc];
+    for (let j = 0; j < count; j++) {
+      if (n >= this._cacheSize) {
+        u[cc] = n;
+        n = this._native.flush(this._cacheHalf);
+      }
+      u[base + n] = indices[j];
+      n += 1;
+    }
+    u[cc] = n;
+    this._f64[this._deallocIdx] += count;
+  }
+
   private _makePacket(index: number): IOUserNetworkPacket {
     if (!(index < this._packetCount)) {
       fail(kIOReturnNotPermitted, `the pool's free list holds an invalid index ${index}; was its memory overwritten?`);
     }
-    const packet = new IOUserNetworkPacket(this, index, this._metaBase + index * META_WORDS);
+    const packet = new IOUserNetworkPacket(this, index, this._metaBase + index * Meta.Words);
     this._packets[index] = packet;
     return packet;
   }
