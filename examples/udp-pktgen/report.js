@@ -78,6 +78,7 @@ function formatResults(report) {
       { title: 'tx pkts/s', value: (r) => num(r.pps) },
       { title: 'rx pkts/s', value: (r) => num(r.rxPps) },
       { title: 'tx Mbit/s', value: (r) => r.mbps.toFixed(0) },
+      { title: 'CPU us/pkt', value: (r) => r.cpu.usPerPacket.toFixed(1) },
       { title: 'GCs', value: (r) => r.gc.count },
       { title: 'GC ms', value: (r) => r.gc.ms.toFixed(1) },
       { title: 'p99 loop delay ms', value: (r) => r.eventLoopDelay.p99Ms.toFixed(2) },
@@ -94,7 +95,10 @@ function formatResults(report) {
         `${c.p99Pool.toFixed(2)} vs ${c.p99Buffer.toFixed(2)} ms`,
     );
   }
-  lines.push('GCs, GC ms and loop delay are measured in the sending thread(s); the sink runs in its own thread.');
+  lines.push(
+    'GCs, GC ms and loop delay are measured in the sending thread(s); the sink runs in its own thread.',
+    'CPU us/pkt: CPU time of the whole process (senders + sink) per packet sent.',
+  );
   return lines.join('\n');
 }
 

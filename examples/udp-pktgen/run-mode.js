@@ -106,6 +106,9 @@ async function runMode(mode, ctx) {
       return `${stats.inUse}/${pool.getPacketCount()} (high-water ${stats.highWaterMark})`;
     },
   });
+  // CPU time of the whole process (senders, sink, kernel work on their behalf): on a shared
+  // machine it moves much less than packets/s does.
+  const cpuBefore = process.cpuUsage();
   let senders;
   try {
     senders =
@@ -118,6 +121,7 @@ async function runMode(mode, ctx) {
   }
   const sent = senders.reduce((a, s) => a + s.sent, 0);
   await drain(counters, modeId, sent);
+  const cpu = process.cpuUsage(cpuBefore);
   progress.stop();
   const receiverGcAfter = (await sink.snapshot()).gcCount;
 
@@ -149,6 +153,11 @@ async function runMode(mode, ctx) {
       p50Ms: Math.max(...senders.map((s) => s.eventLoopDelay.p50Ms)),
       p99Ms: Math.max(...senders.map((s) => s.eventLoopDelay.p99Ms)),
       maxMs: Math.max(...senders.map((s) => s.eventLoopDelay.maxMs)),
+    },
+    cpu: {
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      usPerPacket: sent > 0 ? (cpu.user + cpu.system) / sent : 0,
     },
     receiverGcCount: receiverGcAfter - receiverGcBefore,
     poolEmptyWaits: senders.reduce((a, s) => a + s.poolEmptyWaits, 0),

@@ -41,6 +41,7 @@ interface ModeResult {
   pps: number;
   gc: { count: number; ms: number };
   eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+  cpu: { userMs: number; systemMs: number; usPerPacket: number };
   pool: { inUseAtEnd: number; allocations: number; deallocations: number } | null;
   error?: string;
 }
@@ -68,6 +69,7 @@ function expectSaneMode(r: ModeResult, mode: string, size: number, count: number
   expect(Number.isInteger(r.gc.count) && r.gc.count >= 0).toBe(true);
   expect(r.eventLoopDelay.p99Ms).toBeGreaterThanOrEqual(0);
   expect(r.eventLoopDelay.maxMs).toBeGreaterThanOrEqual(r.eventLoopDelay.p99Ms);
+  expect(r.cpu.usPerPacket).toBeCloseTo(((r.cpu.userMs + r.cpu.systemMs) * 1000) / r.sent, 6);
 }
 
 beforeAll(requireFreshDist);
