@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * A tour of the pool, the way a NIC driver's receive path uses it (`npm run demo`):
+ * A tour of the pool, the way a NIC driver's receive path uses it (`npm run tour`):
  *
  *   1. create an RX pool with the full DriverKit options object,
  *   2. "receive" bursts of frames: take packets in bursts, write a frame into each packet's buffer,

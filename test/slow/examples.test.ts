@@ -75,7 +75,7 @@ function expectSaneMode(r: ModeResult, mode: string, size: number, count: number
 beforeAll(requireFreshDist);
 jest.setTimeout(90_000);
 
-describe('examples/pool-tour.js (npm run demo)', () => {
+describe('examples/pool-tour.js (npm run tour)', () => {
   it('moves packets through an RX pool, refuses a double free, and ends with nothing in use', async () => {
     const { code, stdout, stderr } = await run(TOUR);
     expect(stderr).toBe('');
