@@ -1,6 +1,6 @@
 /**
  * The runnable examples, run the way a user runs them: `node examples/pool-tour.js` (npm run
- * demo) and `node examples/udp-pktgen/index.js` (npm run pktgen) in child processes, against the
+ * tour) and `node examples/udp-pktgen/index.js` (npm run demo / pktgen) in child processes, against the
  * compiled package. Short runs (1 s per mode, small counts); nothing here asserts on speed, only
  * that packets flow, are accounted for, and every pool packet comes back.
  */
