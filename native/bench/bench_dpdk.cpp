@@ -74,24 +74,28 @@ const char* dpdkVersion() { return PBP_DPDK_VERSION; }
 bool dpdkRingWorks(std::string& why) {
   DpdkRing ring;
   if (!ring.init(kRingSize, why)) return false;
+  auto fail = [&](const char* what) {
+    why = std::string("rte_ring self-check: ") + what;
+    return false;
+  };
   // Round-trip values through every operation the benchmark uses, in FIFO order.
   for (uint32_t i = 0; i < 100; ++i)
-    if (!ring.enqueue(1000 + i)) return why = "single enqueue failed", false;
+    if (!ring.enqueue(1000 + i)) return fail("single enqueue failed");
   uint32_t bulk[kBulk];
   for (uint32_t i = 0; i < kBulk; ++i) bulk[i] = 5000 + i;
-  if (!ring.enqueueBulk(bulk, kBulk)) return why = "bulk enqueue failed", false;
-  if (ring.count() != 100 + kBulk) return why = "wrong count after enqueue", false;
+  if (!ring.enqueueBulk(bulk, kBulk)) return fail("bulk enqueue failed");
+  if (ring.count() != 100 + kBulk) return fail("wrong count after enqueue");
   for (uint32_t i = 0; i < 100; ++i) {
     uint32_t v = 0;
-    if (!ring.dequeue(v) || v != 1000 + i) return why = "single dequeue returned wrong value", false;
+    if (!ring.dequeue(v) || v != 1000 + i) return fail("single dequeue returned wrong value");
   }
   uint32_t out[kBulk] = {};
-  if (!ring.dequeueBulk(out, kBulk)) return why = "bulk dequeue failed", false;
+  if (!ring.dequeueBulk(out, kBulk)) return fail("bulk dequeue failed");
   for (uint32_t i = 0; i < kBulk; ++i)
-    if (out[i] != 5000 + i) return why = "bulk dequeue returned wrong value", false;
+    if (out[i] != 5000 + i) return fail("bulk dequeue returned wrong value");
   uint32_t v;
-  if (ring.dequeue(v) || ring.count() != 0) return why = "ring not empty at the end", false;
-  if (ring.dequeueBulk(out, 1)) return why = "bulk dequeue from empty ring succeeded", false;
+  if (ring.dequeue(v) || ring.count() != 0) return fail("ring not empty at the end");
+  if (ring.dequeueBulk(out, 1)) return fail("bulk dequeue from empty ring succeeded");
   return true;
 }
 

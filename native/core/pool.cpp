@@ -104,12 +104,8 @@ Status Pool::checkIndex(uint32_t packet) const {
 }
 
 Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
-  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+  auto take = [&](uint32_t s) {
     uint32_t* w = slotWords(s);
-    uint32_t expected = slot::kFree;
-    // acq_rel: acquire the previous owner's release of the slot (its flushed cache, counters);
-    // release is irrelevant here but harmless.
-    if (!casAcqRel(w + slot::kState, expected, slot::kLive)) continue;
     // relaxed: tags only need to be unique, not ordered.
     uint32_t tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);
     if (tag == 0) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);  // 2^32 wrap
@@ -122,6 +118,35 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
     storeRelaxed(w + slot::kPid, uint32_t(getpid()));
     storeRelaxed(w + slot::kTag, tag);
     slotOut = s;
+  };
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    uint32_t expected = slot::kFree;
+    // acq_rel: acquire the previous owner's release of the slot (its flushed cache, counters);
+    // release is irrelevant here but harmless.
+    if (!casAcqRel(w + slot::kState, expected, slot::kLive)) continue;
+    take(s);
+    return Status::ok();
+  }
+  // Second chance: a Dead slot whose packets have all been freed or taken over by other threads
+  // since its thread left (the usual case when a worker hands packets on and exits) holds
+  // nothing any more, but only reclaim() would free it; recycle it instead of refusing. Packets
+  // never gain a dead slot's tag, so a scan that finds none stays true.
+  for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+    uint32_t* w = slotWords(s);
+    uint32_t expected = slot::kDead;
+    // acq_rel, and Reclaiming: excludes reclaim() and other claimers while we look.
+    if (!casAcqRel(w + slot::kState, expected, slot::kReclaiming)) continue;
+    uint32_t tag = tagOf(s);
+    bool holdsPackets = false;
+    for (uint32_t p = 0; p < layout_.packetCount && !holdsPackets; ++p)
+      holdsPackets = loadRelaxed(metaOf(p) + meta::kState) == tag;
+    if (holdsPackets) {
+      storeRelease(w + slot::kState, slot::kDead);
+      continue;
+    }
+    take(s);
+    storeRelease(w + slot::kState, slot::kLive);
     return Status::ok();
   }
   return Status::fail(IOReturn::NoResources,

@@ -3,7 +3,7 @@
 // is exact: no index is ever held by two threads at once, nothing is lost or duplicated, and each
 // producer's values reach each consumer in the order they were sent.
 #include <atomic>
-#include <sstream>
+#include <ostream>
 #include <thread>
 
 #include "test_support.h"
@@ -29,6 +29,10 @@ struct TakeReturnParam {
   Op op;
 };
 
+std::ostream& operator<<(std::ostream& os, const TakeReturnParam& p) {
+  return os << p.threads << " threads, " << opName(p.op);
+}
+
 class RingTakeReturn : public ::testing::TestWithParam<TakeReturnParam> {};
 
 // A ring of 1024 slots holding 1000 indices. Each thread repeatedly takes some indices, marks
@@ -38,7 +42,7 @@ TEST_P(RingTakeReturn, EveryIndexHeldByOneThreadAtATimeAndNoneLost) {
   const unsigned threads = GetParam().threads;
   const Op op = GetParam().op;
   constexpr uint32_t kEntries = 1000;
-  const unsigned totalIterations = scaled(300000);
+  const unsigned totalIterations = scaled(200000);
   const unsigned perThread = totalIterations / threads;
 
   RingMemory m(Ring::capacityFor(kEntries));
@@ -154,6 +158,10 @@ struct TransferParam {
   unsigned producers;
   unsigned consumers;
 };
+
+std::ostream& operator<<(std::ostream& os, const TransferParam& p) {
+  return os << p.producers << " producers, " << p.consumers << " consumers";
+}
 
 class RingTransfer : public ::testing::TestWithParam<TransferParam> {};
 
