@@ -80,7 +80,7 @@ export class PoolModel {
     return items.length === 0 ? undefined : items[selector % items.length];
   }
 
-  /** Fills `view` with a fresh pattern and returns the model's copy of it. */
+  /** Fills `view[from..to)` with a pattern no earlier fill used. */
   fill(view: Buffer, from = 0, to = view.length): void {
     const s = this.stamp++;
     for (let i = from; i < to; i++) view[i] = (s * 131 + i * 17 + 7) & 0xff;
