@@ -26,6 +26,9 @@ if (maybe !== null) {
   pool.deallocatePacket(maybe);
 }
 
+// @ts-expect-error hot-path internals are @internal, stripped from the shipped .d.ts
+void pool._u32;
+
 const batch: IOUserNetworkPacket[] = pool.allocatePackets(2);
 pool.deallocatePackets(batch);
 const stats: IOUserNetworkPacketBufferPoolStatistics = pool.getStatistics();
