@@ -81,7 +81,7 @@ export class IOUserNetworkPacket {
    */
   setDataLength(length: number): void {
     const m = this._rec();
-    if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (typeof length !== 'number' || (length >>> 0) !== length) badUint('data length', length, 0xffffffff);
     const u = this._pool._u32;
     if (u[m + Meta.DataOffset] + length > this._capacity(m)) this._overrun(u[m + Meta.DataOffset], length);
     u[m + Meta.DataLength] = length;
@@ -95,7 +95,7 @@ export class IOUserNetworkPacket {
   /** Sets the data offset (`setDataOffset`, uint16); offset + length must fit the buffers. */
   setDataOffset(offset: number): void {
     const m = this._rec();
-    if ((offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
+    if (typeof offset !== 'number' || (offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
     const u = this._pool._u32;
     if (offset + u[m + Meta.DataLength] > this._capacity(m)) this._overrun(offset, u[m + Meta.DataLength]);
     u[m + Meta.DataOffset] = offset;
@@ -104,8 +104,8 @@ export class IOUserNetworkPacket {
   /** Sets offset and length together (`setDataOffsetAndLength`), checked as one window. */
   setDataOffsetAndLength(offset: number, length: number): void {
     const m = this._rec();
-    if ((offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
-    if ((length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (typeof offset !== 'number' || (offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
+    if (typeof length !== 'number' || (length >>> 0) !== length) badUint('data length', length, 0xffffffff);
     if (offset + length > this._capacity(m)) this._overrun(offset, length);
     const u = this._pool._u32;
     u[m + Meta.DataOffset] = offset;
@@ -135,7 +135,7 @@ export class IOUserNetworkPacket {
   /** Sets the headroom (`setHeadroom`): uint8, and smaller than bufferSize (kIOReturnOverrun). */
   setHeadroom(headroom: number): void {
     const m = this._rec();
-    if ((headroom & 0xff) !== headroom) badUint('headroom', headroom, 0xff);
+    if (typeof headroom !== 'number' || (headroom & 0xff) !== headroom) badUint('headroom', headroom, 0xff);
     if (headroom >= this._pool._bufferSize) {
       fail(kIOReturnOverrun, `headroom ${headroom} does not fit a ${this._pool._bufferSize}-byte buffer`);
     }
@@ -150,7 +150,7 @@ export class IOUserNetworkPacket {
   /** Sets the link header length (`setLinkHeaderLength`): uint8; offset + it must fit. */
   setLinkHeaderLength(length: number): void {
     const m = this._rec();
-    if ((length & 0xff) !== length) badUint('link header length', length, 0xff);
+    if (typeof length !== 'number' || (length & 0xff) !== length) badUint('link header length', length, 0xff);
     const u = this._pool._u32;
     if (u[m + Meta.DataOffset] + length > this._capacity(m)) this._overrun(u[m + Meta.DataOffset], length);
     u[m + Meta.LinkHeaderLength] = length;
@@ -282,14 +282,14 @@ export class IOUserNetworkPacket {
 
   setTraceID(id: number): void {
     const m = this._rec();
-    if ((id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
+    if (typeof id !== 'number' || (id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
     this._setOptional(m, Flag.TraceId, Meta.TraceId, id);
   }
 
   /** Records the transmit completion status, an IOReturn code (`setCompletionStatus`). */
   setCompletionStatus(status: number): void {
     const m = this._rec();
-    if ((status >>> 0) !== status) badUint('completion status', status, 0xffffffff);
+    if (typeof status !== 'number' || (status >>> 0) !== status) badUint('completion status', status, 0xffffffff);
     this._setOptional(m, Flag.CompletionStatus, Meta.CompletionStatus, status);
   }
 
@@ -309,7 +309,7 @@ export class IOUserNetworkPacket {
   /** Sets the 802.1Q tag (`setVlanTag`, uint16). */
   setVlanTag(tag: number): void {
     const m = this._rec();
-    if ((tag & 0xffff) !== tag) badUint('VLAN tag', tag, 0xffff);
+    if (typeof tag !== 'number' || (tag & 0xffff) !== tag) badUint('VLAN tag', tag, 0xffff);
     const u = this._pool._u32;
     u[m + Meta.VlanTag] = tag;
     u[m + Meta.Flags] |= Flag.Vlan;
@@ -352,8 +352,8 @@ export class IOUserNetworkPacket {
   /** Sets the receive checksum offload result (`setRxChecksumInfo`, two uint32). */
   setRxChecksumInfo(flags: number, value: number): void {
     const m = this._rec();
-    if ((flags >>> 0) !== flags) badUint('checksum flags', flags, 0xffffffff);
-    if ((value >>> 0) !== value) badUint('checksum value', value, 0xffffffff);
+    if (typeof flags !== 'number' || (flags >>> 0) !== flags) badUint('checksum flags', flags, 0xffffffff);
+    if (typeof value !== 'number' || (value >>> 0) !== value) badUint('checksum value', value, 0xffffffff);
     const u = this._pool._u32;
     u[m + Meta.RxChecksumFlags] = flags;
     u[m + Meta.RxChecksumValue] = value;
@@ -367,7 +367,7 @@ export class IOUserNetworkPacket {
 
   setServiceClass(serviceClass: number): void {
     const m = this._rec();
-    if ((serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);
+    if (typeof serviceClass !== 'number' || (serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);
     this._setOptional(m, Flag.ServiceClass, Meta.ServiceClass, serviceClass);
   }
 

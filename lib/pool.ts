@@ -639,7 +639,7 @@ export class IOUserNetworkPacketBufferPool {
 
   private _foreign(packet: unknown): never {
     this._checkOpen();
-    if (packet instanceof IOUserNetworkPacket) {
+    if (packet instanceof IOUserNetworkPacket && packet._pool instanceof IOUserNetworkPacketBufferPool) {
       return fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${packet._pool._name}")`);
     }
     return fail(kIOReturnBadArgument, `expected an IOUserNetworkPacket of this pool, got ${describe(packet)}`);

@@ -21,12 +21,22 @@ Napi::Value MemoryDescriptorWrap::create(Napi::Env env, const std::shared_ptr<pb
   auto* data = env.GetInstanceData<AddonData>();
   Napi::Object obj = data->memoryDescriptorClass.New({});
   if (env.IsExceptionPending()) return env.Undefined();
+  if (!pool->acquireUser())
+    return throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
   MemoryDescriptorWrap::Unwrap(obj)->pool_ = pool;
   return obj;
 }
 
 MemoryDescriptorWrap::MemoryDescriptorWrap(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<MemoryDescriptorWrap>(info) {}
+
+MemoryDescriptorWrap::~MemoryDescriptorWrap() { dropPool(); }
+
+void MemoryDescriptorWrap::dropPool() {
+  if (!pool_) return;
+  pool_->releaseUser();
+  pool_.reset();
+}
 
 Napi::Value MemoryDescriptorWrap::length(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -68,7 +78,7 @@ Napi::Value MemoryDescriptorWrap::release(const Napi::CallbackInfo& info) {
     }
   }
   mappings_.clear();
-  pool_.reset();
+  dropPool();
   return info.Env().Undefined();
 }
 

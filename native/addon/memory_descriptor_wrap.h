@@ -19,12 +19,14 @@ class MemoryDescriptorWrap : public Napi::ObjectWrap<MemoryDescriptorWrap> {
   static Napi::Value create(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool);
 
   explicit MemoryDescriptorWrap(const Napi::CallbackInfo& info);
+  ~MemoryDescriptorWrap() override;
 
  private:
   Napi::Value length(const Napi::CallbackInfo& info);
   Napi::Value address(const Napi::CallbackInfo& info);
   Napi::Value map(const Napi::CallbackInfo& info);
   Napi::Value release(const Napi::CallbackInfo& info);
+  void dropPool();  // gives up this descriptor's hold on the pool; idempotent
 
   std::shared_ptr<pbp::Pool> pool_;
   std::vector<Napi::Reference<Napi::ArrayBuffer>> mappings_;

@@ -25,12 +25,29 @@ bool readOption(Napi::Env env, Napi::Object o, const char* key, uint32_t& out) {
 
 }  // namespace
 
+namespace {
+// What an external ArrayBuffer over the region keeps alive until V8 collects it.
+struct RegionHold {
+  std::shared_ptr<pbp::Pool> pool;
+  int64_t bytes;
+};
+}  // namespace
+
 Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
                                        uint64_t offset, uint64_t length) {
-  auto* keepAlive = new std::shared_ptr<pbp::Pool>(pool);
+  auto* hold = new RegionHold{pool, int64_t(length)};
+  // Tell V8 how much memory the buffer stands for, so dropped pools are collected (and unmapped)
+  // as soon as their size warrants, not whenever the small JS heap happens to fill.
+  int64_t ignored;
+  napi_adjust_external_memory(env, hold->bytes, &ignored);
   return Napi::ArrayBuffer::New(
       env, pool->base() + offset, size_t(length),
-      [](Napi::Env, void*, std::shared_ptr<pbp::Pool>* hint) { delete hint; }, keepAlive);
+      [](Napi::Env finalizeEnv, void*, RegionHold* h) {
+        int64_t ignoredTotal;
+        napi_adjust_external_memory(finalizeEnv, -h->bytes, &ignoredTotal);
+        delete h;
+      },
+      hold);
 }
 
 Napi::Function PoolWrap::define(Napi::Env env) {
@@ -115,8 +132,14 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
     registerPool(pool_);
   }
 
+  if (!pool_->acquireUser()) {
+    pool_.reset();
+    throwIOReturn(env, IOReturn::NotAttached, "the pool behind this handle has been released");
+    return;
+  }
   s = pool_->claimSlot(threadId, slot_);
   if (!s.isOk()) {
+    pool_->releaseUser();
     pool_.reset();
     throwStatus(env, s);
     return;
@@ -143,6 +166,7 @@ void PoolWrap::detach() {
   waiter_.reset();  // joins the waiter thread before the pool reference goes
   if (!pool_) return;
   pool_->releaseSlot(slot_);
+  pool_->releaseUser();
   pool_.reset();
 }
 

@@ -99,10 +99,10 @@ bool dpdkRingWorks(std::string& why) {
   return true;
 }
 
-double dpdkTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin) {
+Cost dpdkTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin) {
   DpdkRing ring;
   std::string why;
-  if (!ring.init(kRingSize, why) || !prefill(ring)) return -1;
+  if (!ring.init(kRingSize, why) || !prefill(ring)) return {-1, -1};
   return measureTakeReturn(ring, op, threads, ms, pin);
 }
 
@@ -119,7 +119,7 @@ bool dpdkRingWorks(std::string& why) {
   return false;
 }
 
-double dpdkTakeReturnOnce(RingOp, unsigned, unsigned, bool) { return -1; }
+Cost dpdkTakeReturnOnce(RingOp, unsigned, unsigned, bool) { return {-1, -1}; }
 
 }  // namespace pbp::bench
 

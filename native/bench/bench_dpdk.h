@@ -13,6 +13,6 @@ const char* dpdkVersion();
 // operation the benchmark uses. False, with the reason, when it does not work or is absent.
 bool dpdkRingWorks(std::string& why);
 // One timed take-then-return run on a fresh, prefilled rte_ring; ns per object per thread.
-double dpdkTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin);
+Cost dpdkTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin);
 
 }  // namespace pbp::bench

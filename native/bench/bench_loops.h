@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,14 +35,28 @@ inline void pinToCpu(unsigned index) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
 }
 
+inline double threadCpuNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+}
+
+// Nanoseconds per object, by wall clock and by the thread's own CPU time. CPU time leaves out
+// the time a thread spent descheduled, so a busy shared machine inflates it far less; it still
+// counts spinning and sched_yield calls.
+struct Cost {
+  double wall = 0;
+  double cpu = 0;
+};
+
 // Runs body(threadIndex, stop) on `threads` threads for about `ms` milliseconds. body returns
 // how many objects it moved; each thread times itself. Returns the mean over threads of that
 // thread's nanoseconds per object.
 template <class Body>
-double runTimed(unsigned threads, unsigned ms, bool pin, Body body) {
+Cost runTimed(unsigned threads, unsigned ms, bool pin, Body body) {
   std::atomic<unsigned> ready{0};
   std::atomic<bool> go{false}, stop{false};
-  std::vector<double> nsPerObject(threads, 0.0);
+  std::vector<Cost> perThread(threads);
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
@@ -49,10 +64,12 @@ double runTimed(unsigned threads, unsigned ms, bool pin, Body body) {
       ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
       auto t0 = Clock::now();
+      double c0 = threadCpuNs();
       uint64_t objects = body(t, stop);
+      double c1 = threadCpuNs();
       auto t1 = Clock::now();
       double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
-      nsPerObject[t] = objects ? ns / double(objects) : 0.0;
+      if (objects) perThread[t] = {ns / double(objects), (c1 - c0) / double(objects)};
     });
   }
   while (ready.load() < threads) std::this_thread::yield();
@@ -60,9 +77,12 @@ double runTimed(unsigned threads, unsigned ms, bool pin, Body body) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   stop.store(true, std::memory_order_relaxed);
   for (auto& th : pool) th.join();
-  double sum = 0;
-  for (double v : nsPerObject) sum += v;
-  return sum / threads;
+  Cost mean;
+  for (const Cost& c : perThread) {
+    mean.wall += c.wall / threads;
+    mean.cpu += c.cpu / threads;
+  }
+  return mean;
 }
 
 // Take-then-return: each thread dequeues (one, or a bulk of 32) and enqueues the same entries
@@ -97,7 +117,7 @@ uint64_t takeReturnLoop(Ring& ring, RingOp op, const std::atomic<bool>& stop) {
 }
 
 template <class Ring>
-double measureTakeReturn(Ring& ring, RingOp op, unsigned threads, unsigned ms, bool pin) {
+Cost measureTakeReturn(Ring& ring, RingOp op, unsigned threads, unsigned ms, bool pin) {
   return runTimed(threads, ms, pin, [&](unsigned, const std::atomic<bool>& stop) {
     return takeReturnLoop(ring, op, stop);
   });

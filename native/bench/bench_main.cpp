@@ -5,6 +5,7 @@
 //   pbp_native_bench --json               {"cpu":..., "results":[{"name":..., "nsPerOp":...}]}
 //   pbp_native_bench --threads 1,2,4,8    thread counts for the ring take-then-return runs
 //   pbp_native_bench --reps 7 --ms 200    repetitions (the median is reported) and run length
+//   pbp_native_bench --clock cpu          nsPerOp from each thread's CPU time instead of wall time
 //
 // Ring results are ns per object (one entry taken and given back) as seen by each thread;
 // "ring.*" is pbp::Ring, "dpdk.*" is rte_ring MP/MC with 4-byte elements. Repetitions of a ring
@@ -32,12 +33,13 @@ struct Config {
   bool pin = true;
   unsigned reps = 7;
   unsigned ms = 200;
+  bool cpuClock = false;
   std::vector<unsigned> threads = {1, 2};
 };
 
 struct Result {
   std::string name;
-  double nsPerOp;
+  Cost cost;  // medians
 };
 
 // pbp::Ring behind the adapter interface of bench_loops.h.
@@ -66,9 +68,9 @@ class PbpRing {
   Ring ring_;
 };
 
-double pbpTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin) {
+Cost pbpTakeReturnOnce(RingOp op, unsigned threads, unsigned ms, bool pin) {
   PbpRing ring(kRingSize);
-  if (!prefill(ring)) return -1;
+  if (!prefill(ring)) return {-1, -1};
   return measureTakeReturn(ring, op, threads, ms, pin);
 }
 
@@ -76,6 +78,16 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Median of each clock separately.
+Cost median(const std::vector<Cost>& runs) {
+  std::vector<double> wall, cpu;
+  for (const Cost& c : runs) {
+    wall.push_back(c.wall);
+    cpu.push_back(c.cpu);
+  }
+  return {median(wall), median(cpu)};
 }
 
 std::string cpuName() {
@@ -141,7 +153,7 @@ bool makePool(uint32_t cacheSize, PoolBench& out, std::string& why) {
   return true;
 }
 
-double poolOnce(PoolBench& b, PoolOp op, unsigned ms, bool pin) {
+Cost poolOnce(PoolBench& b, PoolOp op, unsigned ms, bool pin) {
   Pool& pool = *b.pool;
   uint32_t s = b.slot;
   return runTimed(1, ms, pin, [&](unsigned, const std::atomic<bool>& stop) -> uint64_t {
@@ -175,10 +187,12 @@ double poolOnce(PoolBench& b, PoolOp op, unsigned ms, bool pin) {
 void usage(FILE* f) {
   std::fprintf(f,
                "usage: pbp_native_bench [--json] [--threads N[,N...]] [--reps N] [--ms N] "
-               "[--no-pin]\n"
+               "[--clock wall|cpu] [--no-pin]\n"
                "  --threads  thread counts for the ring take-then-return runs (default 1,2)\n"
                "  --reps     repetitions per scenario; the median is reported (default 7)\n"
                "  --ms       length of one repetition in milliseconds (default 200)\n"
+               "  --clock    what nsPerOp measures: wall-clock time (default) or the threads' CPU\n"
+               "             time, which a busy shared machine inflates far less\n"
                "  --no-pin   do not pin benchmark thread i to CPU i %% ncpu\n");
 }
 
@@ -225,6 +239,12 @@ int parseArgs(int argc, char** argv, Config& c) {
     } else if (a == "--ms") {
       const char* v = value("--ms");
       if (!v || !parseUnsigned(v, c.ms)) return std::fprintf(stderr, "--ms: bad value\n"), 2;
+    } else if (a == "--clock") {
+      const char* v = value("--clock");
+      if (!v) return 2;
+      if (std::strcmp(v, "wall") == 0) c.cpuClock = false;
+      else if (std::strcmp(v, "cpu") == 0) c.cpuClock = true;
+      else return std::fprintf(stderr, "--clock must be wall or cpu\n"), 2;
     } else if (a == "--help" || a == "-h") {
       usage(stdout);
       return 1;
@@ -261,7 +281,7 @@ int run(int argc, char** argv) {
     for (unsigned t : cfg.threads) {
       std::string suffix = std::string(opName) + "." + std::to_string(t) + "t";
       progress(suffix);
-      std::vector<double> ours, theirs;
+      std::vector<Cost> ours, theirs;
       for (unsigned r = 0; r < cfg.reps; ++r) {
         ours.push_back(pbpTakeReturnOnce(op, t, cfg.ms, cfg.pin));
         if (dpdk) theirs.push_back(dpdkTakeReturnOnce(op, t, cfg.ms, cfg.pin));
@@ -276,9 +296,11 @@ int run(int argc, char** argv) {
     uint32_t cacheSize;
     PoolOp op;
   };
-  for (const PoolScenario& sc : {PoolScenario{"pool.alloc-free.cache256", 256, PoolOp::OneByOne},
-                                 PoolScenario{"pool.alloc-free.cache0", 0, PoolOp::OneByOne},
-                                 PoolScenario{"pool.burst-bulk32", 256, PoolOp::Burst32}}) {
+  for (const PoolScenario& sc :
+       {PoolScenario{"pool.alloc-free.cache256", 256, PoolOp::OneByOne},
+        PoolScenario{"pool.alloc-free.cache0", 0, PoolOp::OneByOne},
+        PoolScenario{"pool.burst-bulk32.cache256", 256, PoolOp::Burst32},
+        PoolScenario{"pool.burst-bulk32.cache0", 0, PoolOp::Burst32}}) {
     progress(sc.name);
     PoolBench b;
     std::string why;
@@ -287,7 +309,7 @@ int run(int argc, char** argv) {
       return 1;
     }
     poolOnce(b, sc.op, 20, cfg.pin);  // warm-up
-    std::vector<double> v;
+    std::vector<Cost> v;
     for (unsigned r = 0; r < cfg.reps; ++r) v.push_back(poolOnce(b, sc.op, cfg.ms, cfg.pin));
     results.push_back({sc.name, median(v)});
     b.pool->releaseSlot(b.slot);
@@ -295,39 +317,44 @@ int run(int argc, char** argv) {
 
   std::string cpu = cpuName();
   unsigned cpus = std::thread::hardware_concurrency();
+  const char* clock = cfg.cpuClock ? "cpu" : "wall";
+  auto ns = [&](const Result& r) { return cfg.cpuClock ? r.cost.cpu : r.cost.wall; };
   if (cfg.json) {
     std::printf("{\"cpu\":\"%s\",\"cpus\":%u,\"dpdk\":", jsonEscape(cpu).c_str(), cpus);
     if (dpdk) std::printf("\"%s\"", jsonEscape(dpdkVersion()).c_str());
     else std::printf("null");
-    std::printf(",\"reps\":%u,\"ms\":%u,\"results\":[", cfg.reps, cfg.ms);
+    std::printf(",\"clock\":\"%s\",\"reps\":%u,\"ms\":%u,\"results\":[", clock, cfg.reps, cfg.ms);
     for (size_t i = 0; i < results.size(); ++i)
-      std::printf("%s{\"name\":\"%s\",\"nsPerOp\":%.3f}", i ? "," : "",
-                  jsonEscape(results[i].name).c_str(), results[i].nsPerOp);
+      std::printf("%s{\"name\":\"%s\",\"nsPerOp\":%.3f,\"wallNsPerOp\":%.3f,\"cpuNsPerOp\":%.3f}",
+                  i ? "," : "", jsonEscape(results[i].name).c_str(), ns(results[i]),
+                  results[i].cost.wall, results[i].cost.cpu);
     std::printf("]}\n");
     return 0;
   }
 
-  std::fprintf(stderr, "%60s\r", "");
+  std::fprintf(stderr, "%70s\r", "");
   std::printf("pbp_native_bench  cpu: %s (%u CPUs)\n", cpu.c_str(), cpus);
   if (dpdk)
     std::printf("comparing with DPDK %s rte_ring (MP/MC, 4-byte elements, no EAL)\n", dpdkVersion());
   else
     std::printf("DPDK was not available: %s\n", dpdkWhy.c_str());
-  std::printf("median of %u runs x %u ms; ns per object (taken and returned) per thread\n\n",
-              cfg.reps, cfg.ms);
-  std::printf("%-28s %10s %14s\n", "name", "ns/op", "ring/dpdk");
+  std::printf("median of %u runs x %u ms; ns per object (ring: taken and returned) per thread;\n"
+              "ns/op by %s clock (--clock wall|cpu); ring/dpdk compares ns/op\n\n",
+              cfg.reps, cfg.ms, clock);
+  std::printf("%-30s %10s %10s %10s %10s\n", "name", "ns/op", "wall ns", "cpu ns", "ring/dpdk");
   for (const Result& r : results) {
     std::string ratio;
     if (dpdk && r.name.rfind("ring.", 0) == 0) {
       std::string other = "dpdk." + r.name.substr(5);
       for (const Result& o : results)
-        if (o.name == other && o.nsPerOp > 0) {
+        if (o.name == other && ns(o) > 0) {
           char buf[32];
-          std::snprintf(buf, sizeof buf, "%.2fx", r.nsPerOp / o.nsPerOp);
+          std::snprintf(buf, sizeof buf, "%.2fx", ns(r) / ns(o));
           ratio = buf;
         }
     }
-    std::printf("%-28s %10.2f %14s\n", r.name.c_str(), r.nsPerOp, ratio.c_str());
+    std::printf("%-30s %10.2f %10.2f %10.2f %10s\n", r.name.c_str(), ns(r), r.cost.wall, r.cost.cpu,
+                ratio.c_str());
   }
   std::printf("\nring/dpdk < 1 means pbp::Ring is faster.\n");
   return 0;

@@ -19,6 +19,25 @@ std::string str(uint64_t v) { return std::to_string(v); }
 Pool::Pool(std::unique_ptr<Region> region, const Layout& layout)
     : region_(std::move(region)), layout_(layout) {}
 
+bool Pool::acquireUser() {
+  std::lock_guard<std::mutex> lock(usersMutex_);
+  if (retired_) return false;
+  ++users_;
+  return true;
+}
+
+void Pool::releaseUser() {
+  std::lock_guard<std::mutex> lock(usersMutex_);
+  if (users_ == 0 || --users_ > 0) return;
+  retired_ = true;
+  region_->releasePages();
+}
+
+bool Pool::retired() const {
+  std::lock_guard<std::mutex> lock(usersMutex_);
+  return retired_;
+}
+
 void Pool::bindRings() {
   packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
   bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "atomic_word.h"
@@ -41,6 +42,13 @@ class Pool {
   static Status create(const PoolOptions& options, std::shared_ptr<Pool>& out);
   // Maps a shared pool created by another process from its memfd.
   static Status attachFd(int fd, std::shared_ptr<Pool>& out);
+
+  // Users in this process (thread attachments, memory descriptors). When the last one lets go
+  // the pool retires: its pages and lock are released (Region::releasePages) even if V8 still
+  // holds ArrayBuffers over the range, and no one can attach to it again.
+  bool acquireUser();  // false once retired
+  void releaseUser();
+  bool retired() const;
 
   const Layout& layout() const { return layout_; }
   uint8_t* base() const { return region_->base(); }
@@ -131,6 +139,9 @@ class Pool {
 
   std::unique_ptr<Region> region_;
   Layout layout_;
+  mutable std::mutex usersMutex_;
+  uint32_t users_ = 0;     // guarded by usersMutex_
+  bool retired_ = false;   // guarded by usersMutex_
   Ring packetRing_;
   Ring bufferRing_;
 };

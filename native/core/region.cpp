@@ -87,6 +87,24 @@ Status Region::mapFd(int fd, std::unique_ptr<Region>& out) {
   return Status::ok();
 }
 
+void Region::releasePages() {
+  // Swap the pool's pages for fresh zero pages in one step (MAP_FIXED replaces the old mapping
+  // atomically): RAM, mlock and our reference to a memfd's pages go now, while the address range
+  // stays valid until the destructor, so a late reader sees zeros instead of a fault. Another
+  // process mapping the same memfd keeps its pages.
+  void* p = mmap(base_, size_, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    // Cannot happen for a range we own; if it does, keep the old pages rather than lose the range.
+    return;
+  }
+  locked_ = false;
+  if (fd_ >= 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
 Region::~Region() {
   if (locked_) munlock(base_, size_);
   munmap(base_, size_);

@@ -23,6 +23,13 @@ class Region {
   Region(const Region&) = delete;
   Region& operator=(const Region&) = delete;
 
+  // Called when the last user in this process lets go while views of the memory may still exist
+  // (ArrayBuffers V8 has not collected yet, an I/O request still pointing into a buffer): swaps
+  // the pages for zero pages (RAM, mlock and the memfd reference go now) but keeps the address
+  // range mapped so a late access reads zeros instead of faulting. The range goes in the
+  // destructor.
+  void releasePages();
+
   uint8_t* base() const { return base_; }
   size_t size() const { return size_; }
   int fd() const { return fd_; }  // -1 for private memory

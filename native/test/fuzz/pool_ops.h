@@ -52,10 +52,14 @@ class PoolHarness {
     }
   }
 
+  // The first Free slot; failing that, the first Dead slot that no longer holds any packet
+  // (its thread's packets were all freed or taken over since it left) is recycled.
   void claimSlot(uint32_t threadId) {
     int want = -1;
     for (uint32_t s = 0; s < l_.maxThreads && want < 0; ++s)
       if (m_.slots[s].state == slot::kFree) want = int(s);
+    for (uint32_t s = 0; s < l_.maxThreads && want < 0; ++s)
+      if (m_.slots[s].state == slot::kDead && m_.heldBy(int(s)) == 0) want = int(s);
     Snapshot before = snapshotIf(want < 0);
     uint32_t s = ~0u;
     Status st = pool_.claimSlot(threadId, s);
