@@ -1,5 +1,6 @@
 // Single-threaded semantics of pbp::Ring: sizes, FIFO order, full/empty, bulk (all or nothing)
 // versus burst (as many as possible), and slot-index wraparound.
+#include <algorithm>
 #include <numeric>
 
 #include "test_support.h"
@@ -154,6 +155,34 @@ TEST(Ring, BatchesWrapAroundTheSlotArray) {
     for (auto x : out) ASSERT_EQ(x, expect++) << "round " << round;
   }
   EXPECT_EQ(r.count(), 0u);
+}
+
+// Batch sizes 1..40 on a ring of 64, mixed enqueue and dequeue sizes: every start offset meets
+// every size, so the contiguous copy (in whole groups of 8 and the remainder) and the wrapping
+// copy are all exercised, and the values must still come out in order.
+TEST(Ring, VariableBatchesAtEveryOffsetKeepFifoOrder) {
+  RingMemory m(64);
+  Ring& r = m.ring;
+  uint32_t next = 0, expect = 0;
+  uint32_t in[40], out[41];
+  auto take = [&](unsigned j) {
+    std::fill(out, out + 41, 0xDEADBEEF);
+    ASSERT_EQ(r.dequeueMany(out, j, Mode::Bulk), j);
+    for (unsigned i = 0; i < j; ++i) ASSERT_EQ(out[i], expect++);
+    ASSERT_EQ(out[j], 0xDEADBEEFu) << "dequeue wrote past n";
+  };
+  for (unsigned round = 0; round < 64 * 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    unsigned k = 1 + round % 40;
+    unsigned j = 1 + (round * 7) % 40;  // dequeue sizes differ from enqueue sizes
+    while (r.capacity() - r.count() < k) take(std::min(j, r.count()));
+    for (unsigned i = 0; i < k; ++i) in[i] = next++;
+    ASSERT_EQ(r.enqueueMany(in, k, Mode::Bulk), k);
+    take(std::min(j, r.count()));
+  }
+  take(r.count());
+  EXPECT_EQ(expect, next);
+  EXPECT_GT(next, 64u * 40u * 10u);
 }
 
 // Keep the ring almost full while it cycles, so a write that wrapped into the wrong slot would
