@@ -45,22 +45,28 @@ core=$(cd "$src" && node -p "require('./sources.json').core.join('\n')" 2>/dev/n
 core_files=()
 while IFS= read -r f; do core_files+=("$src/$f"); done <<<"$core"
 
-# Rebuild when the binary is missing or older than any input.
+# Rebuild when the binary is missing, older than any input, or built from another tree or with
+# other flags (the command line is kept next to it).
+flags=(-std=c++17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+       -fsanitize-coverage-ignorelist="$fuzz_dir/coverage-ignorelist.txt" -g -O1
+       -fno-omit-frame-pointer -Wall -Wextra -I"$src/native/core")
+command_line="$cxx ${flags[*]} $fuzz_dir/pool_fuzzer.cpp ${core_files[*]}"
 stale=1
-if [[ -x $bin ]]; then
+if [[ -x $bin && -f $bin.cmd && $(cat "$bin.cmd") == "$command_line" ]]; then
   newer=$(find "$fuzz_dir" -maxdepth 1 -type f -newer "$bin"; find "$src/native/core" "$src/sources.json" "$0" -newer "$bin")
   [[ -z $newer ]] && stale=0
 fi
 if (( stale )); then
   mkdir -p build-fuzz
+  rm -f "$bin" "$bin.cmd"
   echo "fuzz.sh: building $bin with $cxx"
-  if ! "$cxx" -std=c++17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-      -fsanitize-coverage-ignorelist="$fuzz_dir/coverage-ignorelist.txt" -g -O1 -fno-omit-frame-pointer -Wall -Wextra -I"$src/native/core" \
-      "$fuzz_dir/pool_fuzzer.cpp" "${core_files[@]}" -o "$bin.tmp"; then
-    echo "fuzz.sh: build failed (clang with libFuzzer: apt-get install -y clang libclang-rt-14-dev)" >&2
+  if ! "$cxx" "${flags[@]}" "$fuzz_dir/pool_fuzzer.cpp" "${core_files[@]}" -o "$bin.tmp"; then
+    echo "fuzz.sh: build failed, see the compiler output above (clang with libFuzzer on Debian:" \
+      "apt-get install -y clang libclang-rt-14-dev)" >&2
     exit 2
   fi
   mv "$bin.tmp" "$bin"
+  printf '%s' "$command_line" >"$bin.cmd"
 fi
 
 mkdir -p "$work"
