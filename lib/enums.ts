@@ -1,12 +1,16 @@
 /** Direction of a packet (`IOUserNetworkPacketDirection`). */
 export enum IOUserNetworkPacketDirection {
+  /** Not set (fresh packets). */
   None = 0,
+  /** Transmit. */
   Tx = 1,
+  /** Receive. */
   Rx = 2,
 }
 
 /** `IONetworkPacketType`; the kernel value of `Network` is 1. */
 export enum IONetworkPacketType {
+  /** Network packets. */
   Network = 1,
 }
 

@@ -53,7 +53,9 @@ export function ioReturnName(code: number): string {
  * message says what was wrong and with which value.
  */
 export class IOReturnError extends Error {
+  /** The numeric kIOReturn value, e.g. 0xE00002C2. */
   readonly code: number;
+  /** The code's name, e.g. 'kIOReturnBadArgument'. */
   readonly codeName: string;
 
   constructor(code: number, message: string) {

@@ -9,10 +9,13 @@ import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io
 
 /** Address and length of a memory range (`IOAddressSegment`). */
 export interface IOAddressRange {
+  /** Virtual address of the first byte. */
   address: bigint;
+  /** Length in bytes. */
   length: number;
 }
 
+/** A mapping of (part of) a memory descriptor (`IOMemoryMap`): address, length and a Buffer. */
 export class IOMemoryMap {
   private readonly _address: bigint;
   private readonly _offset: number;
@@ -48,6 +51,10 @@ export class IOMemoryMap {
   }
 }
 
+/**
+ * The pool's memory as one block (`IOMemoryDescriptor`), from `pool.CopyMemoryDescriptor()`. It
+ * retains the memory until released; methods throw kIOReturnNotAttached afterwards.
+ */
 export class IOMemoryDescriptor {
   private _native: any;
   private readonly _length: number;
@@ -102,6 +109,7 @@ export class IOMemoryDescriptor {
     native.release();
   }
 
+  /** `using md = pool.CopyMemoryDescriptor()` releases it at the end of the scope. */
   [Symbol.dispose](): void {
     this.release();
   }

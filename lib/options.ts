@@ -8,11 +8,13 @@ import { describe, fail, kIOReturnBadArgument } from './io-return';
 
 /** DriverKit's `IODMASpecification` subset the options carry. */
 export interface IODMASpecification {
+  /** DMA option bits; accepted, no effect in user space. */
   options: number;
   /** Highest address bit the device can reach, 1..64 (0 = 64). The region must lie below it. */
   maxAddressBits: number;
 }
 
+/** Options of `CreateWithOptions` / `withName` (`IOUserNetworkPacketBufferPoolOptions`). */
 export interface IOUserNetworkPacketBufferPoolOptions {
   /** Number of packets (metadata objects), each owning one buffer. */
   packetCount: number;
@@ -26,6 +28,7 @@ export interface IOUserNetworkPacketBufferPoolOptions {
   memorySegmentSize?: number;
   /** PoolFlag* bits. PoolFlagPersistentMemory locks the memory in RAM. */
   poolFlags?: number;
+  /** Addressing limits of the device; the region must lie below `maxAddressBits`. */
   dmaSpecification?: IODMASpecification;
   /** Extra: headroom (and initial data offset) of fresh packets, 0..255, < bufferSize. Default 0. */
   headroom?: number;

@@ -17,12 +17,15 @@ import { Flag, Meta } from './layout';
 
 /** `IOUserNetworkPacketDescriptor`: names a packet slot by index. */
 export interface IOUserNetworkPacketDescriptor {
+  /** Index of the packet slot, 0..packetCount-1. */
   fPacketIndex: number;
 }
 
 /** Receive checksum information (`getRxChecksumInfo` / `setRxChecksumInfo`). */
 export interface RxChecksumInfo {
+  /** Checksum offload flags (uint32). */
   flags: number;
+  /** Checksum value (uint32). */
   value: number;
 }
 
@@ -30,6 +33,11 @@ function badUint(field: string, value: unknown, max: number): never {
   return fail(kIOReturnBadArgument, `${field} must be an integer in 0..${max}, got ${describe(value)}`);
 }
 
+/**
+ * A packet of a pool (DriverKit `IOUserNetworkPacket`): metadata (data window, headroom, link
+ * header, timestamp, VLAN, checksum info...) and one or more buffers. Accessors on a packet that
+ * is not allocated throw kIOReturnNotPermitted; after the pool's release, kIOReturnNotAttached.
+ */
 export class IOUserNetworkPacket {
   /** @internal */ readonly _pool: IOUserNetworkPacketBufferPool;
   /** @internal */ readonly _index: number;
@@ -229,6 +237,7 @@ export class IOUserNetworkPacket {
     return this._pool._u32[this._rec() + Meta.Direction];
   }
 
+  /** Sets the direction: None, Tx or Rx (kIOReturnBadArgument otherwise). */
   setDirection(direction: IOUserNetworkPacketDirection): void {
     const m = this._rec();
     if (direction !== 0 && direction !== 1 && direction !== 2) {
@@ -280,6 +289,7 @@ export class IOUserNetworkPacket {
     return this._optional(Flag.TraceId, Meta.TraceId);
   }
 
+  /** Sets the trace identifier (uint32; extra, upstream sets it in the kernel). */
   setTraceID(id: number): void {
     const m = this._rec();
     if (typeof id !== 'number' || (id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
@@ -365,6 +375,7 @@ export class IOUserNetworkPacket {
     return this._optional(Flag.ServiceClass, Meta.ServiceClass);
   }
 
+  /** Sets the service class (uint32; extra, upstream sets it in the kernel). */
   setServiceClass(serviceClass: number): void {
     const m = this._rec();
     if (typeof serviceClass !== 'number' || (serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);

@@ -62,10 +62,13 @@ export interface IOUserNetworkPacketBufferPoolStatistics {
 
 /** A structured-clone-able description of a pool, for `attach()` in another thread or process. */
 export interface IOUserNetworkPacketBufferPoolHandle {
+  /** Process-local id of the pool (used by threads of the same process). */
   id: number;
+  /** Process that made the handle; another process attaches through `fd` instead. */
   pid: number;
   /** Present for `shared: true` pools: the memfd. Another process passes its own fd number. */
   fd?: number;
+  /** Size of the pool's region in bytes. */
   bytes: number;
 }
 
@@ -85,6 +88,13 @@ interface PendingAllocation {
 const EMPTY_U32 = new Uint32Array(0);
 const EMPTY_F64 = new Float64Array(0);
 
+/**
+ * A pool of packets over one contiguous region (DriverKit `IOUserNetworkPacketBufferPool`).
+ * Create it with `CreateWithOptions` (or `Create`, `withName`), take packets with
+ * `allocatePacket`, give them back with `deallocatePacket`, share it with `createHandle` /
+ * `attach`. Every method throws `IOReturnError`; after `release()` they throw
+ * kIOReturnNotAttached.
+ */
 export class IOUserNetworkPacketBufferPool {
   // Hot-path state, all per thread. Public only to IOUserNetworkPacket (marked internal).
   /** @internal */ _u32: Uint32Array = EMPTY_U32;
