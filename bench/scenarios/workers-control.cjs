@@ -1,0 +1,21 @@
+'use strict';
+/**
+ * The control block shared by bench/scenarios/workers.js and its worker threads: one Int32Array
+ * over a SharedArrayBuffer. (A .cjs file: the scenario registry only loads .js files.)
+ */
+const ctl = {
+  GENERATION: 0, // bumped by the main thread to start a run (workers Atomics.wait on it)
+  ITERATIONS: 1, // the run's iteration count
+  DONE: 2, // workers that finished the run; the last one notifies
+  PARTIES: 3, // how many workers take part
+  QUIT: 4, // set before the last generation bump: workers exit
+  SLEEPS: 5, // handoff: how often a side slept waiting for the other (diagnostics)
+  SCRATCH: 6, // always 0: a word to sleep on with a timeout
+  COMMAND: 7, // what a generation bump asks for: RUN, or COLLECT (full GC, then zero GCS)
+  GCS: 8, // collections the workers saw during runs since the last COLLECT (v8.GCProfiler)
+  WORDS: 16,
+  RUN: 0,
+  COLLECT: 1,
+};
+
+module.exports = { ctl };

@@ -1,0 +1,165 @@
+'use strict';
+/**
+ * The worker-thread side of the bench/scenarios/workers.js scenarios (a .cjs file so the scenario
+ * registry, which loads every .js file here as a list of scenarios, leaves it alone).
+ *
+ * Each worker attaches to the pool from workerData.handle, posts 'ready', then sleeps on the
+ * control block (Atomics.wait) until the main thread bumps the generation word: that is the start
+ * line of one measured run. It then does its share of the run (role below), adds the garbage
+ * collections it saw meanwhile to the GCS word, and increments the done word; the last one to
+ * finish wakes the main thread.
+ *
+ * Roles:
+ *   alloc-free       allocatePacket + deallocatePacket, `iterations` times (the same loop as the
+ *                    single-thread pool.alloc-free scenario).
+ *   handoff-send     allocatePacket, fill 64 bytes, push the index into the SPSC ring; `iterations`
+ *                    packets.
+ *   handoff-free     take `iterations` indices from the ring and free them in batches of up to 32
+ *                    with one deallocatePacketIndices call per batch (a cross-thread free: the
+ *                    sender still owns them).
+ *   handoff-claim    take `iterations` indices; newPacket() each (one native call to move
+ *                    ownership to this thread) and deallocatePacket it.
+ */
+const { GCProfiler } = require('node:v8');
+const { isMainThread, parentPort, workerData } = require('node:worker_threads');
+
+if (isMainThread) {
+  module.exports = [];
+  return;
+}
+
+const { IOUserNetworkPacketBufferPool } = require('../..');
+const { PAYLOAD64 } = require('../fixtures');
+const { ctl: C } = require('./workers-control.cjs');
+
+const { handle, role, ctlSab, ringSab } = workerData;
+const ctl = new Int32Array(ctlSab);
+const parties = Atomics.load(ctl, C.PARTIES);
+const pool = IOUserNetworkPacketBufferPool.attach(handle);
+
+// ---- SPSC ring of packet indices (handoff roles) -----------------------------------------------
+// head / tail are free-running Int32 counters on separate cache lines; the slots follow. Each
+// side publishes its counter once per batch (Atomics.store), not once per packet, as AF_XDP and
+// DPDK rings do: the counter's cache line then crosses cores once per batch.
+const RING_HEAD = 0;
+const RING_TAIL = 16;
+const RING_HEADER_WORDS = 32;
+const BATCH = 32;
+let ringCtl = null;
+let slots = null;
+let mask = 0;
+if (ringSab) {
+  ringCtl = new Int32Array(ringSab, 0, RING_HEADER_WORDS);
+  slots = new Uint32Array(ringSab, RING_HEADER_WORDS * 4);
+  mask = slots.length - 1;
+}
+
+// Waiting for the other side: spin briefly, then sleep 20 us at a time (no notify protocol; the
+// counts of such sleeps stay in ctl so a run that spent its time waiting is visible).
+function backOff(spins) {
+  if (spins < 200) return;
+  Atomics.add(ctl, C.SLEEPS, 1);
+  Atomics.wait(ctl, C.SCRATCH, 0, 0.02);
+}
+
+function allocFree(n) {
+  for (let i = 0; i < n; i++) {
+    const p = pool.allocatePacket();
+    pool.deallocatePacket(p);
+  }
+}
+
+function handoffSend(n) {
+  let tail = Atomics.load(ringCtl, RING_TAIL);
+  let headSeen = Atomics.load(ringCtl, RING_HEAD);
+  let unpublished = 0;
+  for (let i = 0; i < n; i++) {
+    let p = pool.allocatePacket();
+    for (let spins = 0; p === null; spins++) {
+      backOff(spins);
+      p = pool.allocatePacket();
+    }
+    p.getBuffer().set(PAYLOAD64, p.getDataOffset());
+    p.setDataLength(64);
+    for (let spins = 0; tail - headSeen > mask; spins++) {
+      if (unpublished > 0) {
+        Atomics.store(ringCtl, RING_TAIL, tail);
+        unpublished = 0;
+      }
+      backOff(spins);
+      headSeen = Atomics.load(ringCtl, RING_HEAD);
+    }
+    slots[tail & mask] = p.getPacketIndex();
+    tail = (tail + 1) | 0;
+    if (++unpublished === BATCH) {
+      Atomics.store(ringCtl, RING_TAIL, tail);
+      unpublished = 0;
+    }
+  }
+  Atomics.store(ringCtl, RING_TAIL, tail);
+}
+
+const scratch = new Uint32Array(BATCH);
+
+function handoffFree(n) {
+  let head = Atomics.load(ringCtl, RING_HEAD);
+  for (let left = n; left > 0; ) {
+    let ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+    for (let spins = 0; ready === 0; spins++) {
+      backOff(spins);
+      ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+    }
+    const k = Math.min(ready, left, BATCH);
+    for (let j = 0; j < k; j++) scratch[j] = slots[(head + j) & mask];
+    head = (head + k) | 0;
+    Atomics.store(ringCtl, RING_HEAD, head);
+    pool.deallocatePacketIndices(scratch, k);
+    left -= k;
+  }
+}
+
+function handoffClaim(n) {
+  let head = Atomics.load(ringCtl, RING_HEAD);
+  for (let left = n; left > 0; ) {
+    let ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+    for (let spins = 0; ready === 0; spins++) {
+      backOff(spins);
+      ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+    }
+    const k = Math.min(ready, left, BATCH);
+    for (let j = 0; j < k; j++) {
+      const p = pool.newPacket({ fPacketIndex: slots[(head + j) & mask] });
+      pool.deallocatePacket(p);
+    }
+    head = (head + k) | 0;
+    Atomics.store(ringCtl, RING_HEAD, head);
+    left -= k;
+  }
+}
+
+const work = { 'alloc-free': allocFree, 'handoff-send': handoffSend, 'handoff-free': handoffFree, 'handoff-claim': handoffClaim }[role];
+if (work === undefined) throw new Error(`unknown role ${role}`);
+
+parentPort.postMessage('ready');
+let generation = 0;
+for (;;) {
+  for (let g = Atomics.load(ctl, C.GENERATION); g === generation; g = Atomics.load(ctl, C.GENERATION)) {
+    Atomics.wait(ctl, C.GENERATION, g);
+  }
+  generation = Atomics.load(ctl, C.GENERATION);
+  if (Atomics.load(ctl, C.QUIT) !== 0) break;
+  if (Atomics.load(ctl, C.COMMAND) === C.COLLECT) {
+    // The bench child runs with --expose-gc, which workers inherit.
+    if (typeof global.gc === 'function') global.gc();
+    Atomics.store(ctl, C.GCS, 0);
+  } else {
+    // Counts this thread's collections during the run itself (a PerformanceObserver would need
+    // this thread's event loop, which never turns while it sleeps in Atomics.wait).
+    const profiler = new GCProfiler();
+    profiler.start();
+    work(Atomics.load(ctl, C.ITERATIONS));
+    Atomics.add(ctl, C.GCS, profiler.stop().statistics.length);
+  }
+  if (Atomics.add(ctl, C.DONE, 1) + 1 === parties) Atomics.notify(ctl, C.DONE);
+}
+pool.release();

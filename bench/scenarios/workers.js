@@ -1,0 +1,129 @@
+'use strict';
+/**
+ * One pool, several worker threads (issue 4): how the per-packet path scales when threads share
+ * the pool, and what handing packets from one thread to another costs.
+ *
+ *   pool.workers1.alloc-free   one worker doing allocatePacket/deallocatePacket: the same loop as
+ *                              pool.alloc-free, through the same harness as the two-worker case,
+ *                              so the scaling ratio compares like with like.
+ *   pool.workers2.alloc-free   two workers doing that loop at the same time on one pool. nsPerOp is
+ *                              wall time / total pairs of both workers, so 2x throughput shows as
+ *                              half the ns/op of workers1.
+ *   pool.workers2.handoff      worker A allocates packets, fills 64 bytes and pushes their indices
+ *                              through a SharedArrayBuffer SPSC ring; worker B frees them by index
+ *                              in batches of up to 32 (deallocatePacketIndices: one native call per
+ *                              batch, straight to the shared ring). A's per-thread cache then
+ *                              refills from the ring in bulk: every packet crosses the ring.
+ *                              nsPerOp per packet.
+ *   pool.workers2.handoff-claim the same, but B takes each packet over with newPacket() (one native
+ *                              call per packet) and deallocates it: what a receiver that reads the
+ *                              packet pays. Slower; shown so the cost of per-packet ownership moves
+ *                              is visible.
+ *
+ * Timing: run(iterations) bumps a generation word in a SharedArrayBuffer that the workers sleep on
+ * (Atomics.wait): that is the start line. The main thread then blocks in Atomics.wait until the
+ * last worker has incremented the done word and woken it. measure.js times run() as a whole, so
+ * each sample includes one futex wake-up each way (tens of microseconds against 50 ms samples).
+ *
+ * gcCount: measure.js counts the main thread's collections (0 here by construction: it sleeps in
+ * Atomics.wait through every sample) and adds externalGcCount(): the collections the workers
+ * themselves saw (v8.GCProfiler around each run) in every run after setup. setup() warms the
+ * workers' code up and has each run a full GC first, so that count starts from a clean young
+ * generation; it also covers measure.js's own warm-up runs, so it is an upper bound on the
+ * collections inside the measured window, never an undercount.
+ */
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const { createPool } = require('../fixtures');
+const { ctl: C } = require('./workers-control.cjs');
+
+const THREAD_SCRIPT = path.join(__dirname, 'workers-thread.cjs');
+const RING_CAPACITY = 1024; // packet indices in flight between the handoff workers (pool: 4096)
+const RING_HEADER_BYTES = 128;
+const WARM_ROUNDS = 4;
+const WARM_ITERATIONS = 50_000;
+
+function once(worker, event) {
+  return new Promise((resolve, reject) => {
+    worker.once(event, resolve);
+    worker.once('error', reject);
+  });
+}
+
+/** Starts one worker per role on a fresh pool; returns the scenario instance. */
+async function startWorkers(name, roles) {
+  const pool = createPool(name);
+  const handle = pool.createHandle();
+  const ctlSab = new SharedArrayBuffer(C.WORDS * 4);
+  const ctl = new Int32Array(ctlSab);
+  Atomics.store(ctl, C.PARTIES, roles.length);
+  const ringSab = new SharedArrayBuffer(RING_HEADER_BYTES + RING_CAPACITY * 4);
+  const workers = roles.map((role) => new Worker(THREAD_SCRIPT, { workerData: { handle, role, ctlSab, ringSab } }));
+  await Promise.all(workers.map((w) => once(w, 'message')));
+  let failure = null;
+  for (const w of workers) w.on('error', (err) => (failure = err));
+
+  // One generation: every worker does `command` (with `iterations`), the last one wakes us.
+  function round(command, iterations) {
+    Atomics.store(ctl, C.DONE, 0);
+    Atomics.store(ctl, C.COMMAND, command);
+    Atomics.store(ctl, C.ITERATIONS, iterations);
+    Atomics.add(ctl, C.GENERATION, 1);
+    Atomics.notify(ctl, C.GENERATION);
+    for (let done = Atomics.load(ctl, C.DONE); done < roles.length; done = Atomics.load(ctl, C.DONE)) {
+      // A worker that threw never reports done: give up instead of hanging the bench.
+      if (Atomics.wait(ctl, C.DONE, done, 10_000) === 'timed-out') {
+        throw failure ?? new Error(`${name}: workers did not finish ${iterations} iterations in 10 s`);
+      }
+    }
+  }
+
+  // Optimise the workers' loops before anything is counted, then start the GC count from a
+  // collected heap (see gcCount above).
+  for (let i = 0; i < WARM_ROUNDS; i++) round(C.RUN, WARM_ITERATIONS);
+  round(C.COLLECT, 0);
+
+  return {
+    run(iterations) {
+      round(C.RUN, iterations);
+    },
+    externalGcCount() {
+      return Atomics.load(ctl, C.GCS);
+    },
+    async teardown() {
+      Atomics.store(ctl, C.QUIT, 1);
+      Atomics.add(ctl, C.GENERATION, 1);
+      Atomics.notify(ctl, C.GENERATION);
+      await Promise.all(workers.map((w) => once(w, 'exit')));
+      const stats = pool.getStatistics();
+      pool.release();
+      // Every packet must have come back; a bench that leaks is measuring something else.
+      if (stats.inUse !== 0) throw new Error(`${name}: ${stats.inUse} packets still in use after the run`);
+    },
+  };
+}
+
+module.exports = [
+  {
+    name: 'pool.workers1.alloc-free',
+    minOps: 10_000_000,
+    setup: () => startWorkers('bench.workers1', ['alloc-free']),
+  },
+  {
+    name: 'pool.workers2.alloc-free',
+    opsPerIteration: 2,
+    minOps: 10_000_000,
+    setup: () => startWorkers('bench.workers2', ['alloc-free', 'alloc-free']),
+  },
+  {
+    name: 'pool.workers2.handoff',
+    minOps: 5_000_000,
+    setup: () => startWorkers('bench.handoff', ['handoff-send', 'handoff-free']),
+  },
+  {
+    name: 'pool.workers2.handoff-claim',
+    minOps: 2_000_000,
+    setup: () => startWorkers('bench.handoff-claim', ['handoff-send', 'handoff-claim']),
+  },
+];
