@@ -3,7 +3,7 @@
  * scripts in ./fixtures that load the compiled package), and the two end-of-test checks every
  * test makes: every packet index is free exactly once, and the statistics add up.
  */
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -178,4 +178,25 @@ export function createIndexRing(capacity: number): SharedArrayBuffer {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const spsc = require('./fixtures/spsc') as { createRing(capacity: number): SharedArrayBuffer };
   return spsc.createRing(capacity);
+}
+
+export interface NodeOutcome {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a fixture script in a fresh Node process and resolves with how it ended. A process that
+ * crashes (a native abort) shows as signal SIGABRT and its FATAL ERROR text on stderr; one that
+ * hangs is killed at `timeoutMs` (signal SIGTERM).
+ */
+export function runNode(script: string, args: string[] = [], timeoutMs = 30_000): Promise<NodeOutcome> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(FIXTURES, script), ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number | string; signal?: string }) | null;
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+    });
+  });
 }
