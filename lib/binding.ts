@@ -21,6 +21,11 @@ function load(): NativeBinding {
     return nodeGypBuild(root);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
+    // A binary that exists but cannot load (a runtime permission, an ABI or libc mismatch) needs
+    // its own message, not build instructions.
+    if (!reason.startsWith('No native build was found')) {
+      throw new Error(`packet-buffer-pool: the native binary failed to load: ${reason}`, { cause: err });
+    }
     throw new Error(
       `packet-buffer-pool: no native binary for ${process.platform}-${process.arch} ` +
         `(node ${process.versions.node}, modules ${process.versions.modules}).\n` +

@@ -2,7 +2,22 @@
  * packet-buffer-pool: Apple NetworkingDriverKit's IOUserNetworkPacketBufferPool for Node.js.
  * @packageDocumentation
  */
-export * from './io-return';
+export {
+  IOReturnError,
+  ioReturnName,
+  kIOReturnAborted,
+  kIOReturnBadArgument,
+  kIOReturnError,
+  kIOReturnNoMemory,
+  kIOReturnNoResources,
+  kIOReturnNotAttached,
+  kIOReturnNotFound,
+  kIOReturnNotPermitted,
+  kIOReturnNotReady,
+  kIOReturnOverrun,
+  kIOReturnSuccess,
+  kIOReturnUnsupported,
+} from './io-return';
 export * from './enums';
 export { IOUserNetworkPacketBufferPool } from './pool';
 export type {

@@ -293,24 +293,24 @@ export class IOUserNetworkPacketBufferPool {
 
   // ---- sizes and identity ------------------------------------------------------------------
 
-  /** @deprecated Upstream deprecated (`GetBufferCount`); returns the value. */
+  /** Number of buffers (DriverKit `GetBufferCount`; returns the value instead of an out-parameter). */
   GetBufferCount(): number {
     this._checkOpen();
     return this._bufferCount;
   }
 
-  /** @deprecated Upstream deprecated (`GetPacketCount`); returns the value. */
+  /** Number of packets (DriverKit `GetPacketCount`; returns the value instead of an out-parameter). */
   GetPacketCount(): number {
     this._checkOpen();
     return this._packetCount;
   }
 
-  /** Number of buffers (packets' own plus chain buffers). */
+  /** Number of buffers (packets' own plus chain buffers); lower-case twin of `GetBufferCount`. */
   getBufferCount(): number {
     return this.GetBufferCount();
   }
 
-  /** Number of packets. */
+  /** Number of packets; lower-case twin of `GetPacketCount`. */
   getPacketCount(): number {
     return this.GetPacketCount();
   }

@@ -1,6 +1,7 @@
 #include "errors.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace pbp_addon {
@@ -42,8 +43,10 @@ bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint
   }
   double v = info[i].As<Napi::Number>().DoubleValue();
   if (!(v >= 0 && v <= 4294967295.0) || std::floor(v) != v) {
+    char shown[32];
+    snprintf(shown, sizeof shown, "%.17g", v);
     throwIOReturn(env, pbp::IOReturn::BadArgument,
-                  std::string(what) + " must be an integer in 0..2^32-1, got " + std::to_string(v));
+                  std::string(what) + " must be an integer in 0..2^32-1, got " + shown);
     return false;
   }
   out = uint32_t(v);
