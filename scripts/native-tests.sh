@@ -32,7 +32,7 @@ run_variant() {
   esac
   local start=$SECONDS
   echo "=== native tests: $name ($dir) ==="
-  cmake -S native -B "$dir" -DPBP_SANITIZE="$sanitize" -DPBP_WERROR=ON
+  cmake -S native -B "$dir" -DPBP_SANITIZE="$sanitize" -DPBP_WERROR="${PBP_WERROR:-ON}"
   cmake --build "$dir" -j "$JOBS"
   ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$JOBS"
   echo "=== native tests: $name passed in $((SECONDS - start)) s ==="

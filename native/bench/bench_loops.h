@@ -26,13 +26,24 @@ constexpr unsigned kChunk = 64;        // loop iterations between looks at the s
 
 using Clock = std::chrono::steady_clock;
 
+// Pins the calling thread to the index-th CPU this process may run on (round robin), so thread
+// placement is the same from run to run. Best effort: on failure the thread just floats.
 inline void pinToCpu(unsigned index) {
-  unsigned cpus = std::thread::hardware_concurrency();
-  if (cpus == 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(index % cpus, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  int count = CPU_COUNT(&allowed);
+  if (count <= 0) return;
+  int want = int(index % unsigned(count));
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    if (want-- == 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      return;
+    }
+  }
 }
 
 inline double threadCpuNs() {

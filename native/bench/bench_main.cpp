@@ -10,6 +10,8 @@
 // Ring results are ns per object (one entry taken and given back) as seen by each thread;
 // "ring.*" is pbp::Ring, "dpdk.*" is rte_ring MP/MC with 4-byte elements. Repetitions of a ring
 // scenario alternate between the two implementations, so both see the same machine noise.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -265,11 +267,13 @@ int run(int argc, char** argv) {
 
   std::string dpdkWhy;
   bool dpdk = dpdkRingWorks(dpdkWhy);
-  if (!dpdk) std::fprintf(stderr, "pbp_native_bench: no DPDK comparison: %s\n", dpdkWhy.c_str());
+  if (!dpdk && cfg.json)
+    std::fprintf(stderr, "pbp_native_bench: no DPDK comparison: %s\n", dpdkWhy.c_str());
+  const bool showProgress = !cfg.json && isatty(2);
 
   std::vector<Result> results;
   auto progress = [&](const std::string& what) {
-    if (!cfg.json) std::fprintf(stderr, "  running %s...\r", what.c_str());
+    if (showProgress) std::fprintf(stderr, "  running %-40s\r", (what + "...").c_str());
   };
 
   // Warm up caches, frequency and the allocator once before anything is recorded.
@@ -332,12 +336,12 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  std::fprintf(stderr, "%70s\r", "");
+  if (showProgress) std::fprintf(stderr, "%60s\r", "");
   std::printf("pbp_native_bench  cpu: %s (%u CPUs)\n", cpu.c_str(), cpus);
   if (dpdk)
     std::printf("comparing with DPDK %s rte_ring (MP/MC, 4-byte elements, no EAL)\n", dpdkVersion());
   else
-    std::printf("DPDK was not available: %s\n", dpdkWhy.c_str());
+    std::printf("no DPDK comparison: %s\n", dpdkWhy.c_str());
   std::printf("median of %u runs x %u ms; ns per object (ring: taken and returned) per thread;\n"
               "ns/op by %s clock (--clock wall|cpu); ring/dpdk compares ns/op\n\n",
               cfg.reps, cfg.ms, clock);
