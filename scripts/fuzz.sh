@@ -6,7 +6,7 @@
 # and added to the seed corpus, and the script exits 1.
 #
 #   scripts/fuzz.sh [seconds] [--scribble]
-#     seconds     fuzzing time after the corpus replay (default 60)
+#     seconds     total fuzzing time, the corpus replay included (default 60)
 #     --scribble  also honour scribble-mode inputs (PBP_FUZZ_SCRIBBLE=1): arbitrary JS-style
 #                 writes into the region; only "no crash, no sanitizer report" is asserted
 #
@@ -29,6 +29,8 @@ for arg in "$@"; do
     *) seconds=$arg ;;
   esac
 done
+# libFuzzer reads -max_total_time=0 as "no limit"; this script always stops.
+(( seconds >= 1 )) || { echo "fuzz.sh: seconds must be at least 1" >&2; exit 2; }
 
 cxx=${CXX:-clang++}
 src=$(cd "${PBP_FUZZ_SOURCE_ROOT:-$root}" && pwd)
@@ -95,6 +97,15 @@ for f in "${found[@]}"; do
   "$bin" -minimize_crash=1 -max_total_time=60 -timeout=20 -exact_artifact_path="$small" "$f" \
     >"$small.log" 2>&1 || true
   [[ -s $small ]] || cp "$f" "$small"
+  # An input already in the seed corpus (a known, still unfixed crash) is not added twice.
+  existing=""
+  for seed in "$seeds"/*; do
+    if cmp -s "$seed" "$small" || cmp -s "$seed" "$f"; then existing=$seed; break; fi
+  done
+  if [[ -n $existing ]]; then
+    echo "fuzz.sh: CRASH: $f is the known regression seed $existing" >&2
+    continue
+  fi
   name=regress-$([[ $mode == scribble ]] && echo scribble-)$(sha1sum "$small" | cut -c1-12)
   cp "$small" "$seeds/$name"
   echo "fuzz.sh: CRASH: $f -> added $seeds/$name (reproduce: PBP_FUZZ_SCRIBBLE=$PBP_FUZZ_SCRIBBLE PBP_FUZZ_TRACE=1 $bin $seeds/$name)" >&2
