@@ -174,6 +174,19 @@ class Ring {
     // acquiring its release store puts its slot accesses before our release below, so the
     // other side, acquiring our tail, sees them too (a plain release sequence would not carry
     // them, because our store is not a read-modify-write).
+    if (self.tail.load(std::memory_order_acquire) != oldHead) waitForTail(self, oldHead);
+    // release: our slot writes (producer) or reads (consumer) happen-before the other side's
+    // acquire load of this tail in reserve().
+    self.tail.store(oldHead + n, std::memory_order_release);
+  }
+
+  // Out of line: the yield call (and the registers it clobbers) would otherwise cost the
+  // uncontended path spills in every caller's loop.
+#if defined(__GNUC__)
+  __attribute__((noinline, cold))
+#endif
+  static void waitForTail(HeadTail& self, uint32_t oldHead) {
+    // acquire: as in publish().
     for (unsigned spins = 0; self.tail.load(std::memory_order_acquire) != oldHead; ++spins) {
       // The thread we wait for may have been preempted between its head CAS and its tail store
       // (more runnable threads than cores: worker threads, a busy or small machine). Spinning
@@ -186,10 +199,8 @@ class Ring {
         std::this_thread::yield();
       }
     }
-    // release: our slot writes (producer) or reads (consumer) happen-before the other side's
-    // acquire load of this tail in reserve().
-    self.tail.store(oldHead + n, std::memory_order_release);
   }
+
 
   // Copy n entries into / out of the slots from position `head` on. The usual case (no wrap) is
   // one contiguous run, copied 8 at a time like DPDK's __rte_ring_enqueue_elems_32; a bulk of 32
