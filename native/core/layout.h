@@ -106,7 +106,7 @@ struct PoolOptions {
 };
 
 // The header at offset 0 of every region.
-struct alignas(kCacheLine) RegionHeader {
+struct alignas(kFalseSharingRange) RegionHeader {
   uint32_t magic;
   uint32_t version;
   uint32_t packetCount;

@@ -14,6 +14,10 @@ namespace {
 
 std::string str(uint64_t v) { return std::to_string(v); }
 
+// Slot counters are float64s that JS writes; anything can be stored there through a memory map,
+// and converting NaN, a negative or a huge double to an integer is undefined behaviour.
+uint64_t counterValue(double v) { return v >= 0 && v < 18446744073709551616.0 ? uint64_t(v) : 0; }
+
 }  // namespace
 
 Pool::Pool(std::unique_ptr<Region> region, const Layout& layout)
@@ -176,11 +180,11 @@ void Pool::retireCounters(uint32_t s) {
   double* c = slotCounters(s);
   RegionHeader* h = header();
   // relaxed: statistics only.
-  h->retiredAllocations.fetch_add(uint64_t(loadRelaxed(c + slot::kAllocationsF64)),
+  h->retiredAllocations.fetch_add(counterValue(loadRelaxed(c + slot::kAllocationsF64)),
                                   std::memory_order_relaxed);
-  h->retiredDeallocations.fetch_add(uint64_t(loadRelaxed(c + slot::kDeallocationsF64)),
+  h->retiredDeallocations.fetch_add(counterValue(loadRelaxed(c + slot::kDeallocationsF64)),
                                     std::memory_order_relaxed);
-  h->retiredFailedAllocations.fetch_add(uint64_t(loadRelaxed(c + slot::kFailedAllocationsF64)),
+  h->retiredFailedAllocations.fetch_add(counterValue(loadRelaxed(c + slot::kFailedAllocationsF64)),
                                         std::memory_order_relaxed);
   storeRelaxed(c + slot::kAllocationsF64, 0.0);
   storeRelaxed(c + slot::kDeallocationsF64, 0.0);
@@ -209,6 +213,16 @@ bool Pool::slotOwnerGone(uint32_t s) const {
 Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
   reclaimedOut = 0;
   bool matched = false;
+  if (threadId != kAnyThread) {
+    // Refuse a thread of this process that is still attached before touching any of its slots.
+    for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+      uint32_t* w = slotWords(s);
+      if (loadRelaxed(w + slot::kThreadId) == threadId && loadAcquire(w + slot::kState) == slot::kLive &&
+          loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
+        return Status::fail(IOReturn::NotPermitted,
+                            "thread " + str(threadId) + " is still attached to the pool");
+    }
+  }
   for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
     uint32_t* w = slotWords(s);
     if (threadId != kAnyThread && loadRelaxed(w + slot::kThreadId) != threadId) continue;
@@ -482,11 +496,15 @@ Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {
   if (loadRelaxed(m + meta::kState) == 0)
     return Status::fail(IOReturn::NotPermitted, "packet " + str(packet) + " is not allocated");
   uint32_t count = m[meta::kBufferCount];
+  if (count == 0) count = 1;  // JS wrote junk: the packet's own buffer is always there
   if (count >= layout_.maxBuffersPerPacket)
     return Status::fail(IOReturn::Overrun, "packet " + str(packet) + " already has " + str(count) +
                                                " buffers (maxBuffersPerPacket)");
-  if (!bufferRing_.dequeue(bufferIndexOut))
-    return Status::fail(IOReturn::NoResources, "no free extra buffer");
+  do {
+    if (!bufferRing_.dequeue(bufferIndexOut))
+      return Status::fail(IOReturn::NoResources, "no free extra buffer");
+    // Only a chain table overwritten through a memory map can put a foreign index in the ring.
+  } while (bufferIndexOut < layout_.packetCount || bufferIndexOut >= layout_.bufferCount);
   chainOf(packet)[count - 1] = bufferIndexOut;
   m[meta::kBufferCount] = count + 1;
   return Status::ok();
@@ -497,7 +515,10 @@ void Pool::freeChain(uint32_t packet) {
   uint32_t count = m[meta::kBufferCount];
   if (count <= 1) return;
   if (count > layout_.maxBuffersPerPacket) count = layout_.maxBuffersPerPacket;  // JS wrote junk
-  bufferRing_.enqueueMany(chainOf(packet), count - 1, Ring::Mode::Bulk);
+  // Return only real extra buffers: the chain table is JS-writable too.
+  const uint32_t* chain = chainOf(packet);
+  for (uint32_t i = 0; i + 1 < count; ++i)
+    if (chain[i] >= layout_.packetCount && chain[i] < layout_.bufferCount) bufferRing_.enqueue(chain[i]);
   m[meta::kBufferCount] = 1;
 }
 
@@ -522,19 +543,21 @@ PoolStats Pool::stats() const {
     uint32_t* w = slotWords(s);
     uint32_t state = loadRelaxed(w + slot::kState);
     if (state == slot::kFree) continue;
+    // Released (Dead) slots have flushed caches and retired counters, so adding theirs is a no-op;
+    // a slot whose process died still holds both, and they are part of the totals.
+    const double* c = slotCounters(s);
+    st.allocations += counterValue(loadRelaxed(c + slot::kAllocationsF64));
+    st.deallocations += counterValue(loadRelaxed(c + slot::kDeallocationsF64));
+    st.failedAllocations += counterValue(loadRelaxed(c + slot::kFailedAllocationsF64));
+    st.cached += cacheCount(s);
     if (state == slot::kDead || (state == slot::kLive && slotOwnerGone(s))) {
       ++st.deadThreads;
       uint32_t tag = tagOf(s);
       for (uint32_t p = 0; p < layout_.packetCount; ++p)
         if (loadRelaxed(metaOf(p) + meta::kState) == tag) ++st.orphanedPackets;
-      continue;
+    } else {
+      ++st.liveThreads;
     }
-    ++st.liveThreads;
-    const double* c = slotCounters(s);
-    st.allocations += uint64_t(loadRelaxed(c + slot::kAllocationsF64));
-    st.deallocations += uint64_t(loadRelaxed(c + slot::kDeallocationsF64));
-    st.failedAllocations += uint64_t(loadRelaxed(c + slot::kFailedAllocationsF64));
-    st.cached += loadRelaxed(w + slot::kCacheCountU32);
   }
   uint32_t free = st.freeInRing + st.cached;
   st.inUse = free > layout_.packetCount ? 0 : layout_.packetCount - free;

@@ -151,8 +151,10 @@ class PoolModel {
  private:
   uint64_t sum(uint64_t SlotModel::*field) const {
     uint64_t n = 0;
+    // Live slots, including those whose process died: their counters count until reclaim()
+    // retires them. Dead slots were retired when they were released.
     for (const SlotModel& sm : slots)
-      if (sm.usable()) n += sm.*field;
+      if (sm.state == slot::kLive) n += sm.*field;
     return n;
   }
 

@@ -109,20 +109,19 @@ class PoolHarness {
     FUZZ_TRACE("waiters -> %u\n", m_.waiters);
   }
 
-  // The core walks slots in order: a matching live slot of this process refuses the call there
-  // (after reclaiming any matching dead slot that came before it); a Dead slot, or a Live one
-  // whose process is gone, gets its cache flushed and its packets returned.
+  // A matching live slot of this process refuses the whole call before anything is reclaimed;
+  // otherwise a Dead slot, or a Live one whose process is gone, gets its cache flushed and its
+  // packets returned.
   void reclaim(uint32_t threadId) {
     IOReturn want = IOReturn::Success;
     bool matched = false;
     std::vector<uint32_t> reclaimedSlots;
-    for (uint32_t s = 0; s < l_.maxThreads; ++s) {
+    if (threadId != Pool::kAnyThread)
+      for (uint32_t s = 0; s < l_.maxThreads; ++s)
+        if (m_.slots[s].threadId == threadId && m_.slots[s].usable()) want = IOReturn::NotPermitted;
+    for (uint32_t s = 0; s < l_.maxThreads && want == IOReturn::Success; ++s) {
       const SlotModel& sm = m_.slots[s];
       if (threadId != Pool::kAnyThread && sm.threadId != threadId) continue;
-      if (sm.usable() && threadId != Pool::kAnyThread) {
-        want = IOReturn::NotPermitted;
-        break;
-      }
       if (!sm.orphaning()) continue;
       matched = true;
       reclaimedSlots.push_back(s);
