@@ -10,7 +10,15 @@ import {
   kIOReturnBadArgument,
   kIOReturnNotAttached,
 } from '../../../lib';
-import { CommandWorker, expectBalanced, Message, requireFreshDist, runNode, startCommandWorker } from './helpers';
+import {
+  CommandWorker,
+  expectBalanced,
+  Message,
+  requireFreshDist,
+  runNode,
+  startCommandWorker,
+  terminateWorkers,
+} from './helpers';
 
 beforeAll(requireFreshDist);
 jest.setTimeout(60_000);
@@ -39,6 +47,8 @@ afterEach(async () => {
   await worker.result.catch(() => undefined);
   pool.release();
 });
+// After the hook above (hooks of one block run in order): a worker it could not stop dies here.
+afterEach(terminateWorkers);
 
 /** A few event-loop turns: long enough for a wrongly resolved promise to have settled. */
 async function settle(): Promise<void> {

@@ -13,6 +13,7 @@ import {
   requireFreshDist,
   startCommandWorker,
   startWorker,
+  terminateWorkers,
 } from './helpers';
 
 interface SenderResult {
@@ -28,6 +29,7 @@ interface ReceiverResult {
 }
 
 beforeAll(requireFreshDist);
+afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 
 const pools: IOUserNetworkPacketBufferPool[] = [];

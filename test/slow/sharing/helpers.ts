@@ -43,8 +43,19 @@ export interface StartedWorker<T> {
   next(kind: string): Promise<Message>;
 }
 
+const started: Worker[] = [];
+
+/**
+ * For afterEach: terminates every worker startWorker made that is still running, so a failed test
+ * cannot leave a looping worker behind to keep the test process alive.
+ */
+export async function terminateWorkers(): Promise<void> {
+  await Promise.all(started.splice(0).map((w) => w.terminate()));
+}
+
 export function startWorker<T = Message>(script: string, workerData: unknown): StartedWorker<T> {
   const worker = new Worker(path.join(FIXTURES, script), { workerData });
+  started.push(worker);
   const threadId = worker.threadId;
   const result = new Promise<T>((resolve, reject) => {
     let last: T | undefined;

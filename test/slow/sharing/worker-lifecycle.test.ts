@@ -18,6 +18,7 @@ import {
   runNode,
   startWorker,
   sum,
+  terminateWorkers,
 } from './helpers';
 
 interface LoopResult {
@@ -27,6 +28,7 @@ interface LoopResult {
 }
 
 beforeAll(requireFreshDist);
+afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 
 const PACKETS = 256;

@@ -16,6 +16,7 @@ import {
   requireFreshDist,
   startWorker,
   sum,
+  terminateWorkers,
 } from './helpers';
 
 interface StressResult {
@@ -28,6 +29,7 @@ interface StressResult {
 const PACKETS = 256;
 
 beforeAll(requireFreshDist);
+afterEach(terminateWorkers);
 jest.setTimeout(120_000);
 
 async function stress(workers: number, cacheSize: number, cycles: number, batch: boolean): Promise<void> {
