@@ -418,7 +418,7 @@ export class IOUserNetworkPacketBufferPool {
         fail(kIOReturnBadArgument, `signal must be an AbortSignal, got ${describe(signal)}`);
       }
       if (signal?.aborted) fail(kIOReturnAborted, 'allocatePacketAsync was aborted before it started');
-      const packet = this._waiting.length === 0 ? this.allocatePacket() : null;
+      const packet = this._waiting.length === 0 ? this._allocateUncounted() : null;
       if (packet !== null) return Promise.resolve(packet);
       return new Promise((resolve, reject) => {
         const pending: PendingAllocation = { resolve, reject, signal, onAbort: undefined };
@@ -438,7 +438,7 @@ export class IOUserNetworkPacketBufferPool {
   private readonly _onPacketFreed = (): void => {
     if (this._state !== 'open') return;
     while (this._waiting.length > 0) {
-      const packet = this.allocatePacket();
+      const packet = this._allocateUncounted();
       if (packet === null) break;
       const pending = this._waiting.shift()!;
       if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
@@ -446,6 +446,15 @@ export class IOUserNetworkPacketBufferPool {
     }
     if (this._waiting.length > 0) this._native.waitForPacket(this._onPacketFreed);
   };
+
+  // allocatePacket for allocatePacketAsync's own attempts: a request that waits is not a failed
+  // allocation, however many times it looks before a packet comes.
+  private _allocateUncounted(): IOUserNetworkPacket | null {
+    const failed = this._f64[this._failedIdx];
+    const packet = this.allocatePacket();
+    if (packet === null) this._f64[this._failedIdx] = failed;
+    return packet;
+  }
 
   private _abortWaiting(pending: PendingAllocation): void {
     const at = this._waiting.indexOf(pending);

@@ -9,8 +9,9 @@ constexpr uint32_t kMaxSleepMs = 100;
 }  // namespace
 
 PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi::Function onFreed)
-    : pool_(std::move(pool)) {
-  tsfn_ = Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, this);
+    : pool_(std::move(pool)), target_(new CallTarget{this, false}) {
+  tsfn_ = Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, target_, finalizeTarget,
+                    static_cast<void*>(nullptr));
   tsfn_.Unref(env);  // only a pending want() keeps the process alive
   thread_ = std::thread([this] { run(); });
 }
@@ -56,9 +57,9 @@ void PacketWaiter::run() {
   }
 }
 
-void PacketWaiter::callJs(Napi::Env env, Napi::Function onFreed, PacketWaiter* self, void*) {
-  if (env == nullptr || self->stopping_.load()) return;  // torn down or stopped meanwhile
-  self->tsfn_.Unref(env);
+void PacketWaiter::callJs(Napi::Env env, Napi::Function onFreed, CallTarget* target, void*) {
+  if (env == nullptr || target->stopped) return;  // torn down, or the waiter was stopped meanwhile
+  target->owner->tsfn_.Unref(env);
   onFreed.Call({});
 }
 
@@ -73,6 +74,7 @@ void PacketWaiter::stop() {
     pool_->removeWaiter();
     registered_ = false;
   }
+  target_->stopped = true;  // calls still queued must not reach this object
   tsfn_.Release();
 }
 

@@ -31,12 +31,22 @@ class PacketWaiter {
   void stop();
 
  private:
-  void run();
-  static void callJs(Napi::Env env, Napi::Function onFreed, PacketWaiter* self, void*);
+  // What a queued call finds when it runs. Calls still queued when the waiter is stopped run
+  // after it is gone, so this outlives it: the thread-safe function's finalizer frees it.
+  // `owner` is valid while `stopped` is false; both are touched only on the JS thread.
+  struct CallTarget {
+    PacketWaiter* owner;
+    bool stopped;
+  };
 
-  using Tsfn = Napi::TypedThreadSafeFunction<PacketWaiter, void, &PacketWaiter::callJs>;
+  void run();
+  static void callJs(Napi::Env env, Napi::Function onFreed, CallTarget* target, void*);
+  static void finalizeTarget(Napi::Env, void*, CallTarget* target) { delete target; }
+
+  using Tsfn = Napi::TypedThreadSafeFunction<CallTarget, void, &PacketWaiter::callJs>;
 
   std::shared_ptr<pbp::Pool> pool_;
+  CallTarget* target_;  // owned by tsfn_ (freed by its finalizer)
   Tsfn tsfn_;
   std::thread thread_;
   std::mutex mutex_;

@@ -225,16 +225,13 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
   }
   for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
     uint32_t* w = slotWords(s);
-    if (threadId != kAnyThread && loadRelaxed(w + slot::kThreadId) != threadId) continue;
+    // Thread ids restart in every process: a specific one names a thread of this process.
+    if (threadId != kAnyThread && (loadRelaxed(w + slot::kThreadId) != threadId ||
+                                   loadRelaxed(w + slot::kPid) != uint32_t(getpid())))
+      continue;
     uint32_t state = loadAcquire(w + slot::kState);
     bool gone = state == slot::kLive && slotOwnerGone(s);
-    if (state == slot::kLive && !gone) {
-      if (threadId != kAnyThread && loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
-        return Status::fail(IOReturn::NotPermitted,
-                            "thread " + str(threadId) + " is still attached to the pool");
-      continue;
-    }
-    if (state != slot::kDead && !gone) continue;
+    if (state != slot::kDead && !gone) continue;  // live (refused above), free or being reclaimed
     // Only one reclaimer may walk a slot: move it to Reclaiming first.
     uint32_t expected = state;
     if (!casAcqRel(w + slot::kState, expected, slot::kReclaiming)) continue;

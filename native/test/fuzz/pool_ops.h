@@ -121,7 +121,8 @@ class PoolHarness {
         if (m_.slots[s].threadId == threadId && m_.slots[s].usable()) want = IOReturn::NotPermitted;
     for (uint32_t s = 0; s < l_.maxThreads && want == IOReturn::Success; ++s) {
       const SlotModel& sm = m_.slots[s];
-      if (threadId != Pool::kAnyThread && sm.threadId != threadId) continue;
+      // A specific thread id names a thread of this process, never a dead process's slot.
+      if (threadId != Pool::kAnyThread && (sm.threadId != threadId || sm.gone)) continue;
       if (!sm.orphaning()) continue;
       matched = true;
       reclaimedSlots.push_back(s);
