@@ -22,7 +22,8 @@ enum class RingOp { Single, Bulk32 };
 constexpr unsigned kBulk = 32;
 constexpr uint32_t kRingSize = 2048;   // slots in both rings
 constexpr uint32_t kPrefill = 1024;    // entries the take-then-return pattern cycles through
-constexpr unsigned kChunk = 64;        // loop iterations between looks at the stop flag
+constexpr unsigned kChunk = 8;         // loop iterations between looks at the stop flag (an
+                                       // oversubscribed rte_ring can take ms per operation)
 
 using Clock = std::chrono::steady_clock;
 

@@ -353,7 +353,7 @@ int run(int argc, char** argv) {
       for (const Result& o : results)
         if (o.name == other && ns(o) > 0) {
           char buf[32];
-          std::snprintf(buf, sizeof buf, "%.2fx", ns(r) / ns(o));
+          std::snprintf(buf, sizeof buf, "%.3gx", ns(r) / ns(o));
           ratio = buf;
         }
     }
