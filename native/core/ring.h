@@ -86,8 +86,23 @@ class Ring {
     return n > capacity_ ? capacity_ : n;
   }
 
-  bool enqueue(uint32_t value) { return enqueueMany(&value, 1, Mode::Bulk) == 1; }
-  bool dequeue(uint32_t& value) { return dequeueMany(&value, 1, Mode::Bulk) == 1; }
+  // Single-object forms: the same protocol as the batch ones without the copy loops.
+  bool enqueue(uint32_t value) {
+    Header* const h = h_;
+    uint32_t oldHead;
+    if (reserve(h->prod, h->cons, 1, Mode::Bulk, capacity_, oldHead) == 0) return false;
+    slots_[oldHead & mask_] = value;
+    publish(h->prod, oldHead, 1);
+    return true;
+  }
+  bool dequeue(uint32_t& value) {
+    Header* const h = h_;
+    uint32_t oldHead;
+    if (reserve(h->cons, h->prod, 1, Mode::Bulk, 0, oldHead) == 0) return false;
+    value = slots_[oldHead & mask_];
+    publish(h->cons, oldHead, 1);
+    return true;
+  }
 
   // The members are copied to locals first: every acquire load below would otherwise make the
   // compiler reload them from *this, putting an extra dependent load in front of each access.
