@@ -13,6 +13,9 @@ const RATIOS = [
   { num: 'pool.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
   { num: 'pool.batch32.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
   { num: 'pool.batch32.alloc-free', den: 'pool.nocache.alloc-free', op: '<=', target: 0.5 },
+  // issue 4: two workers give 1.5x the single-thread throughput (ns/op ratio), handoff <= 5x.
+  { num: 'pool.alloc-free', den: 'pool.workers2.alloc-free', op: '>=', target: 1.5 },
+  { num: 'pool.workers2.handoff', den: 'pool.alloc-free', op: '<=', target: 5 },
 ];
 const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free'];
 const ZERO_GC_MIN_OPS = 10_000_000;
