@@ -160,11 +160,7 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
     uint32_t expected = slot::kDead;
     // acq_rel, and Reclaiming: excludes reclaim() and other claimers while we look.
     if (!casAcqRel(w + slot::kState, expected, slot::kReclaiming)) continue;
-    uint32_t tag = tagOf(s);
-    bool holdsPackets = false;
-    for (uint32_t p = 0; p < layout_.packetCount && !holdsPackets; ++p)
-      holdsPackets = loadRelaxed(metaOf(p) + meta::kState) == tag;
-    if (holdsPackets) {
+    if (packetsHeldBy(tagOf(s), 1) != 0) {
       storeRelease(w + slot::kState, slot::kDead);
       continue;
     }
@@ -195,10 +191,7 @@ void Pool::releaseSlot(uint32_t s) {
   flushCache(s, 0);
   retireCounters(s);
   uint32_t* w = slotWords(s);
-  uint32_t tag = tagOf(s);
-  bool holdsPackets = false;
-  for (uint32_t p = 0; p < layout_.packetCount && !holdsPackets; ++p)
-    holdsPackets = loadRelaxed(metaOf(p) + meta::kState) == tag;
+  bool holdsPackets = packetsHeldBy(tagOf(s), 1) != 0;
   // release: the flushed cache and counters above happen-before the next claimSlot/reclaim.
   storeRelease(w + slot::kState, holdsPackets ? slot::kDead : slot::kFree);
 }
@@ -320,6 +313,16 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   return keep;
 }
 
+uint32_t Pool::packetsHeldBy(uint32_t tag, uint32_t stopAt) const {
+  uint32_t held = 0;
+  for (uint32_t p = 0; p < layout_.packetCount && held < stopAt; ++p)
+    held += loadRelaxed(metaOf(p) + meta::kState) == tag;
+  return held;
+}
+
+// The same words the JS hot path (lib/pool.ts allocatePacket) writes: the optional fields
+// (timestamp, VLAN, checksum, service class, completion status, trace id) read as absent unless
+// their flag is set, so clearing kFlags resets them all.
 void Pool::initPacket(uint32_t packet, uint32_t tag) {
   uint32_t* m = metaOf(packet);
   m[meta::kDataOffset] = layout_.headroom;
@@ -328,14 +331,6 @@ void Pool::initPacket(uint32_t packet, uint32_t tag) {
   m[meta::kLinkHeaderLength] = 0;
   m[meta::kDirection] = 0;
   m[meta::kFlags] = 0;
-  m[meta::kTimestampLo] = 0;
-  m[meta::kTimestampHi] = 0;
-  m[meta::kVlanTag] = 0;
-  m[meta::kRxChecksumFlags] = 0;
-  m[meta::kRxChecksumValue] = 0;
-  m[meta::kServiceClass] = 0;
-  m[meta::kCompletionStatus] = 0;
-  m[meta::kTraceId] = 0;
   // relaxed: the index came from a ring or our own cache, so no other thread can be looking at
   // this packet; the ring's release/acquire already ordered the previous owner's accesses.
   storeRelaxed(m + meta::kState, tag);
@@ -549,9 +544,7 @@ PoolStats Pool::stats() const {
     st.cached += cacheCount(s);
     if (state == slot::kDead || (state == slot::kLive && slotOwnerGone(s))) {
       ++st.deadThreads;
-      uint32_t tag = tagOf(s);
-      for (uint32_t p = 0; p < layout_.packetCount; ++p)
-        if (loadRelaxed(metaOf(p) + meta::kState) == tag) ++st.orphanedPackets;
+      st.orphanedPackets += packetsHeldBy(tagOf(s), layout_.packetCount);
     } else {
       ++st.liveThreads;
     }

@@ -125,6 +125,8 @@ class Pool {
   RegionHeader* header() const { return reinterpret_cast<RegionHeader*>(base()); }
   void initPacket(uint32_t packet, uint32_t tag);
   void freeChain(uint32_t packet);
+  // Packets whose state is `tag`, counting up to stopAt (1 = "does it hold any?").
+  uint32_t packetsHeldBy(uint32_t tag, uint32_t stopAt) const;
   void notePeak();
   void notifyFreed();  // after packets reach the ring: wakes waiters if there are any
   bool slotOwnerGone(uint32_t s) const;  // its process died without releasing the slot
