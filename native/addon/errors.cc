@@ -36,17 +36,27 @@ Napi::Value setErrorClass(const Napi::CallbackInfo& info) {
 }
 
 bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint32_t& out) {
-  Napi::Env env = info.Env();
-  if (i >= info.Length() || !info[i].IsNumber()) {
-    throwIOReturn(env, pbp::IOReturn::BadArgument, std::string(what) + " must be a number");
+  return toUint32(info.Env(), i < info.Length() ? info[i] : info.Env().Undefined(), what, out);
+}
+
+bool readCount(const Napi::CallbackInfo& info, size_t i, size_t limit, uint32_t& out) {
+  if (!readUint32(info, i, "count", out)) return false;
+  if (out <= limit) return true;
+  throwIOReturn(info.Env(), pbp::IOReturn::Overrun,
+                "count " + std::to_string(out) + " exceeds the array's length " + std::to_string(limit));
+  return false;
+}
+
+bool toUint32(Napi::Env env, Napi::Value value, const std::string& what, uint32_t& out) {
+  if (!value.IsNumber()) {
+    throwIOReturn(env, pbp::IOReturn::BadArgument, what + " must be a number");
     return false;
   }
-  double v = info[i].As<Napi::Number>().DoubleValue();
+  double v = value.As<Napi::Number>().DoubleValue();
   if (!(v >= 0 && v <= 4294967295.0) || std::floor(v) != v) {
     char shown[32];
     snprintf(shown, sizeof shown, "%.17g", v);
-    throwIOReturn(env, pbp::IOReturn::BadArgument,
-                  std::string(what) + " must be an integer in 0..2^32-1, got " + shown);
+    throwIOReturn(env, pbp::IOReturn::BadArgument, what + " must be an integer in 0..2^32-1, got " + shown);
     return false;
   }
   out = uint32_t(v);

@@ -21,7 +21,10 @@ Napi::Value setErrorClass(const Napi::CallbackInfo& info);
 
 // Argument readers: on a wrong type they throw kIOReturnBadArgument naming the argument and return
 // false, so a direct caller of the .node file gets an error, never a crash.
+bool toUint32(Napi::Env env, Napi::Value value, const std::string& what, uint32_t& out);
 bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint32_t& out);
+// Argument i as a count of at most `limit` entries (kIOReturnOverrun beyond it).
+bool readCount(const Napi::CallbackInfo& info, size_t i, size_t limit, uint32_t& out);
 bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what,
                      Napi::Uint32Array& out);
 

@@ -40,8 +40,6 @@ Registry& registry() {
 
 }  // namespace
 
-uint64_t registerPool(const std::shared_ptr<pbp::Pool>& pool) { return idOfPool(pool); }
-
 uint64_t idOfPool(const std::shared_ptr<pbp::Pool>& pool) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);

@@ -10,9 +10,9 @@
 
 namespace pbp_addon {
 
-uint64_t registerPool(const std::shared_ptr<pbp::Pool>& pool);
 std::shared_ptr<pbp::Pool> findPool(uint64_t id);
-// The id under which `pool` was registered (registering it if needed).
+// The id under which `pool` is registered, registering it on first use (createHandle), so only
+// pools that are shared ever enter the table.
 uint64_t idOfPool(const std::shared_ptr<pbp::Pool>& pool);
 
 }  // namespace pbp_addon

@@ -11,16 +11,10 @@ namespace {
 
 using pbp::IOReturn;
 
+// An optional uint32 field: absent leaves `out` at its default.
 bool readOption(Napi::Env env, Napi::Object o, const char* key, uint32_t& out) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return true;
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-  if (!(d >= 0 && d <= 4294967295.0) || d != double(uint32_t(d))) {
-    throwIOReturn(env, IOReturn::BadArgument, std::string(key) + " must be an integer in 0..2^32-1");
-    return false;
-  }
-  out = uint32_t(d);
-  return true;
+  return v.IsUndefined() || toUint32(env, v, key, out);
 }
 
 }  // namespace
@@ -129,7 +123,6 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
       throwStatus(env, s);
       return;
     }
-    registerPool(pool_);
   }
 
   if (!pool_->acquireUser()) {
@@ -245,14 +238,8 @@ Napi::Value PoolWrap::allocIndices(const Napi::CallbackInfo& info) {
   Napi::Uint32Array out;
   if (!attached(env) || !readUint32Array(info, 0, "out", out)) return env.Undefined();
   uint32_t n = uint32_t(out.ElementLength());
-  if (info.Length() > 1 && !info[1].IsUndefined()) {
-    uint32_t count;
-    if (!readUint32(info, 1, "count", count)) return env.Undefined();
-    if (count > n)
-      return throwIOReturn(env, IOReturn::Overrun,
-                           "count " + std::to_string(count) + " exceeds out.length " + std::to_string(n));
-    n = count;
-  }
+  if (info.Length() > 1 && !info[1].IsUndefined() && !readCount(info, 1, out.ElementLength(), n))
+    return env.Undefined();
   return Napi::Number::New(env, pool_->allocateBurst(slot_, out.Data(), n));
 }
 
@@ -261,12 +248,8 @@ Napi::Value PoolWrap::deallocIndices(const Napi::CallbackInfo& info) {
   Napi::Uint32Array indices;
   uint32_t count;
   if (!attached(env) || !readUint32Array(info, 0, "indices", indices) ||
-      !readUint32(info, 1, "count", count))
+      !readCount(info, 1, indices.ElementLength(), count))
     return env.Undefined();
-  if (count > indices.ElementLength())
-    return throwIOReturn(env, IOReturn::Overrun,
-                         "count " + std::to_string(count) + " exceeds indices.length " +
-                             std::to_string(indices.ElementLength()));
   pbp::Status s = pool_->deallocateBulk(slot_, indices.Data(), count);
   if (!s.isOk()) return throwStatus(env, s);
   return env.Undefined();
