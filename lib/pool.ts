@@ -86,6 +86,11 @@ interface PendingAllocation {
 }
 
 const EMPTY_U32 = new Uint32Array(0);
+
+/** A Uint32Array from any realm (jest runs tests in their own; `instanceof` alone misses those). */
+function isUint32Array(value: unknown): value is Uint32Array {
+  return value instanceof Uint32Array || Object.prototype.toString.call(value) === '[object Uint32Array]';
+}
 const EMPTY_F64 = new Float64Array(0);
 
 /**
@@ -377,8 +382,7 @@ export class IOUserNetworkPacketBufferPool {
     // service class, completion status, trace id): each reads as 0 / absent unless its flag is set.
     u[m + Meta.Flags] = 0;
     this._f64[this._allocIdx] += 1;
-    const packets = this._packets;
-    return packets[index] ?? this._makePacket(index);
+    return this._packetAt(index);
   }
 
   /**
@@ -491,7 +495,7 @@ export class IOUserNetworkPacketBufferPool {
     const scratch = this._scratchOf(count);
     const got = this._allocateIndices(scratch, count);
     out.length = got;
-    for (let i = 0; i < got; i++) out[i] = this._packets[scratch[i]] ?? this._makePacket(scratch[i]);
+    for (let i = 0; i < got; i++) out[i] = this._packetAt(scratch[i]);
     return out;
   }
 
@@ -502,12 +506,11 @@ export class IOUserNetworkPacketBufferPool {
    */
   deallocatePackets(packets: readonly IOUserNetworkPacket[] | Uint32Array, count?: number): void {
     this._checkOpen();
-    if (packets instanceof Uint32Array || ArrayBuffer.isView(packets)) {
-      if (!(packets instanceof Uint32Array) && Object.prototype.toString.call(packets) !== '[object Uint32Array]') {
+    if (ArrayBuffer.isView(packets)) {
+      if (!isUint32Array(packets)) {
         fail(kIOReturnBadArgument, `packets must be an array of packets or a Uint32Array, got ${describe(packets)}`);
       }
-      const n = this._countOf(count, (packets as Uint32Array).length);
-      this._deallocateIndices(packets as Uint32Array, n);
+      this._deallocateIndices(packets, this._countOf(count, packets.length));
       return;
     }
     if (!Array.isArray(packets)) {
@@ -536,7 +539,7 @@ export class IOUserNetworkPacketBufferPool {
    */
   allocatePacketIndices(out: Uint32Array): number {
     this._checkOpen();
-    if (!(out instanceof Uint32Array) && Object.prototype.toString.call(out) !== '[object Uint32Array]') {
+    if (!isUint32Array(out)) {
       fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     }
     return this._allocateIndices(out, out.length);
@@ -545,7 +548,7 @@ export class IOUserNetworkPacketBufferPool {
   /** Deallocates `count` packets given by index (one native call, all or nothing). */
   deallocatePacketIndices(indices: Uint32Array, count?: number): void {
     this._checkOpen();
-    if (!(indices instanceof Uint32Array) && Object.prototype.toString.call(indices) !== '[object Uint32Array]') {
+    if (!isUint32Array(indices)) {
       fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     }
     this._deallocateIndices(indices, this._countOf(count, indices.length));
@@ -563,7 +566,7 @@ export class IOUserNetworkPacketBufferPool {
       fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
     }
     if (this._u32[this._metaBase + index * Meta.Words] !== this._tag) this._native.claimPacket(index);
-    return this._packets[index] ?? this._makePacket(index);
+    return this._packetAt(index);
   }
 
   /** Returns this thread's cached free packets to the shared ring. */
@@ -646,7 +649,7 @@ export class IOUserNetworkPacketBufferPool {
     this._checkOpen();
     const index: number = this._native.allocOne();
     if (index < 0) return null;
-    return this._packets[index] ?? this._makePacket(index);
+    return this._packetAt(index);
   }
 
   private _deallocateSlow(packet: IOUserNetworkPacket): void {
@@ -737,6 +740,11 @@ export class IOUserNetworkPacketBufferPool {
     }
     u[cc] = n;
     this._f64[this._deallocIdx] += count;
+  }
+
+  // This thread's packet object for a slot, made on first use and reused ever after.
+  private _packetAt(index: number): IOUserNetworkPacket {
+    return this._packets[index] ?? this._makePacket(index);
   }
 
   private _makePacket(index: number): IOUserNetworkPacket {
