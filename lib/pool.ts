@@ -370,17 +370,7 @@ export class IOUserNetworkPacketBufferPool {
     n -= 1;
     const index = u[this._cacheBase + n];
     u[cc] = n;
-    const m = this._metaBase + index * Meta.Words;
-    const h = this._headroom;
-    u[m + Meta.State] = this._tag;
-    u[m + Meta.DataOffset] = h;
-    u[m + Meta.DataLength] = 0;
-    u[m + Meta.Headroom] = h;
-    u[m + Meta.LinkHeaderLength] = 0;
-    u[m + Meta.Direction] = 0;
-    // Clearing the flags word is enough for the optional fields (timestamp, VLAN, checksum,
-    // service class, completion status, trace id): each reads as 0 / absent unless its flag is set.
-    u[m + Meta.Flags] = 0;
+    this._initPacket(u, index);
     this._f64[this._allocIdx] += 1;
     return this._packetAt(index);
   }
@@ -674,8 +664,6 @@ export class IOUserNetworkPacketBufferPool {
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
-    const tag = this._tag;
-    const h = this._headroom;
     let n = u[cc];
     let got = 0;
     while (got < want) {
@@ -688,14 +676,7 @@ export class IOUserNetworkPacketBufferPool {
       for (let i = 0; i < take; i++) {
         const index = u[base + n - 1 - i];
         out[got + i] = index;
-        const m = this._metaBase + index * Meta.Words;
-        u[m + Meta.State] = tag;
-        u[m + Meta.DataOffset] = h;
-        u[m + Meta.DataLength] = 0;
-        u[m + Meta.Headroom] = h;
-        u[m + Meta.LinkHeaderLength] = 0;
-        u[m + Meta.Direction] = 0;
-        u[m + Meta.Flags] = 0;
+        this._initPacket(u, index);
       }
       n -= take;
       got += take;
@@ -740,6 +721,22 @@ export class IOUserNetworkPacketBufferPool {
     }
     u[cc] = n;
     this._f64[this._deallocIdx] += count;
+  }
+
+  // Marks a packet taken from this thread's cache as ours and gives it fresh metadata: the same
+  // words as the core's Pool::initPacket. Clearing the flags word is enough for the optional
+  // fields (timestamp, VLAN, checksum, service class, completion status, trace id): each reads as
+  // 0 / absent unless its flag is set.
+  private _initPacket(u: Uint32Array, index: number): void {
+    const m = this._metaBase + index * Meta.Words;
+    const h = this._headroom;
+    u[m + Meta.State] = this._tag;
+    u[m + Meta.DataOffset] = h;
+    u[m + Meta.DataLength] = 0;
+    u[m + Meta.Headroom] = h;
+    u[m + Meta.LinkHeaderLength] = 0;
+    u[m + Meta.Direction] = 0;
+    u[m + Meta.Flags] = 0;
   }
 
   // This thread's packet object for a slot, made on first use and reused ever after.
