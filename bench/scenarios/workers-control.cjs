@@ -13,6 +13,7 @@ const ctl = {
   SCRATCH: 6, // always 0: a word to sleep on with a timeout
   COMMAND: 7, // what a generation bump asks for: RUN, or COLLECT (full GC, then zero GCS)
   GCS: 8, // collections the workers saw during runs since the last COLLECT (v8.GCProfiler)
+  REMAINING: 9, // alloc-free: iterations of the run not yet taken by a worker (taken in chunks)
   WORDS: 16,
   RUN: 0,
   COLLECT: 1,

@@ -8,7 +8,13 @@
  *                              so the scaling ratio compares like with like.
  *   pool.workers2.alloc-free   two workers doing that loop at the same time on one pool. nsPerOp is
  *                              wall time / total pairs of both workers, so 2x throughput shows as
- *                              half the ns/op of workers1.
+ *                              half the ns/op of workers1. The pairs of a run are one shared count
+ *                              that the workers take in chunks (workers-thread.cjs), so the wall
+ *                              time is that of the whole pool's throughput, not of the slower
+ *                              worker: on a 2-vCPU VM one vCPU is often slowed for seconds at a
+ *                              time by the host (one thread alone runs this loop at 15 or 23 ns
+ *                              from one process to the next), and equal fixed shares made every
+ *                              round wait for the slowed one.
  *   pool.workers2.handoff      worker A allocates packets, fills 64 bytes and pushes their indices
  *                              through a SharedArrayBuffer SPSC ring; worker B frees them by index
  *                              in batches of up to 32 (deallocatePacketIndices: one native call per
@@ -69,6 +75,7 @@ async function startWorkers(name, roles) {
     Atomics.store(ctl, C.DONE, 0);
     Atomics.store(ctl, C.COMMAND, command);
     Atomics.store(ctl, C.ITERATIONS, iterations);
+    Atomics.store(ctl, C.REMAINING, iterations * roles.length);
     Atomics.add(ctl, C.GENERATION, 1);
     Atomics.notify(ctl, C.GENERATION);
     for (let done = Atomics.load(ctl, C.DONE); done < roles.length; done = Atomics.load(ctl, C.DONE)) {
