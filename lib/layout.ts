@@ -7,12 +7,12 @@
  */
 import { fail, kIOReturnUnsupported } from './io-return';
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** uint32 word offsets inside a packet's 16-word metadata record. */
 export const enum Meta {
   Words = 16,
-  State = 0, // 0 = free, else the owner thread slot's tag
+  State = 0, // 0 = free, else the owner thread slot's tag, | State.Published once handed out
   DataOffset = 1,
   DataLength = 2,
   Headroom = 3,
@@ -27,6 +27,16 @@ export const enum Meta {
   ServiceClass = 13,
   CompletionStatus = 14,
   TraceId = 15,
+}
+
+/**
+ * The published bit of Meta.State (meta::kStatePublished): set once the packet's index has left
+ * its owner (getPacketIndex, allocation by index). Only then may another thread claim or free it,
+ * and everyone, the owner included, frees it with a compare-and-swap; an unpublished packet is
+ * its owner's alone, freed with a plain check-and-store.
+ */
+export const enum State {
+  Published = 0x80000000,
 }
 
 /** Bits of Meta.Flags. The optional fields read as absent/0 unless their bit is set. */
@@ -55,6 +65,7 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   version: LAYOUT_VERSION,
   metaWords: Meta.Words,
   metaState: Meta.State,
+  metaStatePublished: State.Published,
   metaDataOffset: Meta.DataOffset,
   metaDataLength: Meta.DataLength,
   metaHeadroom: Meta.Headroom,

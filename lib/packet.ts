@@ -66,8 +66,15 @@ export class IOUserNetworkPacket {
 
   // ---- identity ----------------------------------------------------------------------------
 
-  /** Index of this packet's slot (what moves between threads and processes). */
+  /**
+   * Index of this packet's slot: what moves between threads and processes. Taking it marks a
+   * packet this thread holds as handed out, so that another thread may then take it over
+   * (`newPacket`) or free it by index; a packet whose index was never taken is its owner's alone,
+   * and other threads' attempts are refused with kIOReturnNotPermitted. The owner may still use
+   * and free it, at the cost of one atomic compare-and-swap on the free.
+   */
   getPacketIndex(): number {
+    this._pool._publish(this._m);
     return this._index;
   }
 

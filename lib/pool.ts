@@ -22,7 +22,7 @@ import {
   kIOReturnNotPermitted,
   kIOReturnNotReady,
 } from './io-return';
-import { checkLayout, Meta, Slot } from './layout';
+import { checkLayout, Meta, Slot, State } from './layout';
 import { IOMemoryDescriptor } from './memory';
 import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
 import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
@@ -109,6 +109,7 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */ _native: any = null;
   private _region: ArrayBuffer | null = null;
   private _tag = -1;
+  private _publishedTag = -1; // _tag | State.Published, as the unsigned value a Uint32Array reads
   private _headroom = 0;
   private _cacheSize = 0;
   private _cacheHalf = 0;
@@ -130,6 +131,7 @@ export class IOUserNetworkPacketBufferPool {
   private _packets: (IOUserNetworkPacket | null)[] = [];
   private _buffers: (Buffer | null)[] = [];
   private _scratch = new Uint32Array(0);
+  private _undo = new Uint32Array(0); // states to restore when a batch free is refused
   private _waitersWord = 0;
   private _waiting: PendingAllocation[] = [];
 
@@ -237,6 +239,7 @@ export class IOUserNetworkPacketBufferPool {
     this._owner = owner;
     this._name = info.name;
     this._tag = info.tag;
+    this._publishedTag = info.tag + State.Published;
     this._headroom = info.headroom;
     this._bufferSize = info.bufferSize;
     this._bufferStride = info.bufferStride;
@@ -278,6 +281,7 @@ export class IOUserNetworkPacketBufferPool {
     this._u32 = EMPTY_U32;
     this._f64 = EMPTY_F64;
     this._tag = -1;
+    this._publishedTag = -1;
     this._region = null;
     this._packets = [];
     this._buffers = [];
@@ -370,7 +374,7 @@ export class IOUserNetworkPacketBufferPool {
     n -= 1;
     const index = u[this._cacheBase + n];
     u[cc] = n;
-    this._initPacket(u, index);
+    this._initPacket(u, index, this._tag);
     this._f64[this._allocIdx] += 1;
     return this._packetAt(index);
   }
@@ -384,12 +388,15 @@ export class IOUserNetworkPacketBufferPool {
     if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this) return this._foreign(packet);
     const u = this._u32;
     const m = packet._m;
-    // Slow path: not ours (double free or another thread's), chained buffers, no cache, or a
-    // thread waiting for a packet (the core then puts it in the shared ring and wakes it).
-    if (u[m] !== this._tag || u[m + Meta.BufferCount] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
+    // Slow path: chained buffers, no cache, a thread waiting for a packet (the core then puts it
+    // in the shared ring and wakes it), or not ours (double free or another thread's).
+    if (u[m + Meta.BufferCount] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
       return this._deallocateSlow(packet);
     }
-    u[m] = 0;
+    // Ours and never handed out: nobody else may write the state word, a plain store frees it.
+    // Ours but published: the thread it went to may free it at this very moment, so a CAS.
+    if (u[m] === this._tag) u[m] = 0;
+    else if (!this._releasePublished(u, m)) return this._deallocateSlow(packet);
     const cc = this._cacheCountIdx;
     let n = u[cc];
     if (n >= this._cacheSize) n = this._native.flush(this._cacheHalf);
@@ -483,7 +490,7 @@ export class IOUserNetworkPacketBufferPool {
     }
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
     const scratch = this._scratchOf(count);
-    const got = this._allocateIndices(scratch, count);
+    const got = this._allocateIndices(scratch, count, this._tag);
     out.length = got;
     for (let i = 0; i < got; i++) out[i] = this._packetAt(scratch[i]);
     return out;
@@ -532,7 +539,8 @@ export class IOUserNetworkPacketBufferPool {
     if (!isUint32Array(out)) {
       fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     }
-    return this._allocateIndices(out, out.length);
+    // Published at birth: bare indices may go to any thread.
+    return this._allocateIndices(out, out.length, this._publishedTag);
   }
 
   /** Deallocates `count` packets given by index (one native call, all or nothing). */
@@ -555,7 +563,8 @@ export class IOUserNetworkPacketBufferPool {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this._packetCount) {
       fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
     }
-    if (this._u32[this._metaBase + index * Meta.Words] !== this._tag) this._native.claimPacket(index);
+    const state = this._u32[this._metaBase + index * Meta.Words];
+    if (state !== this._tag && state !== this._publishedTag) this._native.claimPacket(index);
     return this._packetAt(index);
   }
 
@@ -659,8 +668,8 @@ export class IOUserNetworkPacketBufferPool {
 
   // Batch allocation from this thread's cache, refilled from the ring in half-cache steps: the
   // same work as allocatePacket per packet, without the packet objects.
-  private _allocateIndices(out: Uint32Array, want: number): number {
-    if (this._cacheSize === 0) return this._native.allocIndices(out, want);
+  private _allocateIndices(out: Uint32Array, want: number, state: number): number {
+    if (this._cacheSize === 0) return this._native.allocIndices(out, want); // the core publishes them
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
@@ -676,7 +685,7 @@ export class IOUserNetworkPacketBufferPool {
       for (let i = 0; i < take; i++) {
         const index = u[base + n - 1 - i];
         out[got + i] = index;
-        this._initPacket(u, index);
+        this._initPacket(u, index, state);
       }
       n -= take;
       got += take;
@@ -696,16 +705,22 @@ export class IOUserNetworkPacketBufferPool {
     const tag = this._tag;
     const metaBase = this._metaBase;
     const packetCount = this._packetCount;
+    const undo = this._undoOf(count);
     let i = 0;
     for (; i < count; i++) {
       const index = indices[i];
       if (!(index < packetCount)) break;
       const m = metaBase + index * Meta.Words;
-      if (u[m + Meta.State] !== tag || u[m + Meta.BufferCount] !== 1) break;
-      u[m + Meta.State] = 0;
+      if (u[m + Meta.BufferCount] !== 1) break;
+      const state = u[m + Meta.State];
+      undo[i] = state;
+      // As in deallocatePacket: a plain store for our unpublished packets, a CAS for published.
+      if (state === tag) u[m + Meta.State] = 0;
+      else if (!this._releasePublished(u, m)) break;
     }
     if (i < count) {
-      for (let j = 0; j < i; j++) u[metaBase + indices[j] * Meta.Words + Meta.State] = tag;
+      // Marked free but in no cache or ring yet, so no other thread can have touched them.
+      for (let j = 0; j < i; j++) u[metaBase + indices[j] * Meta.Words + Meta.State] = undo[j];
       return this._native.deallocIndices(indices, count);
     }
     const cc = this._cacheCountIdx;
@@ -727,16 +742,32 @@ export class IOUserNetworkPacketBufferPool {
   // words as the core's Pool::initPacket. Clearing the flags word is enough for the optional
   // fields (timestamp, VLAN, checksum, service class, completion status, trace id): each reads as
   // 0 / absent unless its flag is set.
-  private _initPacket(u: Uint32Array, index: number): void {
+  private _initPacket(u: Uint32Array, index: number, state: number): void {
     const m = this._metaBase + index * Meta.Words;
     const h = this._headroom;
-    u[m + Meta.State] = this._tag;
+    u[m + Meta.State] = state;
     u[m + Meta.DataOffset] = h;
     u[m + Meta.DataLength] = 0;
     u[m + Meta.Headroom] = h;
     u[m + Meta.LinkHeaderLength] = 0;
     u[m + Meta.Direction] = 0;
     u[m + Meta.Flags] = 0;
+  }
+
+  // Frees one of our published packets (state _publishedTag) with a CAS; false if the word held
+  // anything else (not ours, or the thread it was handed to freed or claimed it first).
+  private _releasePublished(u: Uint32Array, m: number): boolean {
+    const published = this._publishedTag;
+    return u[m] === published && Atomics.compareExchange(u, m, published, 0) === published;
+  }
+
+  /** @internal getPacketIndex(): marks a packet we hold as handed out (see State.Published). */
+  _publish(m: number): void {
+    const u = this._u32;
+    // Plain store: only the owner writes the state of an unpublished packet. The receiving thread
+    // learns the index through some release/acquire of the caller's (postMessage, Atomics), which
+    // orders this store before its CAS.
+    if (u[m] === this._tag) u[m] = this._publishedTag;
   }
 
   // This thread's packet object for a slot, made on first use and reused ever after.
@@ -751,6 +782,11 @@ export class IOUserNetworkPacketBufferPool {
     const packet = new IOUserNetworkPacket(this, index, this._metaBase + index * Meta.Words);
     this._packets[index] = packet;
     return packet;
+  }
+
+  private _undoOf(n: number): Uint32Array {
+    if (this._undo.length < n) this._undo = new Uint32Array(Math.max(n, 32));
+    return this._undo;
   }
 
   private _scratchOf(n: number): Uint32Array {

@@ -15,6 +15,7 @@ Napi::Object layoutConstants(Napi::Env env) {
   o.Set("version", pbp::kLayoutVersion);
   o.Set("metaWords", pbp::meta::kWords);
   o.Set("metaState", pbp::meta::kState);
+  o.Set("metaStatePublished", pbp::meta::kStatePublished);
   o.Set("metaDataOffset", pbp::meta::kDataOffset);
   o.Set("metaDataLength", pbp::meta::kDataLength);
   o.Set("metaHeadroom", pbp::meta::kHeadroom);

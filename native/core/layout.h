@@ -20,7 +20,7 @@
 namespace pbp {
 
 constexpr uint32_t kRegionMagic = 0x4C504250;  // "PBPL"
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;  // 2: meta::kStatePublished
 constexpr uint32_t kMaxNameBytes = 1023;       // DriverKit's name[1024] with its terminator
 constexpr uint32_t kMaxBufferSize = 65536;     // buffer offsets/lengths are uint16 upstream
 constexpr uint32_t kMaxHeadroom = 255;         // uint8 upstream
@@ -40,7 +40,7 @@ constexpr uint32_t kKnownPoolFlags =
 // on different packets never write the same line.
 namespace meta {
 constexpr uint32_t kWords = 16;
-constexpr uint32_t kState = 0;             // 0 = free, otherwise the owner thread slot's tag
+constexpr uint32_t kState = 0;             // 0 = free, otherwise owner tag [| kStatePublished]
 constexpr uint32_t kDataOffset = 1;
 constexpr uint32_t kDataLength = 2;
 constexpr uint32_t kHeadroom = 3;
@@ -67,6 +67,14 @@ constexpr uint32_t kFlagRxChecksum = 1u << 4;
 constexpr uint32_t kFlagServiceClass = 1u << 5;
 constexpr uint32_t kFlagCompletionStatus = 1u << 6;
 constexpr uint32_t kFlagTraceId = 1u << 7;
+
+// kState of a held packet is its owner slot's tag (below 2^31), plus kStatePublished once the
+// packet's index has left the owner (getPacketIndex, allocation by index): only then may another
+// thread take it over or free it. The rule lets the owner free an unpublished packet with a plain
+// check-and-store: nobody else may change that word, so no race can make two frees succeed. A
+// published packet is freed or claimed with a CAS by everyone, its owner included.
+constexpr uint32_t kStatePublished = 1u << 31;
+constexpr uint32_t kStateTagMask = kStatePublished - 1;
 }  // namespace meta
 
 // Per-thread slot. Line 0 is written by the core when the slot is claimed or released; line 1
@@ -76,7 +84,7 @@ constexpr uint32_t kControlBytes = kCacheLine;
 constexpr uint32_t kHotBytes = kCacheLine;
 // control line, uint32 words
 constexpr uint32_t kState = 0;       // kFree / kLive / kDead
-constexpr uint32_t kTag = 1;         // value written into meta::kState of packets this slot holds
+constexpr uint32_t kTag = 1;         // 1..2^31-1, in meta::kState of packets this slot holds
 constexpr uint32_t kThreadId = 2;    // Node worker threadId (0 = main thread)
 constexpr uint32_t kPid = 3;
 // hot line: float64 counters (exact to 2^53), then the cache count
@@ -128,8 +136,8 @@ struct alignas(kFalseSharingRange) RegionHeader {
   uint64_t buffersOffset;
   char name[kMaxNameBytes + 1];
 
-  // Tags handed to thread slots; never reused, so a packet held by a thread that died is never
-  // mistaken for one held by the thread that later reuses its slot.
+  // Tags handed to thread slots; not reused before 2^31 claims, so a packet held by a thread that
+  // died is never mistaken for one held by the thread that later reuses its slot.
   alignas(kFalseSharingRange) std::atomic<uint32_t> nextTag;
   // Counters of slots that were released, folded in so totals survive threads coming and going.
   alignas(kFalseSharingRange) std::atomic<uint64_t> retiredAllocations;

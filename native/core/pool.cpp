@@ -130,8 +130,10 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
   auto take = [&](uint32_t s) {
     uint32_t* w = slotWords(s);
     // relaxed: tags only need to be unique, not ordered.
-    uint32_t tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);
-    if (tag == 0) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed);  // 2^32 wrap
+    // The top bit of a packet's state is meta::kStatePublished, so tags live in 31 bits; 0 means
+    // free and is skipped when the counter wraps.
+    uint32_t tag = 0;
+    while (tag == 0) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed) & meta::kStateTagMask;
     double* c = slotCounters(s);
     storeRelaxed(c + slot::kAllocationsF64, 0.0);
     storeRelaxed(c + slot::kDeallocationsF64, 0.0);
@@ -235,8 +237,9 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     uint32_t tag = tagOf(s);
     std::vector<uint32_t> freed;
     for (uint32_t p = 0; p < layout_.packetCount; ++p) {
-      uint32_t owner = tag;
-      // CAS: a live thread may have taken the packet over with newPacket meanwhile.
+      uint32_t owner = loadRelaxed(metaOf(p) + meta::kState);
+      if ((owner & meta::kStateTagMask) != tag) continue;
+      // CAS: a live thread may take a published packet over with newPacket meanwhile.
       if (casAcqRel(metaOf(p) + meta::kState, owner, 0)) {
         freeChain(p);
         freed.push_back(p);
@@ -316,7 +319,7 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
 uint32_t Pool::packetsHeldBy(uint32_t tag, uint32_t stopAt) const {
   uint32_t held = 0;
   for (uint32_t p = 0; p < layout_.packetCount && held < stopAt; ++p)
-    held += loadRelaxed(metaOf(p) + meta::kState) == tag;
+    held += (loadRelaxed(metaOf(p) + meta::kState) & meta::kStateTagMask) == tag;
   return held;
 }
 
@@ -363,17 +366,33 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   return true;
 }
 
-// Marks a held packet free. The owner does it with a plain check-and-store; anyone else needs a
-// CAS because the owner may be freeing it at the same moment.
-static Status releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t packet) {
-  uint32_t owner = loadRelaxed(state);
+// Refuses to touch a packet that another thread holds and has not published (meta::kStatePublished):
+// its owner frees it with a plain store, so a second writer could make two frees succeed.
+static Status checkPublished(uint32_t owner, uint32_t myTag, uint32_t packet) {
   if (owner == 0)
     return Status::fail(IOReturn::NotPermitted,
                         "packet " + str(packet) + " is not allocated (already deallocated?)");
+  if ((owner & meta::kStatePublished) == 0 && owner != myTag)
+    return Status::fail(IOReturn::NotPermitted,
+                        "packet " + str(packet) + " is held by another thread that has not handed it "
+                        "over (only a packet whose index was taken with getPacketIndex() or "
+                        "allocated by index can move between threads)");
+  return Status::ok();
+}
+
+// Marks a held packet free: the owner of an unpublished packet with a plain check-and-store (no
+// one else may write that word); a published packet with a CAS, since its owner and the thread it
+// was handed to may free it at the same moment and only one may win.
+static Status releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t packet) {
+  uint32_t owner = loadRelaxed(state);
+  Status st = checkPublished(owner, myTag, packet);
+  if (!st.isOk()) return st;
   if (owner == myTag) {
     storeRelaxed(state, 0);
     return Status::ok();
   }
+  // acq_rel: acquire the previous owner's writes to the packet before it goes back to a ring
+  // (whose release then passes them on to the next owner).
   if (!casAcqRel(state, owner, 0))
     return Status::fail(IOReturn::NotPermitted,
                         "packet " + str(packet) + " was deallocated concurrently by another thread");
@@ -419,7 +438,8 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
     // a memory map; drop it rather than write outside the metadata table.
     if (out[i] >= layout_.packetCount) continue;
     out[kept++] = out[i];
-    initPacket(out[i], tag);
+    // Published at birth: the caller gets bare indices, which it may hand to any thread.
+    initPacket(out[i], tag | meta::kStatePublished);
   }
   got = kept;
   double* c = slotCounters(s);
@@ -474,11 +494,23 @@ Status Pool::claimPacket(uint32_t s, uint32_t packet) {
   uint32_t myTag = tagOf(s);
   uint32_t owner = loadRelaxed(state);
   for (;;) {
-    if (owner == 0)
-      return Status::fail(IOReturn::NotPermitted, "packet " + str(packet) + " is not allocated");
-    if (owner == myTag) return Status::ok();
+    if ((owner & meta::kStateTagMask) == myTag) return Status::ok();
+    st = checkPublished(owner, myTag, packet);
+    if (!st.isOk()) return st;
+    // acq_rel: acquire the sender's writes to the packet (it published before handing the index
+    // over). The new owner holds it unpublished: the sender may no longer touch it.
     if (casAcqRel(state, owner, myTag)) return Status::ok();
   }
+}
+
+void Pool::publish(uint32_t s, uint32_t packet) {
+  if (packet >= layout_.packetCount) return;
+  uint32_t* state = metaOf(packet) + meta::kState;
+  uint32_t myTag = tagOf(s);
+  // relaxed check-and-store: only the owner writes an unpublished packet's state. Another thread
+  // learns the index through some release/acquire pair of the caller's (a ring, postMessage),
+  // which also orders this store before its CAS.
+  if (loadRelaxed(state) == myTag) storeRelaxed(state, myTag | meta::kStatePublished);
 }
 
 Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {

@@ -96,7 +96,7 @@ TEST_P(PoolStress, FourThreadsOwnSlotsStampsSurviveAndEverythingComesBack) {
     uint64_t myAllocated = 0, myFreed = 0, myFailed = 0;
 
     auto take = [&](uint32_t p) {
-      if (pool->metaOf(p)[meta::kState] != tag)
+      if ((pool->metaOf(p)[meta::kState] & meta::kStateTagMask) != tag)
         failures.add("thread " + std::to_string(t) + " got packet " + std::to_string(p) +
                      " not marked as its own");
       stamp(*pool, p, t, ++seq);
@@ -106,7 +106,7 @@ TEST_P(PoolStress, FourThreadsOwnSlotsStampsSurviveAndEverythingComesBack) {
       if (!stampIs(*pool, h.packet, t, h.seq))
         failures.add("packet " + std::to_string(h.packet) + " of thread " + std::to_string(t) +
                      " was overwritten while held");
-      if (loadRelaxed(pool->metaOf(h.packet) + meta::kState) != tag)
+      if ((loadRelaxed(pool->metaOf(h.packet) + meta::kState) & meta::kStateTagMask) != tag)
         failures.add("packet " + std::to_string(h.packet) + " changed owner while held");
     };
 
@@ -231,6 +231,7 @@ TEST(PoolHandoff, PacketsMoveBetweenThreadsWithTheirContents) {
       stamp(*pool, p, t, seq);
       expectedThread[p] = t;
       expectedSeq[p] = seq;
+      pool->publish(s, p);  // what getPacketIndex() does before the index leaves the thread
       while (!ring.enqueue(p)) std::this_thread::yield();
       ++seq;
     }
@@ -347,6 +348,61 @@ TEST(PoolReclaimRace, ClaimPacketAndReclaimSplitTheOrphans) {
     pool->releaseSlot(taker);
     expectStatsAddUp(*pool);
   }
+  expectEveryPacketFreeExactlyOnce(*pool);
+}
+
+// The owner and another thread free the same packet at the same moment, round after round. A
+// published packet must be freed by exactly one of them (both use a CAS); an unpublished one only
+// by its owner (plain store), the other refused. Either way the packet is free exactly once: a
+// second success would put its index in two places.
+TEST(PoolDoubleFreeRace, OwnerAndAnotherThreadNeverBothFreeOnePacket) {
+  const uint32_t rounds = scaled(20000);
+  auto pool = makePool(smallOptions(8, 4));
+  ASSERT_NE(pool, nullptr);
+  uint32_t owner, other;
+  ASSERT_TRUE(pool->claimSlot(1, owner).isOk());
+  ASSERT_TRUE(pool->claimSlot(2, other).isOk());
+  std::atomic<uint32_t> packet{0};
+  std::atomic<uint32_t> round{0};    // bumped by the owner when the round's packet is ready
+  std::atomic<uint32_t> arrived{0};  // both threads done with the round
+  std::atomic<uint32_t> otherWins{0};
+  uint32_t bothWon = 0, noneWon = 0, unpublishedTakenByOther = 0;
+
+  std::thread remote([&] {
+    for (uint32_t r = 1; r <= rounds; ++r) {
+      while (round.load(std::memory_order_acquire) != r) std::this_thread::yield();
+      if (pool->deallocateOne(other, packet.load(std::memory_order_relaxed)).isOk())
+        otherWins.fetch_add(1, std::memory_order_relaxed);
+      arrived.fetch_add(1, std::memory_order_acq_rel);
+      while (arrived.load(std::memory_order_acquire) < 2 * r) std::this_thread::yield();
+    }
+  });
+  for (uint32_t r = 1; r <= rounds; ++r) {
+    uint32_t p;
+    ASSERT_TRUE(pool->allocateOne(owner, p));
+    bool published = r % 2 == 0;
+    if (published) pool->publish(owner, p);
+    packet.store(p, std::memory_order_relaxed);
+    uint32_t winsBefore = otherWins.load(std::memory_order_relaxed);
+    round.store(r, std::memory_order_release);
+    bool ownerWon = pool->deallocateOne(owner, p).isOk();
+    arrived.fetch_add(1, std::memory_order_acq_rel);
+    while (arrived.load(std::memory_order_acquire) < 2 * r) std::this_thread::yield();
+    bool otherWon = otherWins.load(std::memory_order_relaxed) != winsBefore;
+    bothWon += ownerWon && otherWon;
+    noneWon += !ownerWon && !otherWon;
+    unpublishedTakenByOther += !published && otherWon;
+  }
+  remote.join();
+  EXPECT_EQ(bothWon, 0u) << "a packet freed twice";
+  EXPECT_EQ(noneWon, 0u) << "a held packet nobody could free";
+  EXPECT_EQ(unpublishedTakenByOther, 0u);
+  PoolStats st = pool->stats();
+  EXPECT_EQ(st.allocations, rounds);
+  EXPECT_EQ(st.deallocations, rounds);
+  pool->releaseSlot(owner);
+  pool->releaseSlot(other);
+  expectStatsAddUp(*pool);
   expectEveryPacketFreeExactlyOnce(*pool);
 }
 

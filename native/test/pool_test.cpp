@@ -252,7 +252,7 @@ TEST(Pool, DeallocateBulkIsAllOrNothing) {
 
   auto allStillHeld = [&]() {
     for (uint32_t p : held)
-      if (pool->metaOf(p)[meta::kState] != tag) return false;
+      if (pool->metaOf(p)[meta::kState] != (tag | meta::kStatePublished)) return false;
     return pool->freePacketCount() == freeBefore && pool->stats().inUse == 8;
   };
 
@@ -307,7 +307,8 @@ TEST(Pool, AllocateBurstTakesWhatIsThere) {
   ASSERT_EQ(pool->allocateBurst(s, rest, 32), 8u);
   for (uint32_t i = 0; i < 8; ++i) {
     ++seen[rest[i]];
-    EXPECT_EQ(pool->metaOf(rest[i])[meta::kState], pool->tagOf(s));
+    EXPECT_EQ(pool->metaOf(rest[i])[meta::kState], pool->tagOf(s) | meta::kStatePublished)
+        << "bare indices come published";
   }
   for (int c : seen) EXPECT_EQ(c, 1);
   EXPECT_EQ(pool->allocateBurst(s, rest, 32), 0u);
@@ -525,6 +526,14 @@ TEST(Pool, ClaimPacketMovesOwnershipBetweenSlots) {
   uint32_t p;
   ASSERT_TRUE(pool->allocateOne(a, p));
   std::memcpy(pool->bufferAt(p), "handoff", 8);
+  Status refused = pool->claimPacket(b, p);
+  EXPECT_TRUE(isCode(refused, IOReturn::NotPermitted)) << "not published yet";
+  EXPECT_NE(refused.message.find("has not handed it over"), std::string::npos) << refused.message;
+  EXPECT_EQ(pool->metaOf(p)[meta::kState], pool->tagOf(a));
+  pool->publish(b, p);
+  EXPECT_EQ(pool->metaOf(p)[meta::kState], pool->tagOf(a)) << "only the owner publishes";
+  pool->publish(a, p);
+  EXPECT_EQ(pool->metaOf(p)[meta::kState], pool->tagOf(a) | meta::kStatePublished);
   ASSERT_TRUE(pool->claimPacket(b, p).isOk());
   EXPECT_EQ(pool->metaOf(p)[meta::kState], pool->tagOf(b));
   EXPECT_TRUE(pool->claimPacket(b, p).isOk()) << "claiming what you own is a no-op";
@@ -540,11 +549,13 @@ TEST(Pool, ClaimPacketMovesOwnershipBetweenSlots) {
   EXPECT_TRUE(isCode(pool->claimPacket(b, p), IOReturn::NotPermitted)) << "free packet";
   EXPECT_TRUE(statsAddUp(*pool));
 
-  // A packet of a dead thread taken over before reclaim is not reclaimed.
+  // A packet of a dead thread taken over before reclaim is not reclaimed; an unpublished one is
+  // (reclaim matches the tag with or without the published bit).
   uint32_t c, q, r;
   ASSERT_TRUE(pool->claimSlot(3, c).isOk());
   ASSERT_TRUE(pool->allocateOne(c, q));
   ASSERT_TRUE(pool->allocateOne(c, r));
+  pool->publish(c, q);
   pool->releaseSlot(c);
   EXPECT_EQ(pool->stats().orphanedPackets, 2u);
   ASSERT_TRUE(pool->claimPacket(b, q).isOk());
@@ -567,7 +578,11 @@ TEST(Pool, CrossSlotDeallocateFreesOnce) {
   ASSERT_TRUE(pool->claimSlot(1, a).isOk());
   ASSERT_TRUE(pool->claimSlot(2, b).isOk());
   ASSERT_TRUE(pool->allocateOne(a, p));
-  ASSERT_TRUE(pool->deallocateOne(b, p).isOk()) << "another thread may free a packet";
+  EXPECT_TRUE(isCode(pool->deallocateOne(b, p), IOReturn::NotPermitted))
+      << "an unpublished packet is its owner's alone";
+  EXPECT_EQ(pool->metaOf(p)[meta::kState], pool->tagOf(a));
+  pool->publish(a, p);
+  ASSERT_TRUE(pool->deallocateOne(b, p).isOk()) << "another thread may free a published packet";
   EXPECT_TRUE(isCode(pool->deallocateOne(a, p), IOReturn::NotPermitted));
   EXPECT_TRUE(statsAddUp(*pool));
   pool->releaseSlot(a);
@@ -617,6 +632,7 @@ TEST(Pool, SharedPoolAttachedByFdSeesTheSameRegion) {
   EXPECT_STREQ(reinterpret_cast<const char*>(pool->bufferAt(buf)), "chain");
 
   // The attached view takes the packet over and frees it; the creator sees it free.
+  pool->publish(s1, p);
   ASSERT_TRUE(other->claimPacket(s2, p).isOk());
   EXPECT_EQ(pool->metaOf(p)[meta::kState], other->tagOf(s2));
   ASSERT_TRUE(other->deallocateOne(s2, p).isOk());

@@ -8,7 +8,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Opcodes (see pool_fuzzer.cpp).
 CLAIM, RELEASE, RECLAIM, ALLOC, FREE, BURST, BULK, ADDBUF, CLAIMPKT, REFILL, FLUSH, GONE, \
-    RING_ENQ, RING_DEQ, ATTACH, SCRIBBLE, WAITER = range(17)
+    RING_ENQ, RING_DEQ, ATTACH, SCRIBBLE, WAITER, PUBLISH = range(18)
 HELD, ANY, BAD = 0x00, 0x80, 0xC0   # packet picker classes: held, any index, out of range
 ANY_THREAD = 4
 
@@ -48,6 +48,15 @@ SEEDS = {
         [ALLOC, 2], [CLAIMPKT, 1, HELD | 0], [FREE, 2, HELD | 3], [ADDBUF, HELD | 2],
         [ATTACH], [GONE, 1], [RECLAIM, 1], [RECLAIM, 2], [RELEASE, 2], [RECLAIM, 3],
         [RECLAIM, ANY_THREAD], [CLAIM, 2], [ATTACH], [RELEASE, 0]),
+    # Handing a packet over: another slot's claim and free are refused until the owner publishes
+    # it (getPacketIndex); after a claim the old owner is refused in turn; a publish by a slot
+    # that does not hold the packet does nothing.
+    "seed-publish": header(8, 2, 16, 0, 2, 4, 2) + ops(
+        [CLAIM, 0], [CLAIM, 1], [ALLOC, 0], [CLAIMPKT, 1, HELD | 0], [FREE, 1, HELD | 0],
+        [PUBLISH, 1, HELD | 0], [CLAIMPKT, 1, HELD | 0], [PUBLISH, 0, HELD | 0],
+        [CLAIMPKT, 1, HELD | 0], [FREE, 0, HELD | 0], [PUBLISH, 1, HELD | 0], [FREE, 0, HELD | 0],
+        [ALLOC, 0], [PUBLISH, 0, HELD | 0], [BULK, 1, 1, HELD | 0], [BURST, 0, 3],
+        [FREE, 1, HELD | 0], [CLAIMPKT, 1, HELD | 1], [RELEASE, 0], [RECLAIM, ANY_THREAD]),
     # Waiters force frees into the ring; removing them sends frees back to the cache.
     "seed-waiters": header(8, 2, 16, 1, 2, 6, 1) + ops(
         [CLAIM, 0], [BURST, 0, 6], [WAITER, 1], [FREE, 0, HELD | 0], [BULK, 0, 2, HELD | 0, HELD | 1],

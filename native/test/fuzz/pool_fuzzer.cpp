@@ -20,7 +20,7 @@
 //
 // An invalid combination must make Pool::create fail with kIOReturnBadArgument, and the input
 // ends there. Otherwise the rest of the input is a sequence of operations, an opcode byte
-// (taken % 17) followed by its argument bytes:
+// (taken % 18) followed by its argument bytes:
 //
 //    0 claimSlot       t         threadId t % 4
 //    1 releaseSlot     s
@@ -44,6 +44,7 @@
 //                      packet or word (see PoolHarness::scribble)
 //      otherwise:      p         rewrite a held packet's payload, as JS would
 //   16 waiter          w         w & 1: addWaiter (up to 4), else removeWaiter (if any)
+//   17 publish         s p       getPacketIndex(): the owner lets other slots claim/free p
 //
 //   s picks a live slot of this process (s % maxThreads, or the next one; the op is skipped if
 //   there is none); p picks a packet: top bits 00/01 a held packet, 10 any index, 11 an out-of-range
@@ -110,7 +111,7 @@ Config decodeConfig(ByteStream& in) {
 
 void runOne(ByteStream& in, PoolHarness& h, RingHarness& ring, bool scribble) {
   const Layout& l = h.layout();
-  uint8_t op = in.byte() % 17;
+  uint8_t op = in.byte() % 18;
   // Ops that need a live slot read their slot byte first and are skipped without one.
   auto slotArg = [&](int& s) {
     s = h.pickSlot(in.byte());
@@ -187,6 +188,12 @@ void runOne(ByteStream& in, PoolHarness& h, RingHarness& ring, bool scribble) {
     case 16:
       h.waiter(in.byte() & 1);
       break;
+    case 17: {
+      bool have = slotArg(s);
+      uint32_t p = h.pickPacket(in.byte());
+      if (have) h.publish(uint32_t(s), p);
+      break;
+    }
     default:
       if (scribble) {
         uint8_t area = in.byte();

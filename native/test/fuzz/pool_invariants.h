@@ -4,7 +4,7 @@
 //    thread count, orphan count, freeInRing, cached and the high-water mark are exactly what the
 //    model predicts; freePacketCount() + inUse = packetCount; free buffers + chained
 //    buffers = extra buffers.
-//  - metadata: a held packet's state word is its owner slot's tag and its buffer count and chain
+//  - metadata: a held packet's state word is its owner slot's tag (+ the published bit) and its buffer count and chain
 //    table entries match the model; a free packet's state is 0 and its buffer count is 1.
 //  - free lists, walked in place (nothing is drained): every index in the packet ring or in a
 //    live slot's cache is in range, not held, and seen once, and they add up to every free
@@ -84,7 +84,8 @@ inline void checkSlotsAndMetadata(const Pool& pool, const PoolModel& m) {
     const PacketModel& pm = m.packets[p];
     const uint32_t* meta = pool.metaOf(p);
     auto who = [p] { return "packet " + std::to_string(p); };  // only built for a report
-    uint32_t wantState = pm.owner == kNobody ? 0 : m.slots[pm.owner].tag;
+    uint32_t wantState =
+        pm.owner == kNobody ? 0 : m.slots[pm.owner].tag | (pm.published ? meta::kStatePublished : 0);
     FUZZ_CHECK(meta[meta::kState] == wantState, eq((who() + " state").c_str(), meta[meta::kState], wantState));
     FUZZ_CHECK(meta[meta::kBufferCount] == 1 + pm.chain.size(),
                eq((who() + " buffer count").c_str(), meta[meta::kBufferCount], 1 + pm.chain.size()));

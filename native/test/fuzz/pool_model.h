@@ -32,7 +32,16 @@ struct SlotModel {
 
 struct PacketModel {
   int owner = kNobody;           // slot index, or kNobody while free
+  bool published = false;        // its owner handed the index out: other slots may claim/free it
   std::vector<uint32_t> chain;   // extra buffers in chain order
+
+  // What a slot's free or claim of this packet must answer: NotPermitted for a free packet and
+  // for another slot's unpublished one (meta::kStatePublished).
+  IOReturn ownershipCheck(uint32_t s) const {
+    if (owner == kNobody) return IOReturn::NotPermitted;
+    if (owner != int(s) && !published) return IOReturn::NotPermitted;
+    return IOReturn::Success;
+  }
 };
 
 class PoolModel {

@@ -184,9 +184,7 @@ class PoolHarness {
   }
 
   void deallocateOne(uint32_t s, uint32_t p) {
-    IOReturn want = p >= l_.packetCount                 ? IOReturn::BadArgument
-                    : m_.packets[p].owner == kNobody   ? IOReturn::NotPermitted
-                                                        : IOReturn::Success;
+    IOReturn want = p >= l_.packetCount ? IOReturn::BadArgument : m_.packets[p].ownershipCheck(s);
     if (checking_ && want == IOReturn::Success) m_.verifyPacketPayload(p, "before deallocateOne");
     Snapshot before = snapshotIf(want != IOReturn::Success);
     uint32_t cachedBefore = m_.cacheCount(s);
@@ -220,7 +218,7 @@ class PoolHarness {
     FUZZ_CHECK(m_.cacheCount(s) == cachedAfter,
                "cache count after allocateBurst is " + std::to_string(m_.cacheCount(s)) +
                    ", expected " + std::to_string(cachedAfter));
-    for (uint32_t i = 0; i < got; ++i) tookPacket(s, out[i]);
+    for (uint32_t i = 0; i < got; ++i) tookPacket(s, out[i], /*published=*/true);
     m_.slots[s].failedAllocations += n - got;
     notePeak();
   }
@@ -233,7 +231,7 @@ class PoolHarness {
         want = IOReturn::BadArgument;
         break;
       }
-      if (m_.packets[p].owner == kNobody || inBatch[p]) {
+      if (m_.packets[p].ownershipCheck(s) != IOReturn::Success || inBatch[p]) {
         want = IOReturn::NotPermitted;
         break;
       }
@@ -278,16 +276,27 @@ class PoolHarness {
   }
 
   void claimPacket(uint32_t s, uint32_t p) {
-    IOReturn want = p >= l_.packetCount                 ? IOReturn::BadArgument
-                    : m_.packets[p].owner == kNobody   ? IOReturn::NotPermitted
-                                                        : IOReturn::Success;
+    IOReturn want = p >= l_.packetCount ? IOReturn::BadArgument : m_.packets[p].ownershipCheck(s);
     Snapshot before = snapshotIf(want != IOReturn::Success);
     Status st = pool_.claimPacket(s, p);
     FUZZ_TRACE("claimPacket(slot %u, packet %u) -> %s\n", s, p, ioReturnName(st.code));
     if (!checking_) return;
     if (want != IOReturn::Success) return expectRefused(st, want, before);
     FUZZ_CHECK(st.isOk(), "claimPacket of a held packet: " + st.message);
-    m_.packets[p].owner = int(s);
+    // Taken over from another slot it is this slot's alone (unpublished); its own stays as it was.
+    PacketModel& pm = m_.packets[p];
+    if (pm.owner != int(s)) {
+      pm.owner = int(s);
+      pm.published = false;
+    }
+  }
+
+  // Only the owner's publish does anything; anyone else's (or a free packet's) is a no-op.
+  void publish(uint32_t s, uint32_t p) {
+    pool_.publish(s, p);
+    FUZZ_TRACE("publish(slot %u, packet %u)\n", s, p);
+    if (!checking_) return;
+    if (p < l_.packetCount && m_.packets[p].owner == int(s)) m_.packets[p].published = true;
   }
 
   void refillCache(uint32_t s) {
@@ -417,17 +426,19 @@ class PoolHarness {
                            ") changed the region at offset " + std::to_string(at));
   }
 
-  void tookPacket(uint32_t s, uint32_t p) {
+  void tookPacket(uint32_t s, uint32_t p, bool published = false) {
     FUZZ_CHECK(p < l_.packetCount, "allocation returned out-of-range index " + std::to_string(p));
     FUZZ_CHECK(m_.packets[p].owner == kNobody,
                "allocation returned packet " + std::to_string(p) + ", already held by slot " +
                    std::to_string(m_.packets[p].owner));
     const uint32_t* meta = pool_.metaOf(p);
-    FUZZ_CHECK(meta[meta::kState] == m_.slots[s].tag && meta[meta::kBufferCount] == 1 &&
+    uint32_t wantState = m_.slots[s].tag | (published ? meta::kStatePublished : 0);
+    FUZZ_CHECK(meta[meta::kState] == wantState && meta[meta::kBufferCount] == 1 &&
                    meta[meta::kDataOffset] == l_.headroom && meta[meta::kDataLength] == 0 &&
                    meta[meta::kFlags] == 0,
                "packet " + std::to_string(p) + " was not initialised on allocation");
     m_.packets[p].owner = int(s);
+    m_.packets[p].published = published;
     ++m_.slots[s].allocations;
     m_.stamp(p);
   }

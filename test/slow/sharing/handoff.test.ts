@@ -15,6 +15,8 @@ import {
   startWorker,
   terminateWorkers,
 } from './helpers';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const W = require('./fixtures/double-free-words') as Record<'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS', number>;
 
 interface SenderResult {
   allocations: number;
@@ -113,23 +115,105 @@ describe('one packet handed to a worker', () => {
     expectEveryIndexFreeOnce(pool);
   });
 
-  it("a sender that frees a packet it handed over frees it from under the receiver (a cross-thread free); the receiver's own free is then refused as a double free", async () => {
+  it("a sender that frees a packet the receiver took over is refused, and the receiver keeps it", async () => {
     const pool = makePool('handoff-misuse', 32, 4);
     worker = await startCommandWorker(pool.createHandle());
     const packet = pool.allocatePacket()!;
     const index = packet.getPacketIndex();
     await worker.call('newPacket', { index });
 
-    // Any thread may free a packet that is allocated (TX completion on another thread is a
-    // legitimate pattern), so the pool cannot tell this from a deliberate cross-thread free.
-    pool.deallocatePacket(packet);
-    expect(pool.getStatistics()).toMatchObject({ allocations: 1, deallocations: 1, inUse: 0 });
+    // newPacket made it the worker's own (unpublished) packet: the sender no longer may free it.
+    expect(() => pool.deallocatePacket(packet)).toThrow(
+      expect.objectContaining({ code: kIOReturnNotPermitted, message: expect.stringContaining('has not handed it over') }),
+    );
+    expect(pool.getStatistics()).toMatchObject({ allocations: 1, deallocations: 0, inUse: 1 });
+    await worker.call('write', { index, text: 'still mine' });
+    expect(await worker.call('read', { index })).toBe('still mine');
 
-    await expect(worker.call('deallocate', { index })).rejects.toMatchObject({ codeName: 'kIOReturnNotPermitted' });
-    // The refused free changed nothing: the packet is in the free list once, not twice.
+    await worker.call('deallocate', { index });
     const stats = pool.getStatistics();
     expect(stats).toMatchObject({ allocations: 1, deallocations: 1, inUse: 0 });
     expectBalanced(stats);
+    await worker.call('flush'); // what the worker freed sits in its cache
     expectEveryIndexFreeOnce(pool);
   });
+
+  it('a packet whose index was never taken stays its owner\'s: another thread can neither take it over nor free it', async () => {
+    const pool = makePool('handoff-unpublished', 32, 4);
+    worker = await startCommandWorker(pool.createHandle());
+    const packet = pool.allocatePacket()!;
+    // What a thread that guessed the index would do; getPacketIndex() would publish the packet.
+    const index = (packet as unknown as { _index: number })._index;
+
+    await expect(worker.call('newPacket', { index })).rejects.toMatchObject({ codeName: 'kIOReturnNotPermitted' });
+    await expect(worker.call('deallocateIndices', { indices: [index] })).rejects.toMatchObject({
+      codeName: 'kIOReturnNotPermitted',
+    });
+    expect(pool.getStatistics()).toMatchObject({ allocations: 1, deallocations: 0, inUse: 1 });
+    packet.setDataLength(5); // still ours
+
+    expect(packet.getPacketIndex()).toBe(index);
+    await worker.call('deallocateIndices', { indices: [index] });
+    expect(pool.getStatistics()).toMatchObject({ allocations: 1, deallocations: 1, inUse: 0 });
+    expect(() => pool.deallocatePacket(packet)).toThrow(expect.objectContaining({ code: kIOReturnNotPermitted }));
+    await worker.call('flush'); // what the worker freed sits in its cache
+    expectEveryIndexFreeOnce(pool);
+  });
+
+  it('indices from allocatePacketIndices may be freed by another thread; the owner\'s batch free of the rest still works', async () => {
+    const pool = makePool('handoff-indices', 32, 8);
+    worker = await startCommandWorker(pool.createHandle());
+    const indices = new Uint32Array(6);
+    expect(pool.allocatePacketIndices(indices)).toBe(6);
+    await worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) });
+    // All or nothing: one already freed by the worker refuses the whole batch...
+    expect(() => pool.deallocatePacketIndices(indices)).toThrow(expect.objectContaining({ code: kIOReturnNotPermitted }));
+    expect(pool.getStatistics()).toMatchObject({ deallocations: 3, inUse: 3 });
+    // ...and the three still held are freed by their owner.
+    pool.deallocatePacketIndices(indices.subarray(3));
+    const stats = pool.getStatistics();
+    expect(stats).toMatchObject({ allocations: 6, deallocations: 6, inUse: 0 });
+    await worker.call('flush'); // what the worker freed sits in its cache
+    expectEveryIndexFreeOnce(pool);
+  });
+});
+
+it('the owner and the thread it handed a packet to free it at the same moment: exactly one free wins, every round', async () => {
+  const ROUNDS = 20_000;
+  const pool = makePool('double-free-race', 16, 4);
+  const ctlSab = new SharedArrayBuffer(W.WORDS * 4);
+  const ctl = new Int32Array(ctlSab);
+  const worker = startWorker('double-free-race.js', { handle: pool.createHandle(), ctlSab, rounds: ROUNDS });
+  let mainWins = 0;
+  let bothOrNeither = 0;
+  let spin = 0;
+  for (let r = 1; r <= ROUNDS; r++) {
+    const packet = pool.allocatePacket()!;
+    Atomics.store(ctl, W.INDEX, packet.getPacketIndex());
+    const workerWinsBefore = Atomics.load(ctl, W.WINS);
+    Atomics.store(ctl, W.ROUND, r);
+    // The worker's free goes through a native call, so it lands a few hundred ns after the
+    // round starts; sweeping our own start over 0..~2 us makes the two frees overlap in some
+    // rounds whatever the machine's speed.
+    for (let k = (r * 37) % 2048; k > 0; k--) spin = (spin + k) | 0;
+    let won = true;
+    try {
+      pool.deallocatePacket(packet);
+    } catch (err) {
+      if ((err as { code?: number }).code !== kIOReturnNotPermitted) throw err;
+      won = false;
+    }
+    while (Atomics.load(ctl, W.DONE) !== r); // spin: the worker spins too
+    const workerWon = Atomics.load(ctl, W.WINS) !== workerWinsBefore;
+    if (won === workerWon) bothOrNeither++;
+    if (won) mainWins++;
+  }
+  await worker.result;
+  expect(spin).not.toBeNaN(); // keeps the delay loop from being optimised away
+  expect(bothOrNeither).toBe(0);
+  expect(mainWins + Atomics.load(ctl, W.WINS)).toBe(ROUNDS);
+  expect(Atomics.load(ctl, W.REFUSED)).toBe(mainWins);
+  const stats = pool.getStatistics();
+  expect(stats).toMatchObject({ allocations: ROUNDS, deallocations: ROUNDS, inUse: 0 });
+  expectEveryIndexFreeOnce(pool);
 });
