@@ -32,12 +32,18 @@ function growth(args: string[]): Record<string, number> {
   };
 }
 
-// Each pool touches about 30 KiB and maps about 150 KiB; 9,000 leaked would be ~270 MiB and
-// 4,500 memfd mappings and descriptors. The bounds leave room for V8's own heap.
+// Each pool touches about 30 KiB and maps about 150 KiB; 9,000 leaked would be ~270 MiB, 9,000
+// mappings, and 4,500 memfd mappings and descriptors. The bounds leave room for V8's own heap.
 const LIMITS: Record<string, number> = { rssMiB: 32, maps: 50, memfdMaps: 5, memfdFds: 5 };
+// release() gives the pages back and closes the memfd at once, but the (then empty) address range
+// goes only when V8 collects the region's last ArrayBuffer view. Without gc() calls, how many
+// released pools still await a collection at the last sample depends on the collector's timing
+// (8 on a quiet machine, 175 seen under load), so that run bounds mappings well below a leak
+// instead of at V8's noise.
+const LIMITS_WITHOUT_GC: Record<string, number> = { ...LIMITS, maps: 1000 };
 
-function expectFlat(g: Record<string, number>): void {
-  const over = Object.keys(LIMITS).filter((k) => g[k] > LIMITS[k]).map((k) => `${k} grew by ${g[k]} (limit ${LIMITS[k]})`);
+function expectFlat(g: Record<string, number>, limits: Record<string, number>): void {
+  const over = Object.keys(limits).filter((k) => g[k] > limits[k]).map((k) => `${k} grew by ${g[k]} (limit ${limits[k]})`);
   expect(over).toEqual([]);
 }
 
@@ -45,10 +51,10 @@ describe('10,000 pools created and released in a loop', () => {
   beforeAll(requireFreshDist);
 
   it('stay flat with release() alone', () => {
-    expectFlat(growth(['10000', '0']));
+    expectFlat(growth(['10000', '0']), LIMITS_WITHOUT_GC);
   }, 180_000);
 
   it('stay flat with gc() every 100 pools', () => {
-    expectFlat(growth(['10000', '100']));
+    expectFlat(growth(['10000', '100']), LIMITS);
   }, 180_000);
 });
