@@ -374,7 +374,7 @@ export class IOUserNetworkPacketBufferPool {
     n -= 1;
     const index = u[this._cacheBase + n];
     u[cc] = n;
-    this._initPacket(u, index, this._tag);
+    this._initPacket(u, index);
     this._f64[this._allocIdx] += 1;
     return this._packetAt(index);
   }
@@ -490,7 +490,7 @@ export class IOUserNetworkPacketBufferPool {
     }
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
     const scratch = this._scratchOf(count);
-    const got = this._allocateIndices(scratch, count, this._tag);
+    const got = this._allocateIndices(scratch, count);
     out.length = got;
     for (let i = 0; i < got; i++) out[i] = this._packetAt(scratch[i]);
     return out;
@@ -532,24 +532,56 @@ export class IOUserNetworkPacketBufferPool {
 
   /**
    * Fills `out` with indices of newly allocated packets; returns how many (fewer when the pool
-   * runs low). Served from this thread's cache, with at most one native call per refill.
+   * runs low). Served from this thread's cache, with at most one native call per refill. The
+   * packets are this thread's until it hands them over with `publishPacketIndices`.
    */
   allocatePacketIndices(out: Uint32Array): number {
     this._checkOpen();
     if (!isUint32Array(out)) {
       fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     }
-    // Published at birth: bare indices may go to any thread.
-    return this._allocateIndices(out, out.length, this._publishedTag);
+    return this._allocateIndices(out, out.length);
   }
 
-  /** Deallocates `count` packets given by index (one native call, all or nothing). */
+  /**
+   * Deallocates `count` packets given by index, all or nothing: this thread's own (from its cache
+   * when they fit, no native call) or ones another thread handed over (`publishPacketIndices`,
+   * `getPacketIndex`).
+   */
   deallocatePacketIndices(indices: Uint32Array, count?: number): void {
     this._checkOpen();
     if (!isUint32Array(indices)) {
       fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     }
     this._deallocateIndices(indices, this._countOf(count, indices.length));
+  }
+
+  /**
+   * Hands `count` (default all) packets this thread holds over to other threads, by index: from
+   * now on another thread may take them over (`newPacket`) or free them (`deallocatePacketIndices`),
+   * which it is refused (kIOReturnNotPermitted) for a packet that was never handed over. What
+   * `getPacketIndex()` does for one packet object; no native call. All or nothing:
+   * kIOReturnBadArgument for an index out of range, kIOReturnNotPermitted for a packet this thread
+   * does not hold, and then nothing is published.
+   */
+  publishPacketIndices(indices: Uint32Array, count?: number): void {
+    this._checkOpen();
+    if (!isUint32Array(indices)) {
+      fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
+    }
+    const n = this._countOf(count, indices.length);
+    const u = this._u32;
+    for (let i = 0; i < n; i++) {
+      const index = indices[i];
+      if (!(index < this._packetCount)) {
+        fail(kIOReturnBadArgument, `indices[${i}]: packet index ${index} is out of range (packetCount ${this._packetCount})`);
+      }
+      const state = u[this._metaBase + index * Meta.Words];
+      if (state !== this._tag && state !== this._publishedTag) {
+        fail(kIOReturnNotPermitted, `indices[${i}]: packet ${index} is not held by this thread`);
+      }
+    }
+    for (let i = 0; i < n; i++) this._publish(this._metaBase + indices[i] * Meta.Words);
   }
 
   /**
@@ -668,8 +700,8 @@ export class IOUserNetworkPacketBufferPool {
 
   // Batch allocation from this thread's cache, refilled from the ring in half-cache steps: the
   // same work as allocatePacket per packet, without the packet objects.
-  private _allocateIndices(out: Uint32Array, want: number, state: number): number {
-    if (this._cacheSize === 0) return this._native.allocIndices(out, want); // the core publishes them
+  private _allocateIndices(out: Uint32Array, want: number): number {
+    if (this._cacheSize === 0) return this._native.allocIndices(out, want);
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
@@ -685,7 +717,7 @@ export class IOUserNetworkPacketBufferPool {
       for (let i = 0; i < take; i++) {
         const index = u[base + n - 1 - i];
         out[got + i] = index;
-        this._initPacket(u, index, state);
+        this._initPacket(u, index);
       }
       n -= take;
       got += take;
@@ -742,10 +774,10 @@ export class IOUserNetworkPacketBufferPool {
   // words as the core's Pool::initPacket. Clearing the flags word is enough for the optional
   // fields (timestamp, VLAN, checksum, service class, completion status, trace id): each reads as
   // 0 / absent unless its flag is set.
-  private _initPacket(u: Uint32Array, index: number, state: number): void {
+  private _initPacket(u: Uint32Array, index: number): void {
     const m = this._metaBase + index * Meta.Words;
     const h = this._headroom;
-    u[m + Meta.State] = state;
+    u[m + Meta.State] = this._tag;
     u[m + Meta.DataOffset] = h;
     u[m + Meta.DataLength] = 0;
     u[m + Meta.Headroom] = h;

@@ -279,6 +279,53 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     expect(pool.newPacket({ fPacketIndex: p.getPacketIndex() })).toBe(p);
   });
 
+  it('publishPacketIndices marks held packets as handed over; the owner still frees them, by index or object', () => {
+    const pool = makePool();
+    const out = new Uint32Array(6);
+    expect(pool.allocatePacketIndices(out)).toBe(6);
+    const u32 = (pool as unknown as { _u32: Uint32Array })._u32;
+    const stateOf = (index: number): number => u32[pool.newPacket({ fPacketIndex: index })._m];
+    const tag = stateOf(out[0]);
+    expect(tag).toBeGreaterThan(0);
+    expect(tag).toBeLessThan(0x80000000);
+
+    pool.publishPacketIndices(out, 4);
+    expect([...out].map(stateOf)).toEqual([0, 1, 2, 3].map(() => tag + 0x80000000).concat([tag, tag]));
+    pool.publishPacketIndices(out, 4); // again: no change
+    expect(stateOf(out[3])).toBe(tag + 0x80000000);
+
+    // Freed by their owner: by index (a CAS each), and as an object.
+    pool.deallocatePacketIndices(out, 3);
+    pool.deallocatePacket(pool.newPacket({ fPacketIndex: out[3] }));
+    expect(pool.getStatistics()).toMatchObject({ deallocations: 4, inUse: 2 });
+    expect(u32[(pool.newPacket({ fPacketIndex: out[4] }) as unknown as { _m: number })._m]).toBe(tag);
+    pool.deallocatePacketIndices(out.subarray(4));
+    expect(pool.getFreePacketCount()).toBe(64);
+    expectIOReturn(() => pool.deallocatePacketIndices(out, 1), kIOReturnNotPermitted);
+  });
+
+  it('publishPacketIndices is all or nothing and names the bad entry', () => {
+    const pool = makePool();
+    const out = new Uint32Array(3);
+    pool.allocatePacketIndices(out);
+    const free = pool.allocatePacket()!;
+    const freeIndex = free.getPacketIndex();
+    pool.deallocatePacket(free);
+    const u32 = (pool as unknown as { _u32: Uint32Array })._u32;
+    const before = [...out].map((i) => u32[(pool.newPacket({ fPacketIndex: i }) as unknown as { _m: number })._m]);
+    const stateNow = (): number[] => [...out].map((i) => u32[(pool.newPacket({ fPacketIndex: i }) as unknown as { _m: number })._m]);
+
+    expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], freeIndex)), kIOReturnNotPermitted, 'indices[1]');
+    expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], 64)), kIOReturnBadArgument, '64');
+    expectIOReturn(() => pool.publishPacketIndices([out[0]] as never), kIOReturnBadArgument, 'Uint32Array');
+    expectIOReturn(() => pool.publishPacketIndices(out, 4), kIOReturnBadArgument, 'count');
+    expect(stateNow()).toEqual(before);
+    pool.publishPacketIndices(out, 0); // nothing
+    expect(stateNow()).toEqual(before);
+    pool.deallocatePacketIndices(out);
+    expect(pool.getFreePacketCount()).toBe(64);
+  });
+
   it('newPacket refuses a free slot and bad indices', () => {
     const pool = makePool();
     const p = pool.allocatePacket()!;

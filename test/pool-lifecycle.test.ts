@@ -242,6 +242,7 @@ describe('use after release: kIOReturnNotAttached everywhere', () => {
       ['DeallocatePackets', (p, pkt) => p.DeallocatePackets([pkt], 1)],
       ['deallocatePackets(Uint32Array)', (p, pkt) => p.deallocatePackets(Uint32Array.of(pkt.getPacketIndex()))],
       ['deallocatePacketIndices', (p, pkt) => p.deallocatePacketIndices(Uint32Array.of(pkt.getPacketIndex()))],
+      ['publishPacketIndices', (p, pkt) => p.publishPacketIndices(Uint32Array.of(pkt.getPacketIndex()))],
       ['newPacket', (p, pkt) => p.newPacket({ fPacketIndex: pkt.getPacketIndex() })],
       ['flush', (p) => p.flush()],
       ['CopyMemoryDescriptor', (p) => p.CopyMemoryDescriptor()],

@@ -438,8 +438,7 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
     // a memory map; drop it rather than write outside the metadata table.
     if (out[i] >= layout_.packetCount) continue;
     out[kept++] = out[i];
-    // Published at birth: the caller gets bare indices, which it may hand to any thread.
-    initPacket(out[i], tag | meta::kStatePublished);
+    initPacket(out[i], tag);
   }
   got = kept;
   double* c = slotCounters(s);

@@ -92,8 +92,7 @@ class Pool {
   // One packet, through the slot's cache (or straight to the ring when cacheSize is 0).
   bool allocateOne(uint32_t s, uint32_t& packet);
   Status deallocateOne(uint32_t s, uint32_t packet);
-  // Batches: allocate takes what is there up to n (cache first, then ring); its packets come
-  // published (meta::kStatePublished) since the caller gets bare indices. Deallocate validates
+  // Batches: allocate takes what is there up to n (cache first, then ring); deallocate validates
   // every index first and frees all of them or none (into the cache if the batch fits, else the
   // ring).
   uint32_t allocateBurst(uint32_t s, uint32_t* out, uint32_t n);
@@ -102,8 +101,9 @@ class Pool {
   // newPacket({ fPacketIndex }): the calling thread takes over a packet another thread published;
   // NotPermitted for a free packet or one its holder has not published.
   Status claimPacket(uint32_t s, uint32_t packet);
-  // getPacketIndex(): the owner marks its packet as handed over, so other threads may claim or
-  // free it from now on. No-op for a packet this thread does not hold unpublished.
+  // getPacketIndex() / publishPacketIndices(): the owner marks its packet as handed over, so other
+  // threads may claim or free it from now on. No-op for a packet this thread does not hold
+  // unpublished.
   void publish(uint32_t s, uint32_t packet);
   // Chains one extra buffer to a held packet. NoResources: none free; Overrun: chain is full.
   Status addBuffer(uint32_t packet, uint32_t& bufferIndexOut);

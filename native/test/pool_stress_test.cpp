@@ -316,6 +316,7 @@ TEST(PoolReclaimRace, ClaimPacketAndReclaimSplitTheOrphans) {
     std::vector<uint32_t> orphans(kPackets / 2);
     ASSERT_EQ(pool->allocateBurst(dying, orphans.data(), uint32_t(orphans.size())),
               orphans.size());
+    for (uint32_t p : orphans) pool->publish(dying, p);  // handed over, so others may claim them
     pool->releaseSlot(dying);
     ASSERT_EQ(pool->stats().orphanedPackets, orphans.size());
 

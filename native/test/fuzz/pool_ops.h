@@ -218,7 +218,7 @@ class PoolHarness {
     FUZZ_CHECK(m_.cacheCount(s) == cachedAfter,
                "cache count after allocateBurst is " + std::to_string(m_.cacheCount(s)) +
                    ", expected " + std::to_string(cachedAfter));
-    for (uint32_t i = 0; i < got; ++i) tookPacket(s, out[i], /*published=*/true);
+    for (uint32_t i = 0; i < got; ++i) tookPacket(s, out[i]);
     m_.slots[s].failedAllocations += n - got;
     notePeak();
   }
@@ -426,19 +426,18 @@ class PoolHarness {
                            ") changed the region at offset " + std::to_string(at));
   }
 
-  void tookPacket(uint32_t s, uint32_t p, bool published = false) {
+  void tookPacket(uint32_t s, uint32_t p) {
     FUZZ_CHECK(p < l_.packetCount, "allocation returned out-of-range index " + std::to_string(p));
     FUZZ_CHECK(m_.packets[p].owner == kNobody,
                "allocation returned packet " + std::to_string(p) + ", already held by slot " +
                    std::to_string(m_.packets[p].owner));
     const uint32_t* meta = pool_.metaOf(p);
-    uint32_t wantState = m_.slots[s].tag | (published ? meta::kStatePublished : 0);
-    FUZZ_CHECK(meta[meta::kState] == wantState && meta[meta::kBufferCount] == 1 &&
+    FUZZ_CHECK(meta[meta::kState] == m_.slots[s].tag && meta[meta::kBufferCount] == 1 &&
                    meta[meta::kDataOffset] == l_.headroom && meta[meta::kDataLength] == 0 &&
                    meta[meta::kFlags] == 0,
                "packet " + std::to_string(p) + " was not initialised on allocation");
     m_.packets[p].owner = int(s);
-    m_.packets[p].published = published;
+    m_.packets[p].published = false;
     ++m_.slots[s].allocations;
     m_.stamp(p);
   }

@@ -160,11 +160,16 @@ describe('one packet handed to a worker', () => {
     expectEveryIndexFreeOnce(pool);
   });
 
-  it('indices from allocatePacketIndices may be freed by another thread; the owner\'s batch free of the rest still works', async () => {
+  it('indices from allocatePacketIndices, once published, may be freed by another thread; the owner\'s batch free of the rest still works', async () => {
     const pool = makePool('handoff-indices', 32, 8);
     worker = await startCommandWorker(pool.createHandle());
     const indices = new Uint32Array(6);
     expect(pool.allocatePacketIndices(indices)).toBe(6);
+    await expect(worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) })).rejects.toMatchObject({
+      codeName: 'kIOReturnNotPermitted',
+    });
+    expect(pool.getStatistics()).toMatchObject({ deallocations: 0, inUse: 6 });
+    pool.publishPacketIndices(indices);
     await worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) });
     // All or nothing: one already freed by the worker refuses the whole batch...
     expect(() => pool.deallocatePacketIndices(indices)).toThrow(expect.objectContaining({ code: kIOReturnNotPermitted }));
