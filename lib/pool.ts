@@ -93,6 +93,12 @@ function isUint32Array(value: unknown): value is Uint32Array {
 }
 const EMPTY_F64 = new Float64Array(0);
 
+// A reusable scratch array of at least n entries: `array` itself, or a new one when it is too
+// short (never on a steady-state path: the sizes stop growing after the first calls).
+function atLeast(array: Uint32Array<ArrayBuffer>, n: number): Uint32Array<ArrayBuffer> {
+  return array.length >= n ? array : new Uint32Array(Math.max(n, 32));
+}
+
 /**
  * A pool of packets over one contiguous region (DriverKit `IOUserNetworkPacketBufferPool`).
  * Create it with `CreateWithOptions` (or `Create`, `withName`), take packets with
@@ -393,10 +399,7 @@ export class IOUserNetworkPacketBufferPool {
     if (u[m + Meta.BufferCount] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
       return this._deallocateSlow(packet);
     }
-    // Ours and never handed out: nobody else may write the state word, a plain store frees it.
-    // Ours but published: the thread it went to may free it at this very moment, so a CAS.
-    if (u[m] === this._tag) u[m] = 0;
-    else if (!this._releasePublished(u, m)) return this._deallocateSlow(packet);
+    if (!this._releaseHeld(u, m)) return this._deallocateSlow(packet);
     const cc = this._cacheCountIdx;
     let n = u[cc];
     if (n >= this._cacheSize) n = this._native.flush(this._cacheHalf);
@@ -734,7 +737,6 @@ export class IOUserNetworkPacketBufferPool {
   private _deallocateIndices(indices: Uint32Array, count: number): void {
     const u = this._u32;
     if (this._cacheSize === 0 || u[this._waitersWord] !== 0) return this._native.deallocIndices(indices, count);
-    const tag = this._tag;
     const metaBase = this._metaBase;
     const packetCount = this._packetCount;
     const undo = this._undoOf(count);
@@ -744,11 +746,8 @@ export class IOUserNetworkPacketBufferPool {
       if (!(index < packetCount)) break;
       const m = metaBase + index * Meta.Words;
       if (u[m + Meta.BufferCount] !== 1) break;
-      const state = u[m + Meta.State];
-      undo[i] = state;
-      // As in deallocatePacket: a plain store for our unpublished packets, a CAS for published.
-      if (state === tag) u[m + Meta.State] = 0;
-      else if (!this._releasePublished(u, m)) break;
+      undo[i] = u[m + Meta.State];
+      if (!this._releaseHeld(u, m + Meta.State)) break;
     }
     if (i < count) {
       // Marked free but in no cache or ring yet, so no other thread can have touched them.
@@ -786,11 +785,18 @@ export class IOUserNetworkPacketBufferPool {
     u[m + Meta.Flags] = 0;
   }
 
-  // Frees one of our published packets (state _publishedTag) with a CAS; false if the word held
-  // anything else (not ours, or the thread it was handed to freed or claimed it first).
-  private _releasePublished(u: Uint32Array, m: number): boolean {
+  // Marks a packet this thread holds free (state word at u[m] becomes 0); false, changing
+  // nothing, if it is not ours (free, another thread's, or taken first by the thread it was handed
+  // to). Ours and never handed out: nobody else may write the word, so a plain store. Ours and
+  // published: the thread it went to may free or claim it at this very moment, so a CAS.
+  private _releaseHeld(u: Uint32Array, m: number): boolean {
+    const state = u[m];
+    if (state === this._tag) {
+      u[m] = 0;
+      return true;
+    }
     const published = this._publishedTag;
-    return u[m] === published && Atomics.compareExchange(u, m, published, 0) === published;
+    return state === published && Atomics.compareExchange(u, m, published, 0) === published;
   }
 
   /** @internal getPacketIndex(): marks a packet we hold as handed out (see State.Published). */
@@ -817,13 +823,11 @@ export class IOUserNetworkPacketBufferPool {
   }
 
   private _undoOf(n: number): Uint32Array {
-    if (this._undo.length < n) this._undo = new Uint32Array(Math.max(n, 32));
-    return this._undo;
+    return (this._undo = atLeast(this._undo, n));
   }
 
   private _scratchOf(n: number): Uint32Array {
-    if (this._scratch.length < n) this._scratch = new Uint32Array(Math.max(n, 32));
-    return this._scratch;
+    return (this._scratch = atLeast(this._scratch, n));
   }
 
   private _countOf(count: number | undefined, length: number): number {
