@@ -23,6 +23,11 @@ function drain(pool: IOUserNetworkPacketBufferPool): IOUserNetworkPacket[] {
 
 const indicesOf = (packets: readonly IOUserNetworkPacket[]): number[] => packets.map((p) => p.getPacketIndex());
 
+/** The state word of a packet this thread holds (its tag, + 0x80000000 once published). */
+function stateWord(pool: IOUserNetworkPacketBufferPool, index: number): number {
+  return (pool as unknown as { _u32: Uint32Array })._u32[pool.newPacket({ fPacketIndex: index })._m];
+}
+
 describe.each(cacheModes)('allocatePacket / deallocatePacket (%s)', (_label, overrides) => {
   it('hands out a packet of this pool and takes it back', () => {
     const pool = makePool(overrides);
@@ -283,8 +288,7 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     const pool = makePool();
     const out = new Uint32Array(6);
     expect(pool.allocatePacketIndices(out)).toBe(6);
-    const u32 = (pool as unknown as { _u32: Uint32Array })._u32;
-    const stateOf = (index: number): number => u32[pool.newPacket({ fPacketIndex: index })._m];
+    const stateOf = (index: number): number => stateWord(pool, index);
     const tag = stateOf(out[0]);
     expect(tag).toBeGreaterThan(0);
     expect(tag).toBeLessThan(0x80000000);
@@ -298,7 +302,7 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     pool.deallocatePacketIndices(out, 3);
     pool.deallocatePacket(pool.newPacket({ fPacketIndex: out[3] }));
     expect(pool.getStatistics()).toMatchObject({ deallocations: 4, inUse: 2 });
-    expect(u32[(pool.newPacket({ fPacketIndex: out[4] }) as unknown as { _m: number })._m]).toBe(tag);
+    expect(stateOf(out[4])).toBe(tag);
     pool.deallocatePacketIndices(out.subarray(4));
     expect(pool.getFreePacketCount()).toBe(64);
     expectIOReturn(() => pool.deallocatePacketIndices(out, 1), kIOReturnNotPermitted);
@@ -311,9 +315,8 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     const free = pool.allocatePacket()!;
     const freeIndex = free.getPacketIndex();
     pool.deallocatePacket(free);
-    const u32 = (pool as unknown as { _u32: Uint32Array })._u32;
-    const before = [...out].map((i) => u32[(pool.newPacket({ fPacketIndex: i }) as unknown as { _m: number })._m]);
-    const stateNow = (): number[] => [...out].map((i) => u32[(pool.newPacket({ fPacketIndex: i }) as unknown as { _m: number })._m]);
+    const stateNow = (): number[] => [...out].map((i) => stateWord(pool, i));
+    const before = stateNow();
 
     expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], freeIndex)), kIOReturnNotPermitted, 'indices[1]');
     expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], 64)), kIOReturnBadArgument, '64');

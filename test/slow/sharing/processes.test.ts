@@ -18,6 +18,14 @@ import {
   requireFreshDist,
 } from './helpers';
 
+// The child's stamp and PRNG (fixtures are plain JS, shared by both sides of the test).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { stamp, checkStamp, prng } = require('./fixtures/stamp') as {
+  stamp(packet: IOUserNetworkPacket, owner: number, seq: number): void;
+  checkStamp(packet: IOUserNetworkPacket, owner: number, seq: number, who: string): void;
+  prng(seed: number): (bound: number) => number;
+};
+
 beforeAll(requireFreshDist);
 jest.setTimeout(60_000);
 
@@ -72,15 +80,7 @@ async function parentCycles(pool: IOUserNetworkPacketBufferPool, cycles: number,
   let done = 0;
   let allocations = 0;
   let failedAllocations = 0;
-  let x = 0x9e3779b9;
-  const next = (bound: number): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % bound;
-  };
+  const next = prng(0x9e3779b9);
   while (done < cycles) {
     for (const end = Math.min(cycles, done + 5_000); done < end; ) {
       const want = 1 + next(maxHold);
@@ -92,9 +92,7 @@ async function parentCycles(pool: IOUserNetworkPacketBufferPool, cycles: number,
         }
         allocations += 1;
         seq += 1;
-        const buf = packet.getBuffer();
-        buf.writeUInt32LE(1, packet.getDataOffset());
-        buf.writeUInt32LE(seq, packet.getDataOffset() + 4);
+        stamp(packet, 1, seq);
         held.push(packet);
         seqs.push(seq);
       }
@@ -108,13 +106,7 @@ async function parentCycles(pool: IOUserNetworkPacketBufferPool, cycles: number,
 
   function giveBack(): void {
     const packet = held.pop()!;
-    const want = seqs.pop()!;
-    const buf = packet.getBuffer();
-    const stampOwner = buf.readUInt32LE(packet.getDataOffset());
-    const stampSeq = buf.readUInt32LE(packet.getDataOffset() + 4);
-    if (stampOwner !== 1 || stampSeq !== want) {
-      throw new Error(`parent: packet ${packet.getPacketIndex()} stamp (${stampOwner}, ${stampSeq}), expected (1, ${want})`);
-    }
+    checkStamp(packet, 1, seqs.pop()!, 'parent');
     pool.deallocatePacket(packet);
     done += 1;
   }
