@@ -116,7 +116,9 @@ function handoffSend(n) {
 
 const scratch = new Uint32Array(BATCH);
 
-function handoffFree(n) {
+// Takes `n` indices from the ring, up to BATCH at a time into `scratch`, handing each batch to
+// `consume(k)` after the slots are released to the sender.
+function receive(n, consume) {
   let head = Atomics.load(ringCtl, RING_HEAD);
   for (let left = n; left > 0; ) {
     let ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
@@ -128,29 +130,25 @@ function handoffFree(n) {
     for (let j = 0; j < k; j++) scratch[j] = slots[(head + j) & mask];
     head = (head + k) | 0;
     Atomics.store(ringCtl, RING_HEAD, head);
-    pool.deallocatePacketIndices(scratch, k);
+    consume(k);
     left -= k;
   }
 }
 
-function handoffClaim(n) {
-  let head = Atomics.load(ringCtl, RING_HEAD);
-  for (let left = n; left > 0; ) {
-    let ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
-    for (let spins = 0; ready === 0; spins++) {
-      backOff(spins);
-      ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
-    }
-    const k = Math.min(ready, left, BATCH);
-    for (let j = 0; j < k; j++) {
-      const p = pool.newPacket({ fPacketIndex: slots[(head + j) & mask] });
-      pool.deallocatePacket(p);
-    }
-    head = (head + k) | 0;
-    Atomics.store(ringCtl, RING_HEAD, head);
-    left -= k;
+function freeBatch(k) {
+  pool.deallocatePacketIndices(scratch, k);
+}
+
+const descriptor = { fPacketIndex: 0 }; // reused: newPacket only reads it
+function claimBatch(k) {
+  for (let j = 0; j < k; j++) {
+    descriptor.fPacketIndex = scratch[j];
+    pool.deallocatePacket(pool.newPacket(descriptor));
   }
 }
+
+const handoffFree = (n) => receive(n, freeBatch);
+const handoffClaim = (n) => receive(n, claimBatch);
 
 const work = { 'alloc-free': allocFree, 'handoff-send': handoffSend, 'handoff-free': handoffFree, 'handoff-claim': handoffClaim }[role];
 if (work === undefined) throw new Error(`unknown role ${role}`);
