@@ -10,6 +10,9 @@
  * over every scenario instead of landing on one; nsPerOp is the median of all samples of all
  * rounds, gcCount and ops are their sums.
  *
+ * wire.* results also carry `pps` (packets per second, from the median wall-clock sample) and
+ * `cpuUsPerPacket` (median CPU time per packet of the process doing the work).
+ *
  * Options: --json, --quick (short smoke run, no minimum operation counts), --filter <substring>,
  * --rounds <n>, --clock wall|cpu (what nsPerOp measures: wall-clock time, the default, or the
  * process's CPU time, which time spent descheduled on a loaded machine does not inflate).
@@ -143,7 +146,13 @@ function main() {
     clock: args.clock,
     results: scenarios.map((s) => {
       const c = collected.get(s.name);
-      return { name: s.name, nsPerOp: median(c[args.clock]), gcCount: c.gcCount, ops: c.ops };
+      const result = { name: s.name, nsPerOp: median(c[args.clock]), gcCount: c.gcCount, ops: c.ops };
+      // wire.* scenarios move packets: also packets per second (wall clock) and CPU per packet.
+      if (s.name.startsWith('wire.')) {
+        result.pps = Math.round(1e9 / median(c.wall));
+        result.cpuUsPerPacket = Number((median(c.cpu) / 1000).toFixed(4));
+      }
+      return result;
     }),
   };
   if (args.json) {

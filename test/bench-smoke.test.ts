@@ -18,6 +18,9 @@ const NAMED_SCENARIOS = [
   'baseline.buffer-allocUnsafe-fill64',
   'pool.batch32.alloc-free',
   'pool.nocache.alloc-free',
+  ...[64, 512, 1400].flatMap((size) =>
+    ['dgram-tx', 'c-tx', 'dgram-rx'].map((kind) => `wire.udp.${kind}.${size}`),
+  ),
 ];
 
 function bench(...args: string[]): string {
@@ -34,6 +37,8 @@ interface Result {
   nsPerOp: number;
   gcCount: number;
   ops: number;
+  pps?: number;
+  cpuUsPerPacket?: number;
 }
 
 describe('npm run bench -- --json --quick', () => {
@@ -63,6 +68,15 @@ describe('npm run bench -- --json --quick', () => {
       expect(Number.isFinite(r.nsPerOp) && r.nsPerOp > 0).toBe(true);
       expect(Number.isInteger(r.gcCount) && r.gcCount >= 0).toBe(true);
       expect(Number.isInteger(r.ops) && r.ops > 0).toBe(true);
+    }
+  });
+
+  it('gives every wire.* scenario packets per second and CPU microseconds per packet', () => {
+    const wire = report.results.filter((r) => r.name.startsWith('wire.'));
+    expect(wire.length).toBeGreaterThanOrEqual(9);
+    for (const r of wire) {
+      expect(r.pps).toBe(Math.round(1e9 / r.nsPerOp));
+      expect(r.cpuUsPerPacket! > 0 && Number.isFinite(r.cpuUsPerPacket)).toBe(true);
     }
   });
 
