@@ -154,15 +154,15 @@ try {
   pool.deallocatePacket(once);
   check(false, 'a double free was accepted');
 } catch (err) {
-  check(err instanceof IOReturnError && err.code === kIOReturnNotPermitted, `double free threw ${err}`);
-  console.log(`double free refused: ${err.codeName} (${hex(err.code)}): ${err.message}`);
+  check(err instanceof IOReturnError && err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted, `double free threw ${err}`);
+  console.log(`double free refused: ${err.code} (${hex(err.ioReturn)}): ${err.message}`);
 }
 try {
   pool.deallocatePacket({ fPacketIndex: 0 });
   check(false, 'a plain object was accepted as a packet');
 } catch (err) {
-  check(err instanceof IOReturnError && err.code === kIOReturnBadArgument, `foreign object threw ${err}`);
-  console.log(`foreign object refused: ${err.codeName} (${hex(err.code)})`);
+  check(err instanceof IOReturnError && err.code === 'kIOReturnBadArgument' && err.ioReturn === kIOReturnBadArgument, `foreign object threw ${err}`);
+  console.log(`foreign object refused: ${err.code} (${hex(err.ioReturn)})`);
 }
 
 // ---- 5. statistics ----------------------------------------------------------------------------

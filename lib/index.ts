@@ -4,6 +4,7 @@
  */
 export {
   IOReturnError,
+  type IOReturnCode,
   ioReturnName,
   kIOReturnAborted,
   kIOReturnBadArgument,

@@ -48,21 +48,46 @@ export function ioReturnName(code: number): string {
   return codeNames.get(code) ?? `0x${(code >>> 0).toString(16)}`;
 }
 
+/** The names `IOReturnError.code` takes: one per kIOReturn constant this package exports. */
+export type IOReturnCode =
+  | 'kIOReturnSuccess'
+  | 'kIOReturnError'
+  | 'kIOReturnNoMemory'
+  | 'kIOReturnNoResources'
+  | 'kIOReturnBadArgument'
+  | 'kIOReturnUnsupported'
+  | 'kIOReturnNotReady'
+  | 'kIOReturnNotAttached'
+  | 'kIOReturnNotPermitted'
+  | 'kIOReturnOverrun'
+  | 'kIOReturnAborted'
+  | 'kIOReturnNotFound';
+
 /**
- * An IOReturn failure. `code` is the numeric kIOReturn value, `codeName` its name, and the
- * message says what was wrong and with which value.
+ * An IOReturn failure, in Node's error convention: `code` is a string naming the failure
+ * (`'kIOReturnNotPermitted'`), as `err.code === 'ENOENT'` is for system errors, and `ioReturn`
+ * is IOKit's numeric value (0xE00002E2). The message says what was wrong and with which value.
+ *
+ * In 0.1.0 `code` was the number; compare `err.ioReturn` with the exported `kIOReturn*`
+ * constants, or `err.code` with their names (see CHANGELOG.md).
  */
 export class IOReturnError extends Error {
-  /** The numeric kIOReturn value, e.g. 0xE00002C2. */
-  readonly code: number;
-  /** The code's name, e.g. 'kIOReturnBadArgument'. */
+  /** The IOReturn's name, e.g. 'kIOReturnBadArgument' (Node's convention: a string code). */
+  readonly code: IOReturnCode;
+  /** The numeric kIOReturn value, e.g. 0xE00002C2 (`kIOReturnBadArgument`). */
+  readonly ioReturn: number;
+  /** Same as `code`. @deprecated Use `code`. */
   readonly codeName: string;
 
-  constructor(code: number, message: string) {
-    super(`${message} (${ioReturnName(code)})`);
+  /** `ioReturn` is the numeric kIOReturn value; the string `code` is derived from it. */
+  constructor(ioReturn: number, message: string) {
+    const name = ioReturnName(ioReturn);
+    super(`${message} (${name})`);
     this.name = 'IOReturnError';
-    this.code = code;
-    this.codeName = ioReturnName(code);
+    // An unknown value keeps its hex spelling as the code, so a code is never missing.
+    this.code = name as IOReturnCode;
+    this.ioReturn = ioReturn;
+    this.codeName = name;
   }
 }
 

@@ -142,8 +142,8 @@ function expectBadArgument(row: Row, call: () => unknown): void {
     thrown = err;
   }
   if (!(thrown instanceof IOReturnError)) throw new Error(`${row.what}: expected IOReturnError, got ${String(thrown)}`);
-  expect({ row: row.what, code: thrown.codeName }).toEqual({ row: row.what, code: 'kIOReturnBadArgument' });
-  expect(thrown.code).toBe(kIOReturnBadArgument);
+  expect({ row: row.what, code: thrown.code }).toEqual({ row: row.what, code: 'kIOReturnBadArgument' });
+  expect(thrown.ioReturn).toBe(kIOReturnBadArgument);
   for (const s of row.says) {
     if (!thrown.message.includes(s)) throw new Error(`${row.what}: message "${thrown.message}" does not mention ${s}`);
   }
@@ -248,7 +248,7 @@ describe('bad creation options', () => {
         thrown = err;
       }
       expect(thrown).toBeInstanceOf(IOReturnError);
-      expect((thrown as IOReturnError).code).toBe(kIOReturnNoMemory);
+      expect((thrown as IOReturnError).ioReturn).toBe(kIOReturnNoMemory);
       expect((thrown as IOReturnError).message).toContain('maxAddressBits');
     }
   });

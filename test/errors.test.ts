@@ -53,12 +53,13 @@ describe('IOReturn constants', () => {
 });
 
 describe('IOReturnError', () => {
-  it('has code, codeName, name and a message naming the bad value (thrown by lib/)', () => {
+  it("has a string code (Node's convention), the numeric ioReturn, a name and a message naming the bad value (thrown by lib/)", () => {
     const err = expectIOReturn(() => makePool({ packetCount: 2.5 }), kIOReturnBadArgument);
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('IOReturnError');
-    expect(err.code).toBe(0xe00002c2);
-    expect(err.codeName).toBe('kIOReturnBadArgument');
+    expect(err.code).toBe('kIOReturnBadArgument');
+    expect(err.ioReturn).toBe(0xe00002c2);
+    expect(err.codeName).toBe('kIOReturnBadArgument'); // the deprecated alias of code
     expect(err.message).toContain('packetCount');
     expect(err.message).toContain('2.5');
     expect(err.message).toContain('kIOReturnBadArgument');
@@ -69,14 +70,16 @@ describe('IOReturnError', () => {
     // bufferCount < packetCount is checked by the C++ core, not by lib/.
     const err = expectIOReturn(() => makePool({ packetCount: 16, bufferCount: 8 }), kIOReturnBadArgument);
     expect(err).toBeInstanceOf(Error);
-    expect(err.codeName).toBe('kIOReturnBadArgument');
+    expect(err.code).toBe('kIOReturnBadArgument');
+    expect(err.ioReturn).toBe(kIOReturnBadArgument);
     expect(err.message).toMatch(/bufferCount \(8\).*packetCount \(16\)/);
   });
 
   it('can be constructed and caught like any Error', () => {
     const err = new IOReturnError(kIOReturnOverrun, 'too long: 9');
     expect(err.message).toBe('too long: 9 (kIOReturnOverrun)');
-    expect(err.code).toBe(kIOReturnOverrun);
+    expect(err.code).toBe('kIOReturnOverrun');
+    expect(err.ioReturn).toBe(kIOReturnOverrun);
     expect(() => {
       throw err;
     }).toThrow(IOReturnError);

@@ -185,7 +185,7 @@ describe('release / free / Symbol.dispose', () => {
       pool[Symbol.dispose]();
       md[Symbol.dispose]();
       let code = 'none';
-      try { pool.getName(); } catch (e) { code = e.codeName; }
+      try { pool.getName(); } catch (e) { code = e.code; }
       process.stdout.write(JSON.stringify({ init: pool.init(), code, mapLength: map.getBuffer().length }));
     `;
     const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });

@@ -15,8 +15,10 @@ Napi::Value throwIOReturn(Napi::Env env, pbp::IOReturn code, const std::string& 
     if (!env.IsExceptionPending()) Napi::Error(env, error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  // Node's convention: `code` is the name, the numeric IOReturn goes under `ioReturn`.
   Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", codeValue);
+  error.Set("code", Napi::String::New(env, pbp::ioReturnName(code)));
+  error.Set("ioReturn", codeValue);
   error.Set("codeName", Napi::String::New(env, pbp::ioReturnName(code)));
   error.ThrowAsJavaScriptException();
   return env.Undefined();

@@ -1,6 +1,7 @@
 // Turns core Status values into JavaScript IOReturnError exceptions. lib/ registers its
 // IOReturnError class once per environment (setErrorClass) so errors thrown here are instances of
-// it; before that a plain Error carrying `code` and `codeName` is thrown.
+// it; before that a plain Error carrying `code` (the name), `ioReturn` (the number) and `codeName`
+// is thrown.
 #pragma once
 
 #include <napi.h>

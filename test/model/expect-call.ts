@@ -17,8 +17,8 @@ export function expectOutcome<T>(what: string, expected: Expected, call: () => T
     if (!(err instanceof IOReturnError)) {
       throw new Error(`${what}: expected IOReturnError ${ioReturnName(expected)}, threw ${describeError(err)}`);
     }
-    if (err.code !== expected) {
-      throw new Error(`${what}: expected ${ioReturnName(expected)}, got ${err.codeName}: ${err.message}`);
+    if (err.ioReturn !== expected) {
+      throw new Error(`${what}: expected ${ioReturnName(expected)}, got ${err.code}: ${err.message}`);
     }
     return undefined;
   }
@@ -27,7 +27,7 @@ export function expectOutcome<T>(what: string, expected: Expected, call: () => T
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof IOReturnError) return `IOReturnError ${err.codeName}: ${err.message}`;
+  if (err instanceof IOReturnError) return `IOReturnError ${err.code}: ${err.message}`;
   if (err instanceof Error) return `${err.constructor.name}: ${err.message}`;
   return String(err);
 }

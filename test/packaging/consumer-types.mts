@@ -43,9 +43,9 @@ try {
   IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'no options');
 } catch (err) {
   if (err instanceof IOReturnError) {
-    const code: number = err.code;
-    const name: string = err.codeName;
-    console.log(code === kIOReturnBadArgument, name);
+    const code: string = err.code;
+    const value: number = err.ioReturn;
+    console.log(code === 'kIOReturnBadArgument', value === kIOReturnBadArgument);
   }
 }
 

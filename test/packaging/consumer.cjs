@@ -27,7 +27,7 @@ assert.equal(packet.getData().toString(), 'hello from require()');
 pool.deallocatePacket(packet);
 assert.throws(
   () => pool.deallocatePacket(packet),
-  (err) => err instanceof IOReturnError && err.code === kIOReturnNotPermitted,
+  (err) => err instanceof IOReturnError && err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted,
   'a double free is refused with kIOReturnNotPermitted',
 );
 

@@ -26,7 +26,7 @@ pool.deallocatePackets(packets);
 
 assert.throws(
   () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'bad', { packetCount: -1, bufferCount: 1, bufferSize: 1 }),
-  (err) => err instanceof IOReturnError && err.code === kIOReturnBadArgument,
+  (err) => err instanceof IOReturnError && err.code === 'kIOReturnBadArgument' && err.ioReturn === kIOReturnBadArgument,
 );
 
 const stats = pool.getStatistics();

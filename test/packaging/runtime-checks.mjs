@@ -16,7 +16,7 @@ import {
 
 const here = (file) => new URL(file, import.meta.url);
 const small = { packetCount: 4, bufferCount: 4, bufferSize: 128, cacheSize: 0 };
-const isCode = (code) => (err) => err instanceof IOReturnError && err.code === code;
+const isCode = (code) => (err) => err instanceof IOReturnError && err.ioReturn === code;
 
 function startHolder(pool, options) {
   return new Worker(here('./runtime-worker.mjs'), { workerData: { handle: pool.createHandle(), ...options } });

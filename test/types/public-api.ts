@@ -11,6 +11,7 @@ import {
   IOMemoryMap,
   IONetworkPacketType,
   IOReturnError,
+  type IOReturnCode,
   IOUserNetworkPacket,
   IOUserNetworkPacketBufferPool,
   IOUserNetworkPacketBufferPoolHandle,
@@ -96,15 +97,23 @@ export type MemoryChecks = [
   Expect<Equal<ReturnType<IOMemoryMap['getBuffer']>, Buffer>>,
 ];
 
-// IOReturnError: an Error with a numeric code and its name, neither writable.
+// IOReturnError: an Error with a string code (Node's convention) and the numeric IOReturn, neither
+// writable.
 export type ErrorChecks = [
-  Expect<Equal<IOReturnError['code'], number>>,
+  Expect<Equal<IOReturnError['code'], IOReturnCode>>,
+  Expect<Equal<IOReturnError['ioReturn'], number>>,
   Expect<Equal<IOReturnError['codeName'], string>>,
   Expect<Equal<ReturnType<typeof ioReturnName>, string>>,
 ];
 export function errorIsAnError(err: IOReturnError): Error {
   // @ts-expect-error code is readonly
-  err.code = kIOReturnBadArgument;
+  err.code = 'kIOReturnBadArgument';
+  // @ts-expect-error ioReturn is readonly
+  err.ioReturn = kIOReturnBadArgument;
+  // @ts-expect-error code is a name, never a number
+  if (err.code === kIOReturnBadArgument) return err;
+  // @ts-expect-error a misspelt code does not compile
+  if (err.code === 'kIOReturnNotPermited') return err;
   // @ts-expect-error codeName is readonly
   err.codeName = 'kIOReturnBadArgument';
   return err;

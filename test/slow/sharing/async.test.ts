@@ -69,7 +69,7 @@ async function expectAborted(promise: Promise<unknown>): Promise<void> {
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(IOReturnError);
-  expect(err).toMatchObject({ codeName: 'kIOReturnAborted', code: kIOReturnAborted });
+  expect(err).toMatchObject({ code: 'kIOReturnAborted', ioReturn: kIOReturnAborted });
 }
 
 it("resolves with the packet another worker deallocates, which is then this thread's", async () => {
@@ -159,7 +159,7 @@ describe('aborted by its signal', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(bad).toMatchObject({ code: kIOReturnBadArgument });
+    expect(bad).toMatchObject({ code: 'kIOReturnBadArgument', ioReturn: kIOReturnBadArgument });
   });
 });
 
@@ -174,7 +174,7 @@ it('rejects every waiter with kIOReturnAborted when the pool is released meanwhi
     () => null,
     (e: unknown) => e,
   );
-  expect(afterwards).toMatchObject({ code: kIOReturnNotAttached });
+  expect(afterwards).toMatchObject({ code: 'kIOReturnNotAttached', ioReturn: kIOReturnNotAttached });
 
   // The worker's attachment is untouched: it gives everything back and the books balance.
   await worker.call('deallocateIndices', { indices: held });
