@@ -31,7 +31,7 @@ export const enum Meta {
 
 /**
  * The published bit of Meta.State (meta::kStatePublished): set once the owner has handed the
- * packet's index out (getPacketIndex, publishPacketIndices). Only then may another thread claim or free it,
+ * packet's index out (handOver, publishPacketIndices). Only then may another thread claim or free it,
  * and everyone, the owner included, frees it with a compare-and-swap; an unpublished packet is
  * its owner's alone, freed with a plain check-and-store.
  */

@@ -67,14 +67,24 @@ export class IOUserNetworkPacket {
   // ---- identity ----------------------------------------------------------------------------
 
   /**
-   * Index of this packet's slot: what moves between threads and processes. Taking it marks a
-   * packet this thread holds as handed out, so that another thread may then take it over
-   * (`newPacket`) or free it by index; a packet whose index was never taken is its owner's alone,
-   * and other threads' attempts are refused with kIOReturnNotPermitted. The owner may still use
-   * and free it, at the cost of one atomic compare-and-swap on the free.
+   * Index of this packet's slot, 0..packetCount-1. A pure getter: reading it (to log it, to use
+   * it as a key) changes nothing. To give the packet to another thread or process by index, use
+   * `handOver()`, which returns the same number.
    */
   getPacketIndex(): number {
-    this._pool._publish(this._m);
+    return this._index;
+  }
+
+  /**
+   * Hands the packet over and returns its index, the number to send to another thread or
+   * process: from now on another thread may take the packet over (`newPacket`) or free it by
+   * index (`deallocatePacketIndices`), which is refused (kIOReturnNotPermitted) for a packet that
+   * was never handed over. The caller may still use and free it, at the cost of one atomic
+   * compare-and-swap on the free. The one-packet form of `pool.publishPacketIndices`; calling it
+   * again is harmless. kIOReturnNotPermitted if this thread does not hold the packet.
+   */
+  handOver(): number {
+    this._pool._handOver(this._rec(), this._index);
     return this._index;
   }
 

@@ -549,7 +549,7 @@ export class IOUserNetworkPacketBufferPool {
   /**
    * Deallocates `count` packets given by index, all or nothing: this thread's own (from its cache
    * when they fit, no native call) or ones another thread handed over (`publishPacketIndices`,
-   * `getPacketIndex`).
+   * `packet.handOver()`).
    */
   deallocatePacketIndices(indices: Uint32Array, count?: number): void {
     this._checkOpen();
@@ -563,7 +563,7 @@ export class IOUserNetworkPacketBufferPool {
    * Hands `count` (default all) packets this thread holds over to other threads, by index: from
    * now on another thread may take them over (`newPacket`) or free them (`deallocatePacketIndices`),
    * which it is refused (kIOReturnNotPermitted) for a packet that was never handed over. What
-   * `getPacketIndex()` does for one packet object; no native call. All or nothing:
+   * `packet.handOver()` does for one packet object; no native call. All or nothing:
    * kIOReturnBadArgument for an index out of range, kIOReturnNotPermitted for a packet this thread
    * does not hold, and then nothing is published.
    */
@@ -584,7 +584,7 @@ export class IOUserNetworkPacketBufferPool {
         fail(kIOReturnNotPermitted, `indices[${i}]: packet ${index} is not held by this thread`);
       }
     }
-    for (let i = 0; i < n; i++) this._publish(this._metaBase + indices[i] * Meta.Words);
+    for (let i = 0; i < n; i++) this._handOver(this._metaBase + indices[i] * Meta.Words, indices[i]);
   }
 
   /**
@@ -799,13 +799,15 @@ export class IOUserNetworkPacketBufferPool {
     return state === published && Atomics.compareExchange(u, m, published, 0) === published;
   }
 
-  /** @internal getPacketIndex(): marks a packet we hold as handed out (see State.Published). */
-  _publish(m: number): void {
+  /** @internal handOver(): marks a packet this thread holds as handed out (State.Published). */
+  _handOver(m: number, index: number): void {
     const u = this._u32;
+    const state = u[m];
     // Plain store: only the owner writes the state of an unpublished packet. The receiving thread
     // learns the index through some release/acquire of the caller's (postMessage, Atomics), which
     // orders this store before its CAS.
-    if (u[m] === this._tag) u[m] = this._publishedTag;
+    if (state === this._tag) u[m] = this._publishedTag;
+    else if (state !== this._publishedTag) fail(kIOReturnNotPermitted, `packet ${index} is not held by this thread`);
   }
 
   // This thread's packet object for a slot, made on first use and reused ever after.

@@ -308,6 +308,26 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     expectIOReturn(() => pool.deallocatePacketIndices(out, 1), kIOReturnNotPermitted);
   });
 
+  it('getPacketIndex is a pure getter; handOver publishes the packet and returns the same index', () => {
+    const pool = makePool();
+    const p = pool.allocatePacket()!;
+    const tag = stateWord(pool, p.getPacketIndex());
+    for (let i = 0; i < 3; i++) expect(p.getPacketIndex()).toBe(p.getPacketIndex());
+    expect(stateWord(pool, p.getPacketIndex())).toBe(tag); // reading the index changed nothing
+
+    const index = p.handOver();
+    expect(index).toBe(p.getPacketIndex());
+    expect(stateWord(pool, index)).toBe(tag + 0x80000000);
+    expect(p.handOver()).toBe(index); // again: no change
+    expect(stateWord(pool, index)).toBe(tag + 0x80000000);
+    pool.deallocatePacket(p); // the owner still frees it (a CAS)
+    expect(pool.getStatistics()).toMatchObject({ deallocations: 1, inUse: 0 });
+
+    // A free packet cannot be handed over; its index still reads.
+    expectIOReturn(() => p.handOver(), kIOReturnNotPermitted, String(index));
+    expect(p.getPacketIndex()).toBe(index);
+  });
+
   it('publishPacketIndices is all or nothing and names the bad entry', () => {
     const pool = makePool();
     const out = new Uint32Array(3);

@@ -104,7 +104,7 @@ function handoffSend(n) {
       backOff(spins);
       headSeen = Atomics.load(ringCtl, RING_HEAD);
     }
-    slots[tail & mask] = p.getPacketIndex();
+    slots[tail & mask] = p.handOver();
     tail = (tail + 1) | 0;
     if (++unpublished === BATCH) {
       Atomics.store(ringCtl, RING_TAIL, tail);

@@ -69,7 +69,7 @@ constexpr uint32_t kFlagCompletionStatus = 1u << 6;
 constexpr uint32_t kFlagTraceId = 1u << 7;
 
 // kState of a held packet is its owner slot's tag (below 2^31), plus kStatePublished once the
-// owner has handed its index out (getPacketIndex, publishPacketIndices): only then may another
+// owner has handed its index out (handOver, publishPacketIndices): only then may another
 // thread take it over or free it. The rule lets the owner free an unpublished packet with a plain
 // check-and-store: nobody else may change that word, so no race can make two frees succeed. A
 // published packet is freed or claimed with a CAS by everyone, its owner included.

@@ -375,7 +375,7 @@ static Status checkPublished(uint32_t owner, uint32_t myTag, uint32_t packet) {
   if ((owner & meta::kStatePublished) == 0 && owner != myTag)
     return Status::fail(IOReturn::NotPermitted,
                         "packet " + str(packet) + " is held by another thread that has not handed it "
-                        "over (getPacketIndex() or publishPacketIndices() hands a packet over)");
+                        "over (packet.handOver() or publishPacketIndices() hands a packet over)");
   return Status::ok();
 }
 

@@ -101,7 +101,7 @@ class Pool {
   // newPacket({ fPacketIndex }): the calling thread takes over a packet another thread published;
   // NotPermitted for a free packet or one its holder has not published.
   Status claimPacket(uint32_t s, uint32_t packet);
-  // getPacketIndex() / publishPacketIndices(): the owner marks its packet as handed over, so other
+  // handOver() / publishPacketIndices(): the owner marks its packet as handed over, so other
   // threads may claim or free it from now on. No-op for a packet this thread does not hold
   // unpublished.
   void publish(uint32_t s, uint32_t packet);

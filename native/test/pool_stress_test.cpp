@@ -231,7 +231,7 @@ TEST(PoolHandoff, PacketsMoveBetweenThreadsWithTheirContents) {
       stamp(*pool, p, t, seq);
       expectedThread[p] = t;
       expectedSeq[p] = seq;
-      pool->publish(s, p);  // what getPacketIndex() does before the index leaves the thread
+      pool->publish(s, p);  // what handOver() does before the index leaves the thread
       while (!ring.enqueue(p)) std::this_thread::yield();
       ++seq;
     }

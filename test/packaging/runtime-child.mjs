@@ -7,5 +7,5 @@ const pool = IOUserNetworkPacketBufferPool.attach(handle);
 const packet = pool.allocatePacket();
 packet.getBuffer().write('from a process', packet.getDataOffset());
 packet.setDataLength(14);
-console.log(packet.getPacketIndex());
+console.log(packet.handOver());
 pool.release();

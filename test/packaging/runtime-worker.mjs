@@ -13,6 +13,6 @@ if (workerData.hold > 0) {
   const packet = pool.allocatePacket();
   packet.getBuffer().write('from a worker', packet.getDataOffset());
   packet.setDataLength(13);
-  parentPort.postMessage(packet.getPacketIndex());
+  parentPort.postMessage(packet.handOver());
   pool.release();
 }

@@ -49,7 +49,7 @@ SEEDS = {
         [ATTACH], [GONE, 1], [RECLAIM, 1], [RECLAIM, 2], [RELEASE, 2], [RECLAIM, 3],
         [RECLAIM, ANY_THREAD], [CLAIM, 2], [ATTACH], [RELEASE, 0]),
     # Handing a packet over: another slot's claim and free are refused until the owner publishes
-    # it (getPacketIndex); after a claim the old owner is refused in turn; a publish by a slot
+    # it (handOver); after a claim the old owner is refused in turn; a publish by a slot
     # that does not hold the packet does nothing.
     "seed-publish": header(8, 2, 16, 0, 2, 4, 2) + ops(
         [CLAIM, 0], [CLAIM, 1], [ALLOC, 0], [CLAIMPKT, 1, HELD | 0], [FREE, 1, HELD | 0],

@@ -44,7 +44,7 @@
 //                      packet or word (see PoolHarness::scribble)
 //      otherwise:      p         rewrite a held packet's payload, as JS would
 //   16 waiter          w         w & 1: addWaiter (up to 4), else removeWaiter (if any)
-//   17 publish         s p       getPacketIndex(): the owner lets other slots claim/free p
+//   17 publish         s p       handOver(): the owner lets other slots claim/free p
 //
 //   s picks a live slot of this process (s % maxThreads, or the next one; the op is skipped if
 //   there is none); p picks a packet: top bits 00/01 a held packet, 10 any index, 11 an out-of-range

@@ -120,7 +120,7 @@ it('a child process attached through the memfd allocates and deallocates concurr
   const { child, stderr } = startChild(pool, { mode: 'concurrent' });
 
   const attached = childMessage(child, 'attached');
-  child.send({ kind: 'start', index: x.getPacketIndex() });
+  child.send({ kind: 'start', index: x.handOver() });
   const { read, y } = (await attached) as Message & { read: string; y: number };
   expect(read).toBe('hello from the parent');
   // The child's bytes, and the data length it set (metadata lives in the region too).
