@@ -11,14 +11,24 @@ export const kIOReturnError = 0xe00002bc;
 export const kIOReturnNoMemory = 0xe00002bd;
 /** Resource shortage (for example, all thread slots in use). */
 export const kIOReturnNoResources = 0xe00002be;
+/** No such device (a raw interface's network interface does not exist). */
+export const kIOReturnNoDevice = 0xe00002c0;
+/** The caller lacks a privilege (a raw interface without CAP_NET_RAW / CAP_NET_ADMIN / CAP_BPF). */
+export const kIOReturnNotPrivileged = 0xe00002c1;
 /** Invalid argument: wrong type, not an integer, out of its type's range. */
 export const kIOReturnBadArgument = 0xe00002c2;
+/** Someone else holds it exclusively (a network queue already bound, another XDP program attached). */
+export const kIOReturnExclusiveAccess = 0xe00002c5;
 /** Unsupported function or option. */
 export const kIOReturnUnsupported = 0xe00002c7;
+/** A system call failed for a reason the message names (errno). */
+export const kIOReturnIOError = 0xe00002ca;
 /** Object not initialised yet. */
 export const kIOReturnNotReady = 0xe00002d8;
 /** The pool (or descriptor) has been released. */
 export const kIOReturnNotAttached = 0xe00002d9;
+/** Too large: the interface's MTU does not fit the pool's frames. */
+export const kIOReturnMessageTooLarge = 0xe00002e1;
 /** Not permitted: the packet is not allocated (double free) or not held by the caller. */
 export const kIOReturnNotPermitted = 0xe00002e2;
 /** A value would run past the end of a buffer. */
@@ -33,10 +43,15 @@ const codeNames: ReadonlyMap<number, string> = new Map([
   [kIOReturnError, 'kIOReturnError'],
   [kIOReturnNoMemory, 'kIOReturnNoMemory'],
   [kIOReturnNoResources, 'kIOReturnNoResources'],
+  [kIOReturnNoDevice, 'kIOReturnNoDevice'],
+  [kIOReturnNotPrivileged, 'kIOReturnNotPrivileged'],
   [kIOReturnBadArgument, 'kIOReturnBadArgument'],
+  [kIOReturnExclusiveAccess, 'kIOReturnExclusiveAccess'],
   [kIOReturnUnsupported, 'kIOReturnUnsupported'],
+  [kIOReturnIOError, 'kIOReturnIOError'],
   [kIOReturnNotReady, 'kIOReturnNotReady'],
   [kIOReturnNotAttached, 'kIOReturnNotAttached'],
+  [kIOReturnMessageTooLarge, 'kIOReturnMessageTooLarge'],
   [kIOReturnNotPermitted, 'kIOReturnNotPermitted'],
   [kIOReturnOverrun, 'kIOReturnOverrun'],
   [kIOReturnAborted, 'kIOReturnAborted'],
