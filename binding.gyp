@@ -17,6 +17,10 @@
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
       "cflags_cc!": ["-fno-exceptions"],
+      "conditions": [
+        # libxdp/libbpf are dlopen()ed on first use (native/raw/xdp_library.h), never linked.
+        ["OS=='linux'", { "libraries": ["-ldl"] }]
+      ],
       "xcode_settings": {
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
