@@ -9,6 +9,9 @@ import * as path from 'node:path';
 export interface NativeBinding {
   NativePool: any;
   NativeMemoryDescriptor: any;
+  NativeRawInterface: any;
+  pcapBegin(fd: number, snapLength: number, linkType: number): number;
+  pcapWrite(pool: any, fd: number, snapLength: number, indices: Uint32Array, count: number): number;
   setErrorClass(cls: unknown): void;
   layout: Record<string, number>;
 }

@@ -36,3 +36,14 @@ export type { IOUserNetworkPacketDescriptor, RxChecksumInfo } from './packet';
 export { IOMemoryDescriptor, IOMemoryMap } from './memory';
 export type { IOAddressRange } from './memory';
 export type { IOUserNetworkPacketBufferPoolOptions, IODMASpecification } from './options';
+export { RawEthernetInterface } from './raw';
+export type {
+  RawBackend,
+  RawEthernetInterfaceCounters,
+  RawEthernetInterfaceInfo,
+  RawEthernetInterfaceOptions,
+  RawXdpMode,
+  RawZeroCopy,
+} from './raw';
+export { PcapWriter } from './pcap';
+export type { PcapWriterOptions } from './pcap';

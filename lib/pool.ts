@@ -113,6 +113,7 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */ _bufferSize = 0;
   /** @internal */ _baseAddress = 0n;
   /** @internal */ _native: any = null;
+  /** @internal */ readonly _releaseHooks = new Set<() => void>(); // raw interfaces close first
   private _region: ArrayBuffer | null = null;
   private _tag = -1;
   private _publishedTag = -1; // _tag | State.Published, as the unsigned value a Uint32Array reads
@@ -283,6 +284,7 @@ export class IOUserNetworkPacketBufferPool {
       return;
     }
     this._state = 'released';
+    for (const hook of [...this._releaseHooks]) hook();
     this._rejectWaiting(`pool "${this._name}" was released while waiting for a packet`);
     this._u32 = EMPTY_U32;
     this._f64 = EMPTY_F64;

@@ -5,7 +5,9 @@
 #include "../core/layout.h"
 #include "errors.h"
 #include "memory_descriptor_wrap.h"
+#include "pcap_wrap.h"
 #include "pool_wrap.h"
+#include "raw_interface_wrap.h"
 
 namespace pbp_addon {
 namespace {
@@ -41,10 +43,15 @@ Napi::Object layoutConstants(Napi::Env env) {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
-  exports.Set("NativePool", PoolWrap::define(env));
+  Napi::Function pool = PoolWrap::define(env);
+  data->poolClass = Napi::Persistent(pool);
+  exports.Set("NativePool", pool);
   Napi::Function md = MemoryDescriptorWrap::define(env);
   data->memoryDescriptorClass = Napi::Persistent(md);
   exports.Set("NativeMemoryDescriptor", md);
+  exports.Set("NativeRawInterface", RawInterfaceWrap::define(env));
+  exports.Set("pcapBegin", Napi::Function::New(env, pcapBegin, "pcapBegin"));
+  exports.Set("pcapWrite", Napi::Function::New(env, pcapWrite, "pcapWrite"));
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
   exports.Set("layout", layoutConstants(env));
   return exports;

@@ -13,6 +13,7 @@ namespace pbp_addon {
 struct AddonData {
   Napi::FunctionReference errorClass;
   Napi::FunctionReference memoryDescriptorClass;
+  Napi::FunctionReference poolClass;
 };
 
 // Throws and returns undefined, so callers can `return throwStatus(env, s);`.

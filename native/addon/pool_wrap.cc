@@ -142,6 +142,15 @@ PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(
   cleanupHookAdded_ = true;
 }
 
+PoolWrap* PoolWrap::from(Napi::Env env, Napi::Value value) {
+  auto* data = env.GetInstanceData<AddonData>();
+  if (value.IsObject() && data && !data->poolClass.IsEmpty() &&
+      value.As<Napi::Object>().InstanceOf(data->poolClass.Value()))
+    return PoolWrap::Unwrap(value.As<Napi::Object>());
+  throwIOReturn(env, IOReturn::BadArgument, "expected a NativePool");
+  return nullptr;
+}
+
 PoolWrap::~PoolWrap() {
   if (cleanupHookAdded_) napi_remove_env_cleanup_hook(env_, onEnvCleanup, this);
   detach();

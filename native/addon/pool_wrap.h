@@ -21,6 +21,13 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   explicit PoolWrap(const Napi::CallbackInfo& info);
   ~PoolWrap() override;
 
+  // For other wrappers that work on this thread's attachment (network interfaces): the wrap
+  // behind a NativePool object, or nullptr (after throwing kIOReturnBadArgument) for anything else.
+  static PoolWrap* from(Napi::Env env, Napi::Value value);
+  // Null once released.
+  const std::shared_ptr<pbp::Pool>& pool() const { return pool_; }
+  uint32_t slot() const { return slot_; }
+
  private:
   Napi::Value layoutInfo(const Napi::CallbackInfo& info);
   Napi::Value regionBuffer(const Napi::CallbackInfo& info);
