@@ -188,6 +188,15 @@ export class RawEthernetInterface {
     return this._native.pollTxCompletions(checkArray(out, 'out'), max);
   }
 
+  /**
+   * Blocks this thread until received frames are waiting or `timeoutMs` passes (poll(2) on the
+   * socket); true when frames are waiting. For worker threads and command-line tools.
+   */
+  waitForFramesSync(timeoutMs: number): boolean {
+    this._checkOpen();
+    return this._native.waitReadable(timeoutMs);
+  }
+
   /** Live counters (packets held, frames in flight, ring space). */
   getCounters(): RawEthernetInterfaceCounters {
     this._checkOpen();

@@ -1,5 +1,7 @@
 #include "raw_interface_wrap.h"
 
+#include <poll.h>
+
 #include "errors.h"
 #include "pool_wrap.h"
 
@@ -30,6 +32,7 @@ Napi::Function RawInterfaceWrap::define(Napi::Env env) {
                          InstanceMethod<&RawInterfaceWrap::postTx>("postTx"),
                          InstanceMethod<&RawInterfaceWrap::pollTxCompletions>("pollTxCompletions"),
                          InstanceMethod<&RawInterfaceWrap::counters>("counters"),
+                         InstanceMethod<&RawInterfaceWrap::waitReadable>("waitReadable"),
                          InstanceMethod<&RawInterfaceWrap::close>("close"),
                      });
 }
@@ -233,6 +236,17 @@ Napi::Value RawInterfaceWrap::counters(const Napi::CallbackInfo& info) {
   o.Set("txSpace", port_->txSpace());
   o.Set("droppedDescriptors", double(port_->droppedDescriptors()));
   return o;
+}
+
+// waitReadable(timeoutMs) -> true when received frames are waiting (poll(2) on the socket; blocks
+// the calling thread, for workers and command-line tools).
+Napi::Value RawInterfaceWrap::waitReadable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t timeoutMs;
+  if (!open(env) || !readUint32(info, 0, "timeoutMs", timeoutMs)) return env.Undefined();
+  pollfd p{port_->fd(), POLLIN, 0};
+  int rc = poll(&p, 1, int(std::min<uint32_t>(timeoutMs, 0x7FFFFFFF)));
+  return Napi::Boolean::New(env, rc > 0 && (p.revents & POLLIN));
 }
 
 // close() -> how many packets went back to the pool. Idempotent (0 the second time).

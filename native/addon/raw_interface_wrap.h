@@ -32,6 +32,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   Napi::Value postTx(const Napi::CallbackInfo& info);
   Napi::Value pollTxCompletions(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);
+  Napi::Value waitReadable(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
 
   bool open(Napi::Env env);  // throws kIOReturnNotOpen-style NotAttached when closed
