@@ -1,10 +1,15 @@
 /**
- * A network namespace with a veth pair (va <-> vb) inside, created for one test file and removed
- * after it: raw-interface traffic never leaves it. Needs root (CAP_SYS_ADMIN + CAP_NET_ADMIN);
- * without it `createVethNamespace` throws saying so (the tests fail, they are not skipped: CI runs
- * as root).
+ * The test's network namespace with a veth pair (va <-> vb) inside (scripts/netns.js, shared
+ * with the examples and benches), created for one test file and removed after it: raw-interface
+ * traffic never leaves it. Needs root; without it `createVethNamespace` throws saying so (the
+ * tests fail, they are not skipped: CI runs as root).
  */
-import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import { spawn, ChildProcess } from 'node:child_process';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createNamespace } = require('../../../scripts/netns') as {
+  createNamespace(prefix: string): { name: string; exec: string[]; ip(...args: string[]): string; remove(): void };
+};
 
 export interface VethNamespace {
   ns: string;
@@ -15,34 +20,13 @@ export interface VethNamespace {
   remove(): void;
 }
 
-let counter = 0;
-
 export function createVethNamespace(): VethNamespace {
   if (process.getuid?.() !== 0) {
     throw new Error('the raw-interface tests need root (they create a network namespace and a veth pair); run them as root, as CI does');
   }
-  const ns = `pbp-test-${process.pid}-${counter++}`;
-  const run = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
-  run('netns', 'add', ns);
-  const ip = (...args: string[]): string => run('-n', ns, ...args);
-  try {
-    ip('link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb');
-    // No IPv6 (no router solicitations or DAD frames in the captures), no IPv4 addresses.
-    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-    ip('link', 'set', 'va', 'up');
-    ip('link', 'set', 'vb', 'up');
-  } catch (err) {
-    run('netns', 'del', ns);
-    throw err;
-  }
-  return {
-    ns,
-    ip,
-    exec: ['ip', 'netns', 'exec', ns],
-    remove: () => run('netns', 'del', ns),
-  };
+  const n = createNamespace('pbp-test');
+  return { ns: n.name, ip: n.ip, exec: n.exec, remove: n.remove };
 }
-
 /** Starts a command inside the namespace; resolves once `readyText` shows on stdout or stderr. */
 export function startIn(
   n: VethNamespace,
