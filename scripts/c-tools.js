@@ -12,15 +12,18 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'build', 'c-tools');
 
-/** Path of the executable built from `source` (relative to the repository root). */
-function cTool(source) {
+/**
+ * Path of the executable built from `source` (relative to the repository root); `libs` are extra
+ * link arguments (e.g. ['-lxdp', '-lbpf']).
+ */
+function cTool(source, libs = []) {
   const src = path.join(ROOT, source);
   const exe = path.join(OUT_DIR, path.basename(source, '.c'));
   const fresh = fs.existsSync(exe) && fs.statSync(exe).mtimeMs >= fs.statSync(src).mtimeMs;
   if (fresh) return exe;
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = `${exe}.${process.pid}.tmp`;
-  execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-o', tmp, src], { stdio: 'inherit' });
+  execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Wextra', '-o', tmp, src, ...libs], { stdio: 'inherit' });
   fs.renameSync(tmp, exe);
   return exe;
 }

@@ -1,0 +1,141 @@
+'use strict';
+/**
+ * Raw Ethernet frames over a veth pair (issue 11): frames per second, CPU per frame and GCs of
+ * the pool's RawEthernetInterface (AF_XDP, the pool's buffers as the UMEM) beside a C reference
+ * of the same technique, 64-byte frames. One op = one frame.
+ *
+ *   wire.raw.c-tx      native/bench/raw_xdp_ref.c: AF_XDP TX in copy mode, batches of 64, a
+ *                      4-byte sequence number stamped into each frame; counted when completed.
+ *   wire.raw.pool-tx   bench/wire/raw-pool-peer.js: the same loop in JavaScript over pool packets
+ *                      by index (one native call per batch to post, one to take completions).
+ *   wire.raw.c-rx      the C reference receiving (poll() when the ring is empty) while another
+ *                      C process sends as fast as it can from the peer end.
+ *   wire.raw.pool-rx   the pool receiving the same way, from the same sender.
+ *
+ * Both sides of every scenario run as child processes inside a network namespace the scenario
+ * creates (veth va <-> vb) and removes, driven by the same "N" -> "N cpuNs wallNs" protocol, so
+ * cpuUsPerPacket is the working process's own CPU and the pool's GCs are counted where they
+ * happen. On this 2-vCPU VM the sender and receiver share the CPUs with the kernel's softirq
+ * work; compare ratios within one run.
+ *
+ * Needs root (namespaces, AF_XDP) and libxdp-dev/libbpf-dev (the C reference links them);
+ * otherwise the scenarios are left out with the reason printed on stderr.
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const path = require('node:path');
+
+const { cTool } = require('../../scripts/c-tools');
+const { createNamespace } = require('../../scripts/netns');
+
+const REF = 'native/bench/raw_xdp_ref.c';
+const PEER = path.join(__dirname, '..', 'wire', 'raw-pool-peer.js');
+const SIZE = 64;
+
+function whyNot() {
+  if (process.getuid && process.getuid() !== 0) return 'needs root (a network namespace, a veth pair, AF_XDP)';
+  try {
+    execFileSync('ip', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'needs iproute2 (ip)';
+  }
+  return null;
+}
+
+/** A child inside the namespace speaking the runs protocol; resolves once it printed "ready". */
+function startRunner(ns, argv) {
+  const child = spawn('ip', ['netns', 'exec', ns.name, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let pending = '';
+  const waiting = [];
+  let ready;
+  const readyPromise = new Promise((resolve, reject) => {
+    ready = resolve;
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited (${code}) before it was ready`)));
+  });
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    pending += chunk;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line === 'ready') ready();
+      else waiting.shift()(line.split(' ').map(Number));
+    }
+  });
+  let gcTotal = 0;
+  let lastCpuMs = 0;
+  return readyPromise.then(() => ({
+    run(n) {
+      return new Promise((resolve) => {
+        waiting.push(([, cpuNs, , gc]) => {
+          lastCpuMs = cpuNs / 1e6;
+          gcTotal += gc || 0;
+          resolve();
+        });
+        child.stdin.write(`${n}\n`);
+      });
+    },
+    cpuMsOfLastRun: () => lastCpuMs,
+    gcCount: () => gcTotal,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  }));
+}
+
+function scenario(name, { receiver, senderOnPeer }) {
+  return {
+    name,
+    async setup() {
+      const ns = createNamespace('pbp-bench');
+      const peers = [];
+      try {
+        if (senderOnPeer) {
+          const blaster = spawn('ip', ['netns', 'exec', ns.name, cTool(REF, ['-lxdp', '-lbpf']), '--tx', 'vb', '--size', String(SIZE)], {
+            stdio: ['pipe', 'ignore', 'ignore'],
+          });
+          peers.push(() => new Promise((resolve) => {
+            if (blaster.exitCode !== null) return resolve();
+            blaster.once('exit', resolve);
+            blaster.stdin.end();
+          }));
+        }
+        const runner = await startRunner(ns, receiver());
+        peers.unshift(runner.stop);
+        return {
+          run: (n) => runner.run(n),
+          cpuMsOfLastRun: runner.cpuMsOfLastRun,
+          externalGcCount: runner.gcCount,
+          async teardown() {
+            for (const stop of peers) await stop();
+            ns.remove();
+          },
+        };
+      } catch (err) {
+        for (const stop of peers) await stop();
+        ns.remove();
+        throw err;
+      }
+    },
+  };
+}
+
+const ref = (...args) => [cTool(REF, ['-lxdp', '-lbpf']), ...args, '--runs'];
+const pool = (...args) => [process.execPath, PEER, ...args];
+
+const reason = whyNot();
+if (reason) {
+  if (require.main && /run\.js$/.test(require.main.filename)) process.stderr.write(`wire.raw.*: skipped: ${reason}\n`);
+  module.exports = [];
+} else {
+  module.exports = [
+    scenario('wire.raw.c-tx', { receiver: () => ref('--tx', 'va', '--size', String(SIZE)) }),
+    scenario('wire.raw.pool-tx', { receiver: () => pool('tx', 'va', String(SIZE)) }),
+    scenario('wire.raw.c-rx', { receiver: () => ref('--rx', 'va'), senderOnPeer: true }),
+    scenario('wire.raw.pool-rx', { receiver: () => pool('rx', 'va'), senderOnPeer: true }),
+  ];
+}
