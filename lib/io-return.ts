@@ -76,7 +76,12 @@ export type IOReturnCode =
   | 'kIOReturnNotPermitted'
   | 'kIOReturnOverrun'
   | 'kIOReturnAborted'
-  | 'kIOReturnNotFound';
+  | 'kIOReturnNotFound'
+  | 'kIOReturnNoDevice'
+  | 'kIOReturnNotPrivileged'
+  | 'kIOReturnExclusiveAccess'
+  | 'kIOReturnIOError'
+  | 'kIOReturnMessageTooLarge';
 
 /**
  * An IOReturn failure, in Node's error convention: `code` is a string naming the failure

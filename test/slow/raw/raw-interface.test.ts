@@ -43,8 +43,7 @@ afterAll(() => {
 
 interface Report {
   ok?: boolean;
-  code?: number;
-  codeName?: string;
+  code?: string;
   message?: string;
   info?: { backend: string; xdpMode: string; zeroCopy: boolean; chunkMode: string; fallbackReason: string };
   free: number;
@@ -176,7 +175,7 @@ describe.each([
 describe('errors', () => {
   test('a missing interface is kIOReturnNoDevice', () => {
     const r = runPort({ mode: 'open', ifname: 'nosuch0' });
-    expect(r).toMatchObject({ ok: false, codeName: 'kIOReturnNoDevice' });
+    expect(r).toMatchObject({ ok: false, code: 'kIOReturnNoDevice' });
     expect(r.message).toContain("'nosuch0'");
     expect(r.free).toBe(r.total);
   });
@@ -184,13 +183,13 @@ describe('errors', () => {
   test('a queue bound by another AF_XDP socket is kIOReturnExclusiveAccess', () => {
     const r = runPort({ mode: 'open', backend: 'af_xdp', second: true });
     expect(r.ok).toBe(true);
-    expect(r.second).toMatchObject({ ok: false, codeName: 'kIOReturnExclusiveAccess' });
+    expect(r.second).toMatchObject({ ok: false, code: 'kIOReturnExclusiveAccess' });
     expect((r.second as Report).message).toContain('queue 0 of va');
   });
 
   test('a queue the interface does not have is kIOReturnBadArgument', () => {
     const r = runPort({ mode: 'open', queueId: 5 });
-    expect(r).toMatchObject({ ok: false, codeName: 'kIOReturnBadArgument' });
+    expect(r).toMatchObject({ ok: false, code: 'kIOReturnBadArgument' });
     expect(r.message).toContain('queueId 5');
   });
 
@@ -199,7 +198,7 @@ describe('errors', () => {
     try {
       for (const backend of ['af_xdp', 'af_packet', 'auto']) {
         const r = runPort({ mode: 'open', backend });
-        expect(r).toMatchObject({ ok: false, codeName: 'kIOReturnMessageTooLarge' });
+        expect(r).toMatchObject({ ok: false, code: 'kIOReturnMessageTooLarge' });
         expect(r.message).toContain('MTU of va is 3000');
       }
       const big = runPort({ mode: 'open', backend: 'af_xdp', bufferSize: 4096 });
@@ -213,7 +212,7 @@ describe('errors', () => {
     const r = runPort({ mode: 'open', backend: 'af_xdp', bufferSize: 3000 });
     expect(r.info).toMatchObject({ backend: 'af_xdp', chunkMode: 'unaligned' });
     const small = runPort({ mode: 'open', backend: 'af_xdp', bufferSize: 1600 });
-    expect(small).toMatchObject({ ok: false, codeName: 'kIOReturnUnsupported' });
+    expect(small).toMatchObject({ ok: false, code: 'kIOReturnUnsupported' });
     expect(small.message).toContain('2048');
   });
 
@@ -221,13 +220,13 @@ describe('errors', () => {
     const none = ['setpriv', '--inh-caps=-all', '--bounding-set=-all', '--'];
     for (const backend of ['auto', 'af_packet', 'af_xdp']) {
       const r = runPort({ mode: 'open', backend }, { wrapper: none });
-      expect(r).toMatchObject({ ok: false, codeName: 'kIOReturnNotPrivileged' });
+      expect(r).toMatchObject({ ok: false, code: 'kIOReturnNotPrivileged' });
       expect(r.message).toContain('CAP_NET_RAW');
     }
     // With CAP_NET_RAW but no CAP_BPF / CAP_SYS_ADMIN: AF_XDP is refused, auto falls back.
     const noBpf = ['setpriv', '--inh-caps=-all', '--bounding-set=-bpf,-sys_admin', '--'];
     const xdp = runPort({ mode: 'open', backend: 'af_xdp' }, { wrapper: noBpf });
-    expect(xdp).toMatchObject({ ok: false, codeName: 'kIOReturnNotPrivileged' });
+    expect(xdp).toMatchObject({ ok: false, code: 'kIOReturnNotPrivileged' });
     expect(xdp.message).toContain('CAP_BPF');
     const auto = runPort({ mode: 'open', backend: 'auto' }, { wrapper: noBpf });
     expect(auto.info).toMatchObject({ backend: 'af_packet' });
@@ -240,7 +239,7 @@ describe('errors', () => {
     expect(needed).not.toMatch(/libxdp|libbpf/);
     const env = { PBP_LIBXDP: '/nonexistent/libxdp.so.1' };
     const xdp = runPort({ mode: 'open', backend: 'af_xdp' }, { env });
-    expect(xdp).toMatchObject({ ok: false, codeName: 'kIOReturnUnsupported' });
+    expect(xdp).toMatchObject({ ok: false, code: 'kIOReturnUnsupported' });
     expect(xdp.message).toContain('/nonexistent/libxdp.so.1');
     expect(xdp.message).toContain('apt install libxdp1 libbpf1');
     const auto = runPort({ mode: 'open', backend: 'auto' }, { env });
