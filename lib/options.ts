@@ -4,6 +4,7 @@
  * Types and integer-ness are checked here; ranges and size arithmetic are checked by the core
  * (native/core/layout.cpp), before any memory is mapped.
  */
+import { checkKnownKeys } from './check';
 import { describe, fail, kIOReturnBadArgument } from './io-return';
 
 /** DriverKit's `IODMASpecification` subset the options carry. */
@@ -58,6 +59,26 @@ export interface NativePoolOptions {
   threadId: number;
 }
 
+/**
+ * Every key `CreateWithOptions` reads; any other key is refused (kIOReturnBadArgument naming it),
+ * so a misspelt option cannot silently fall back to its default.
+ */
+export const POOL_OPTION_KEYS: readonly (keyof IOUserNetworkPacketBufferPoolOptions)[] = [
+  'packetCount',
+  'bufferCount',
+  'bufferSize',
+  'maxBuffersPerPacket',
+  'memorySegmentSize',
+  'poolFlags',
+  'dmaSpecification',
+  'headroom',
+  'cacheSize',
+  'maxThreads',
+  'shared',
+];
+
+const DMA_SPECIFICATION_KEYS: readonly (keyof IODMASpecification)[] = ['options', 'maxAddressBits'];
+
 const UINT32_MAX = 0xffffffff;
 
 function uint32(value: unknown, field: string, fallback?: number): number {
@@ -85,6 +106,7 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
     fail(kIOReturnBadArgument, `options must be an object, got ${describe(options)}`);
   }
   const o = options as Record<string, unknown>;
+  checkKnownKeys(o, POOL_OPTION_KEYS, 'options');
   const packetCount = uint32(o.packetCount, 'packetCount');
   const bufferCount = uint32(o.bufferCount, 'bufferCount');
   const bufferSize = uint32(o.bufferSize, 'bufferSize');
@@ -95,12 +117,18 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
       fail(kIOReturnBadArgument, `dmaSpecification must be an object, got ${describe(dma)}`);
     }
     const d = dma as Record<string, unknown>;
+    checkKnownKeys(d, DMA_SPECIFICATION_KEYS, 'options.dmaSpecification');
     uint32(d.options, 'dmaSpecification.options', 0);
     const bits = uint32(d.maxAddressBits, 'dmaSpecification.maxAddressBits', 64);
     if (bits > 64) fail(kIOReturnBadArgument, `dmaSpecification.maxAddressBits must be 0..64, got ${bits}`);
   }
   if (o.shared !== undefined && typeof o.shared !== 'boolean') {
     fail(kIOReturnBadArgument, `shared must be a boolean, got ${describe(o.shared)}`);
+  }
+  const cacheSize = uint32(o.cacheSize, 'cacheSize', defaultCacheSize(packetCount));
+  // A cache that could hold more packets than the pool has can never fill: a sizing mistake.
+  if (cacheSize > packetCount) {
+    fail(kIOReturnBadArgument, `cacheSize ${cacheSize} exceeds packetCount ${packetCount}: a thread's cache holds free packets of this pool`);
   }
   return {
     name: checkedName,
@@ -109,7 +137,7 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
     bufferSize,
     maxBuffersPerPacket: uint32(o.maxBuffersPerPacket, 'maxBuffersPerPacket', 1),
     headroom: uint32(o.headroom, 'headroom', 0),
-    cacheSize: uint32(o.cacheSize, 'cacheSize', defaultCacheSize(packetCount)),
+    cacheSize,
     maxThreads: uint32(o.maxThreads, 'maxThreads', 64),
     poolFlags: uint32(o.poolFlags, 'poolFlags', 0),
     shared: o.shared === true,

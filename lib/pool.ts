@@ -10,6 +10,7 @@
 import { threadId } from 'node:worker_threads';
 
 import { binding } from './binding';
+import { checkKnownKeys, checkOptionalObject } from './check';
 import { IONetworkPacketType } from './enums';
 import {
   describe,
@@ -77,6 +78,8 @@ export interface AllocatePacketAsyncOptions {
   /** Aborting rejects the promise with kIOReturnAborted. */
   signal?: AbortSignal;
 }
+
+const ASYNC_OPTION_KEYS: readonly (keyof AllocatePacketAsyncOptions)[] = ['signal'];
 
 interface PendingAllocation {
   resolve(packet: IOUserNetworkPacket): void;
@@ -367,10 +370,11 @@ export class IOUserNetworkPacketBufferPool {
   /**
    * Takes a free packet (`allocatePacket`), or returns null when the pool is empty. The packet
    * comes with data offset = headroom, length 0, direction None, no timestamp, one buffer.
-   * `options` (e.g. kIOUserNetworkNonBlocking) is accepted; allocation never blocks.
+   * `options` (IOOptionBits, e.g. kIOUserNetworkNonBlocking: a uint32, else kIOReturnBadArgument)
+   * is accepted; allocation never blocks.
    */
   allocatePacket(options?: number): IOUserNetworkPacket | null {
-    void options;
+    if (options !== undefined && (typeof options !== 'number' || options >>> 0 !== options)) this._badOptionBits(options);
     const u = this._u32;
     const cc = this._cacheCountIdx;
     let n = u[cc];
@@ -419,7 +423,9 @@ export class IOUserNetworkPacketBufferPool {
   allocatePacketAsync(options?: AllocatePacketAsyncOptions): Promise<IOUserNetworkPacket> {
     try {
       this._checkOpen();
-      const signal = options?.signal;
+      const o = checkOptionalObject(options, 'options');
+      if (o !== undefined) checkKnownKeys(o, ASYNC_OPTION_KEYS, 'options');
+      const signal = o?.signal as AbortSignal | undefined;
       if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
         fail(kIOReturnBadArgument, `signal must be an AbortSignal, got ${describe(signal)}`);
       }
@@ -671,6 +677,11 @@ export class IOUserNetworkPacketBufferPool {
     if (this._state === 'open') return;
     if (this._state === 'new') fail(kIOReturnNotReady, 'the pool is not initialised');
     fail(kIOReturnNotAttached, `pool "${this._name}" has been released`);
+  }
+
+  private _badOptionBits(options: unknown): never {
+    this._checkOpen();
+    return fail(kIOReturnBadArgument, `options must be IOOptionBits (an integer in 0..4294967295), got ${describe(options)}`);
   }
 
   private _refill(): number {

@@ -105,6 +105,15 @@ const ROWS: Row[] = [
     { packetCount: 2 ** 32 - 1, bufferCount: 2 ** 32 - 1, bufferSize: 2 ** 32 - 1, maxBuffersPerPacket: 2 ** 32 - 1, cacheSize: 2 ** 32 - 2, maxThreads: 2 ** 32 - 1 },
     [String(2 ** 32 - 1)],
   ),
+  // Keys this package does not read: a typo must not fall back to the default silently.
+  combo('unknown key headRoom (a typo)', { headRoom: 64 }, ['headRoom', 'did you mean headroom?']),
+  combo('unknown key packetcount', { packetcount: 8 }, ['packetcount', 'did you mean packetCount?']),
+  combo('unknown key cachesize, value undefined', { cachesize: undefined }, ['cachesize', 'did you mean cacheSize?']),
+  combo('unknown key with no near match', { frobnicate: 1 }, ['frobnicate', 'known keys: packetCount']),
+  combo('unknown key in dmaSpecification', { dmaSpecification: { maxAddresBits: 32 } }, ['dmaSpecification', 'maxAddresBits', 'did you mean maxAddressBits?']),
+  // Impossible combinations.
+  combo('cacheSize 256 > packetCount 64', { packetCount: 64, bufferCount: 64, cacheSize: 256 }, ['cacheSize 256', 'packetCount 64']),
+  combo('cacheSize 10 > packetCount 8', { cacheSize: 10 }, ['cacheSize 10', 'packetCount 8']),
   combo('64 chain slots x 2^26 packets', { packetCount: 2 ** 26, bufferCount: 2 ** 26, bufferSize: 64, maxBuffersPerPacket: 64 }, ['bytes']),
 ];
 
@@ -211,7 +220,8 @@ describe('bad creation options', () => {
     ['bufferSize 65536', { bufferSize: 65536, packetCount: 1, bufferCount: 1 }],
     ['maxBuffersPerPacket 64', { maxBuffersPerPacket: 64 }],
     ['headroom 255 < bufferSize 256', { headroom: 255 }],
-    ['cacheSize 4096', { cacheSize: 4096 }],
+    ['cacheSize 4096', { cacheSize: 4096, packetCount: 4096, bufferCount: 4096 }],
+    ['cacheSize = packetCount', { cacheSize: 8 }],
     ['cacheSize 0', { cacheSize: 0 }],
     ['maxThreads 1024', { maxThreads: 1024 }],
     ['maxThreads 1', { maxThreads: 1 }],

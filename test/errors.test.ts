@@ -258,3 +258,43 @@ describe('bad batch and index arguments', () => {
     expect(pool.getFreePacketCount()).toBe(64);
   });
 });
+
+describe('wrong argument types of the allocation calls', () => {
+  it.each([['x'], [1.5], [-1], [2 ** 32], [null], [{}], [1n]])('allocatePacket(%p) is kIOReturnBadArgument naming options, and takes nothing', (bits) => {
+    const pool = makePool();
+    const err = expectIOReturn(() => pool.allocatePacket(bits as number), kIOReturnBadArgument, 'options must be IOOptionBits');
+    expect(err.message).toContain(typeof bits === 'string' ? '"x"' : typeof bits === 'bigint' ? '1n' : bits === null ? 'null' : typeof bits === 'object' ? 'object' : String(bits));
+    expect(pool.getStatistics()).toMatchObject({ allocations: 0, inUse: 0 });
+  });
+
+  it('allocatePacket accepts IOOptionBits (kIOUserNetworkNonBlocking) and no argument', () => {
+    const pool = makePool();
+    expect(pool.allocatePacket(0x1)).toBeInstanceOf(IOUserNetworkPacket);
+    expect(pool.allocatePacket(0)).toBeInstanceOf(IOUserNetworkPacket);
+    expect(pool.allocatePacket()).toBeInstanceOf(IOUserNetworkPacket);
+    expect(pool.getStatistics()).toMatchObject({ allocations: 3 });
+  });
+
+  it('allocatePacketAsync refuses unknown option keys and non-objects, naming them', async () => {
+    const pool = makePool();
+    const refused = async (options: unknown): Promise<IOReturnError> => {
+      const err = await pool.allocatePacketAsync(options as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(IOReturnError);
+      return err as IOReturnError;
+    };
+    const typo = await refused({ sginal: AbortSignal.timeout(10) });
+    expect(typo.code).toBe('kIOReturnBadArgument');
+    expect(typo.message).toContain('"sginal" (did you mean signal?)');
+    for (const bad of ['x', 5, null, []]) {
+      const err = await refused(bad);
+      expect({ bad, code: err.code }).toEqual({ bad, code: 'kIOReturnBadArgument' });
+      expect(err.message).toContain('options must be an object');
+    }
+    expect(pool.getStatistics()).toMatchObject({ allocations: 0, inUse: 0 });
+    const packet = await pool.allocatePacketAsync({});
+    expect(packet).toBeInstanceOf(IOUserNetworkPacket);
+  });
+});
