@@ -117,20 +117,28 @@ export class IOUserNetworkPacket {
     return this._pool._u32[this._rec() + Meta.DataOffset];
   }
 
-  /** Sets the data offset (`setDataOffset`, uint16); offset + length must fit the buffers. */
+  /**
+   * Sets the data offset (`setDataOffset`, uint16): not below the headroom (kIOReturnOverrun:
+   * `prepend()` is the way into the headroom), and offset + length within the buffers.
+   */
   setDataOffset(offset: number): void {
     const m = this._rec();
     if (typeof offset !== 'number' || (offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
     const u = this._pool._u32;
+    if (offset < u[m + Meta.Headroom]) this._inHeadroom(m, offset);
     if (offset + u[m + Meta.DataLength] > this._capacity(m)) this._overrun(offset, u[m + Meta.DataLength]);
     u[m + Meta.DataOffset] = offset;
   }
 
-  /** Sets offset and length together (`setDataOffsetAndLength`), checked as one window. */
+  /**
+   * Sets offset and length together (`setDataOffsetAndLength`), checked as one window: the offset
+   * not below the headroom, the end within the buffers (kIOReturnOverrun).
+   */
   setDataOffsetAndLength(offset: number, length: number): void {
     const m = this._rec();
     if (typeof offset !== 'number' || (offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
     if (typeof length !== 'number' || (length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (offset < this._pool._u32[m + Meta.Headroom]) this._inHeadroom(m, offset);
     if (offset + length > this._capacity(m)) this._overrun(offset, length);
     const u = this._pool._u32;
     u[m + Meta.DataOffset] = offset;
@@ -152,12 +160,85 @@ export class IOUserNetworkPacket {
     this.setDataOffsetAndLength(offset, length);
   }
 
+  // ---- moving the data window (DPDK's rte_pktmbuf_prepend / adj / append / trim) -------------
+
+  /**
+   * Grows the data window by `n` bytes at the front, into the headroom, for a header: the data
+   * offset moves back by n and the length grows by n; the headroom shrinks to the new offset if
+   * it was larger (the header now uses it). Returns the new data offset, where the header goes:
+   * `packet.getBuffer().set(ethernetHeader, packet.prepend(14))`. kIOReturnOverrun if fewer than
+   * n bytes lie before the data (the window never crosses the buffer's start).
+   */
+  prepend(n: number): number {
+    const m = this._rec();
+    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('prepend length', n, 0xffffffff);
+    const u = this._pool._u32;
+    const offset = u[m + Meta.DataOffset];
+    if (n > offset) {
+      fail(kIOReturnOverrun, `prepend(${n}): only ${offset} bytes lie before the data of packet ${this._index}`);
+    }
+    const start = offset - n;
+    u[m + Meta.DataOffset] = start;
+    u[m + Meta.DataLength] += n;
+    if (u[m + Meta.Headroom] > start) u[m + Meta.Headroom] = start;
+    return start;
+  }
+
+  /**
+   * Removes `n` bytes from the front of the data (a header that was read): the offset moves
+   * forward by n, the length shrinks by n. Returns the new data offset. kIOReturnOverrun if the
+   * data is shorter than n (or the offset would pass 65535).
+   */
+  adj(n: number): number {
+    const m = this._rec();
+    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('adj length', n, 0xffffffff);
+    const u = this._pool._u32;
+    const offset = u[m + Meta.DataOffset];
+    const length = u[m + Meta.DataLength];
+    if (n > length) fail(kIOReturnOverrun, `adj(${n}): packet ${this._index} has only ${length} bytes of data`);
+    if (offset + n > 0xffff) fail(kIOReturnOverrun, `adj(${n}): the data offset ${offset + n} would exceed 65535`);
+    u[m + Meta.DataOffset] = offset + n;
+    u[m + Meta.DataLength] = length - n;
+    return offset + n;
+  }
+
+  /**
+   * Grows the data window by `n` bytes at the end. Returns the offset (from the start of the
+   * first buffer; past bufferSize the bytes lie in chained buffers) where the new bytes begin.
+   * kIOReturnOverrun if the window would run past the packet's buffers (chain one with
+   * `addBuffer()` first).
+   */
+  append(n: number): number {
+    const m = this._rec();
+    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('append length', n, 0xffffffff);
+    const u = this._pool._u32;
+    const end = u[m + Meta.DataOffset] + u[m + Meta.DataLength];
+    const room = this._capacity(m) - end;
+    if (n > room) fail(kIOReturnOverrun, `append(${n}): only ${room} bytes are left after the data of packet ${this._index}`);
+    u[m + Meta.DataLength] += n;
+    return end;
+  }
+
+  /** Removes `n` bytes from the end of the data. kIOReturnOverrun if the data is shorter. */
+  trim(n: number): void {
+    const m = this._rec();
+    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('trim length', n, 0xffffffff);
+    const u = this._pool._u32;
+    const length = u[m + Meta.DataLength];
+    if (n > length) fail(kIOReturnOverrun, `trim(${n}): packet ${this._index} has only ${length} bytes of data`);
+    u[m + Meta.DataLength] = length - n;
+  }
+
   /** Headroom reserved before the data (`getHeadroom`, uint8). */
   getHeadroom(): number {
     return this._pool._u32[this._rec() + Meta.Headroom];
   }
 
-  /** Sets the headroom (`setHeadroom`): uint8, and smaller than bufferSize (kIOReturnOverrun). */
+  /**
+   * Sets the headroom (`setHeadroom`): uint8, and smaller than bufferSize (kIOReturnOverrun). The
+   * headroom is the room before the data kept for headers: later `setDataOffset` calls may not
+   * place the data inside it, `prepend()` grows the data into it. It does not move the data.
+   */
   setHeadroom(headroom: number): void {
     const m = this._rec();
     if (typeof headroom !== 'number' || (headroom & 0xff) !== headroom) badUint('headroom', headroom, 0xff);
@@ -469,6 +550,14 @@ export class IOUserNetworkPacket {
     if (typeof value !== 'boolean') fail(kIOReturnBadArgument, `${field} must be a boolean, got ${describe(value)}`);
     const u = this._pool._u32;
     u[m + Meta.Flags] = value ? u[m + Meta.Flags] | flag : u[m + Meta.Flags] & ~flag;
+  }
+
+  private _inHeadroom(m: number, offset: number): never {
+    const headroom = this._pool._u32[m + Meta.Headroom];
+    return fail(
+      kIOReturnOverrun,
+      `data offset ${offset} lies inside the packet's ${headroom}-byte headroom (prepend() grows the data into it; setHeadroom() lowers it)`,
+    );
   }
 
   private _overrun(offset: number, length: number): never {

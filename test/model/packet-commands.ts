@@ -40,6 +40,7 @@ export class SetFieldCommand extends PoolCommand {
     const cap = h ? m.capacity(h) : m.config.bufferSize;
     const off = h?.dataOffset ?? 0;
     const len = h?.dataLength ?? 0;
+    const headroom = h?.headroom ?? 0; // setDataOffset* may not place the data inside it
     let expected: Expected;
     let call: () => void;
     let commit: (h: HeldPacket) => void;
@@ -53,7 +54,7 @@ export class SetFieldCommand extends PoolCommand {
       }
       case 'offset': {
         const v = resolve(this.a, Math.min(U16, cap - len));
-        expected = !isUint(v, U16) ? kIOReturnBadArgument : v + len > cap ? kIOReturnOverrun : null;
+        expected = !isUint(v, U16) ? kIOReturnBadArgument : v < headroom || v + len > cap ? kIOReturnOverrun : null;
         call = () => (this.alias ? p.setDataOff(v as number) : p.setDataOffset(v as number));
         commit = (x) => (x.dataOffset = v as number);
         break;
@@ -62,7 +63,11 @@ export class SetFieldCommand extends PoolCommand {
         const o = resolve(this.a, Math.min(U16, cap));
         const l = resolve(this.b, typeof o === 'number' ? cap - o : cap);
         expected =
-          !isUint(o, U16) || !isUint(l, U32) ? kIOReturnBadArgument : o + l > cap ? kIOReturnOverrun : null;
+          !isUint(o, U16) || !isUint(l, U32)
+            ? kIOReturnBadArgument
+            : o < headroom || o + l > cap
+              ? kIOReturnOverrun
+              : null;
         call = () =>
           this.alias ? p.setDataOffAndLen(o as number, l as number) : p.setDataOffsetAndLength(o as number, l as number);
         commit = (x) => {
@@ -94,6 +99,56 @@ export class SetFieldCommand extends PoolCommand {
   toString(): string {
     const b = this.field === 'offAndLen' ? `, ${showArg(this.b)}` : '';
     return `set(${this.selector}, ${this.field}${this.alias ? '*' : ''}, ${showArg(this.a)}${b})`;
+  }
+}
+
+type Move = 'prepend' | 'adj' | 'append' | 'trim';
+
+/**
+ * Moves an edge of a held packet's data window (prepend / adj / append / trim) by a valid,
+ * boundary or wrong amount; the model computes the new window, or the refusal, first.
+ */
+export class MoveWindowCommand extends PoolCommand {
+  constructor(
+    readonly selector: number,
+    readonly move: Move,
+    readonly a: NumArg,
+  ) {
+    super();
+  }
+
+  check(m: Readonly<PoolModel>): boolean {
+    return m.held.size > 0 && !m.released;
+  }
+
+  apply(m: PoolModel): void {
+    const index = PoolModel.pick(m.heldIndices(), this.selector)!;
+    const h = m.held.get(index)!;
+    const cap = m.capacity(h);
+    const { dataOffset: off, dataLength: len } = h;
+    // The largest valid n of each move (edge deltas probe one past it).
+    const limit = { prepend: off, adj: Math.min(len, U16 - off), append: cap - off - len, trim: len }[this.move];
+    const n = resolve(this.a, limit);
+    const expected: Expected = !isUint(n, U32) ? kIOReturnBadArgument : n > limit ? kIOReturnOverrun : null;
+    const returned = expectOutcome(`packet ${index} ${this.move}(${show(n)})`, expected, () => h.packet[this.move](n as number));
+    if (expected !== null) return;
+    const v = n as number;
+    const want = { prepend: off - v, adj: off + v, append: off + len, trim: undefined }[this.move];
+    if (returned !== want) throw new Error(`packet ${index} ${this.move}(${v}) returned ${show(returned)}, expected ${show(want)}`);
+    if (this.move === 'prepend') {
+      h.dataOffset = off - v;
+      h.dataLength = len + v;
+      h.headroom = Math.min(h.headroom, off - v);
+    } else if (this.move === 'adj') {
+      h.dataOffset = off + v;
+      h.dataLength = len - v;
+    } else {
+      h.dataLength = this.move === 'append' ? len + v : len - v;
+    }
+  }
+
+  toString(): string {
+    return `${this.move}(${this.selector}, ${showArg(this.a)})`;
   }
 }
 
@@ -258,6 +313,9 @@ export function packetCommands(): fc.Arbitrary<PoolCommand>[] {
     fc
       .tuple(fc.nat(), numArg(), fc.boolean(), fc.nat(), fc.nat())
       .map(([s, b, viaData, from, to]) => new WriteCommand(s, b, viaData, from, to)),
+    fc
+      .tuple(fc.nat(), fc.constantFrom<Move>('prepend', 'adj', 'append', 'trim'), numArg())
+      .map(([s, move, a]) => new MoveWindowCommand(s, move, a)),
     fc.nat().map((s) => new AddBufferCommand(s)),
     fc.nat().map((s) => new MarkCommand(s)),
     fc
