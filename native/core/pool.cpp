@@ -7,12 +7,42 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <vector>
 
 namespace pbp {
 namespace {
 
 std::string str(uint64_t v) { return std::to_string(v); }
+
+// Batches are staged through fixed arrays of this many entries on the stack, so no call path
+// allocates heap memory in proportion to its input (an allocation failure could only be reported
+// as a C++ exception, and nothing of the pool's state may be half-changed when one is thrown).
+constexpr uint32_t kStageEntries = 256;
+
+// A CAS on a packet's state word fails only when the word changed under it; a few legitimate
+// changes settle the question (the packet was freed or taken over), so more failures than this in
+// a row mean a peer is rewriting the word through a memory map.
+constexpr unsigned kClaimAttempts = 64;
+
+// Scratch words for one call: on the stack up to two stages, else from the heap without throwing
+// (get() is then nullptr when there is no memory, and the caller answers kIOReturnNoMemory).
+class Scratch {
+ public:
+  explicit Scratch(size_t words)
+      : words_(words <= kStackWords ? stack_ : new (std::nothrow) uint32_t[words]) {}
+  ~Scratch() {
+    if (words_ != stack_) delete[] words_;
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  uint32_t* get() const { return words_; }
+
+ private:
+  static constexpr size_t kStackWords = 2 * kStageEntries;
+  uint32_t stack_[kStackWords];
+  uint32_t* words_;
+};
 
 // Slot counters are float64s that JS writes; anything can be stored there through a memory map,
 // and converting NaN, a negative or a huge double to an integer is undefined behaviour.
@@ -366,43 +396,63 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   return true;
 }
 
-// Refuses to touch a packet that another thread holds and has not published (meta::kStatePublished):
-// its owner frees it with a plain store, so a second writer could make two frees succeed.
-static Status checkPublished(uint32_t owner, uint32_t myTag, uint32_t packet) {
-  if (owner == 0)
-    return Status::fail(IOReturn::NotPermitted,
-                        "packet " + str(packet) + " is not allocated (already deallocated?)");
-  if ((owner & meta::kStatePublished) == 0 && owner != myTag)
-    return Status::fail(IOReturn::NotPermitted,
-                        "packet " + str(packet) + " is held by another thread that has not handed it "
-                        "over (packet.handOver() or publishPacketIndices() hands a packet over)");
+// Why the calling thread may not free or take over a packet. Decided without allocating, so a
+// batch can undo what it already marked before any message (a std::string) is built.
+enum class Refusal { None, OutOfRange, NotAllocated, NotHandedOver, Raced };
+
+// A free packet, or one another thread holds and has not published (meta::kStatePublished): its
+// owner frees it with a plain store, so a second writer could make two frees succeed.
+static Refusal mayTouch(uint32_t owner, uint32_t myTag) {
+  if (owner == 0) return Refusal::NotAllocated;
+  if ((owner & meta::kStatePublished) == 0 && owner != myTag) return Refusal::NotHandedOver;
+  return Refusal::None;
+}
+
+static Status refusalStatus(Refusal why, uint32_t packet, uint32_t packetCount) {
+  switch (why) {
+    case Refusal::None:
+      break;
+    case Refusal::OutOfRange:
+      return Status::fail(IOReturn::BadArgument, "packet index " + str(packet) +
+                                                     " is out of range (packetCount " +
+                                                     str(packetCount) + ")");
+    case Refusal::NotAllocated:
+      return Status::fail(IOReturn::NotPermitted,
+                          "packet " + str(packet) + " is not allocated (already deallocated?)");
+    case Refusal::NotHandedOver:
+      return Status::fail(IOReturn::NotPermitted,
+                          "packet " + str(packet) + " is held by another thread that has not handed it "
+                          "over (packet.handOver() or publishPacketIndices() hands a packet over)");
+    case Refusal::Raced:
+      return Status::fail(IOReturn::NotPermitted,
+                          "packet " + str(packet) + " was deallocated concurrently by another thread");
+  }
   return Status::ok();
 }
 
 // Marks a held packet free: the owner of an unpublished packet with a plain check-and-store (no
 // one else may write that word); a published packet with a CAS, since its owner and the thread it
-// was handed to may free it at the same moment and only one may win.
-static Status releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t packet) {
+// was handed to may free it at the same moment and only one may win. `previous` is the state it
+// had, for a batch that has to undo.
+static Refusal releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t& previous) {
   uint32_t owner = loadRelaxed(state);
-  Status st = checkPublished(owner, myTag, packet);
-  if (!st.isOk()) return st;
+  previous = owner;
+  Refusal why = mayTouch(owner, myTag);
+  if (why != Refusal::None) return why;
   if (owner == myTag) {
     storeRelaxed(state, 0);
-    return Status::ok();
+    return Refusal::None;
   }
   // acq_rel: acquire the previous owner's writes to the packet before it goes back to a ring
   // (whose release then passes them on to the next owner).
-  if (!casAcqRel(state, owner, 0))
-    return Status::fail(IOReturn::NotPermitted,
-                        "packet " + str(packet) + " was deallocated concurrently by another thread");
-  return Status::ok();
+  return casAcqRel(state, owner, 0) ? Refusal::None : Refusal::Raced;
 }
 
 Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
-  Status st = checkIndex(packet);
-  if (!st.isOk()) return st;
-  st = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), packet);
-  if (!st.isOk()) return st;
+  if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
+  uint32_t previous;
+  Refusal why = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), previous);
+  if (why != Refusal::None) return refusalStatus(why, packet, layout_.packetCount);
   freeChain(packet);
   // With someone waiting for a packet, give it to the shared ring where they can see it.
   if (layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0) {
@@ -420,26 +470,41 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
 }
 
 uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
-  // The thread's cache first (free packets parked there are as free as those in the ring), then
-  // the ring for the rest.
+  // `out` may be memory that another thread rewrites while we run (a Uint32Array over a
+  // SharedArrayBuffer): every index is checked and initialised from our own copy and only then
+  // written to `out`, never read back from it.
+  // An index outside the pool can only come from someone overwriting the ring or the cache
+  // through a memory map; it is dropped rather than used to write outside the metadata table.
   uint32_t* w = slotWords(s);
+  const uint32_t tag = tagOf(s), packetCount = layout_.packetCount;
+  uint32_t got = 0;
+  // The thread's cache first (free packets parked there are as free as those in the ring), then
+  // the ring for the rest, a stage at a time.
   uint32_t cached = cacheCount(s);
   uint32_t fromCache = cached < n ? cached : n;
-  for (uint32_t i = 0; i < fromCache; ++i) out[i] = w[slot::kCacheU32 + cached - 1 - i];
-  storeRelaxed(w + slot::kCacheCountU32, cached - fromCache);
-  uint32_t fromRing = packetRing_.dequeueMany(out + fromCache, n - fromCache, Ring::Mode::Burst);
-  if (fromRing) notePeak();
-  uint32_t got = fromCache + fromRing;
-  uint32_t tag = tagOf(s);
-  uint32_t kept = 0;
-  for (uint32_t i = 0; i < got; ++i) {
-    // An index outside the pool can only come from someone overwriting the ring or cache through
-    // a memory map; drop it rather than write outside the metadata table.
-    if (out[i] >= layout_.packetCount) continue;
-    out[kept++] = out[i];
-    initPacket(out[i], tag);
+  for (uint32_t i = 0; i < fromCache; ++i) {
+    uint32_t p = w[slot::kCacheU32 + cached - 1 - i];
+    if (p >= packetCount) continue;
+    initPacket(p, tag);
+    storeRelaxed(out + got++, p);
   }
-  got = kept;
+  storeRelaxed(w + slot::kCacheCountU32, cached - fromCache);
+  uint32_t stage[kStageEntries];
+  bool fromRing = false;
+  for (uint32_t want = n - fromCache; want > 0;) {
+    uint32_t ask = want < kStageEntries ? want : kStageEntries;
+    uint32_t taken = packetRing_.dequeueMany(stage, ask, Ring::Mode::Burst);
+    fromRing |= taken != 0;
+    for (uint32_t i = 0; i < taken; ++i) {
+      uint32_t p = stage[i];
+      if (p >= packetCount) continue;
+      initPacket(p, tag);
+      storeRelaxed(out + got++, p);
+    }
+    if (taken < ask) break;
+    want -= taken;
+  }
+  if (fromRing) notePeak();
   double* c = slotCounters(s);
   addRelaxed(c + slot::kAllocationsF64, got);
   if (got < n) addRelaxed(c + slot::kFailedAllocationsF64, n - got);
@@ -447,38 +512,54 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
 }
 
 Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
-  uint32_t myTag = tagOf(s);
-  std::vector<uint32_t> previousOwner;
-  previousOwner.reserve(n);
-  Status st;
+  // `packets` may be memory that another thread rewrites while we run (a Uint32Array over a
+  // SharedArrayBuffer): each entry is read exactly once, into `taken`, and only that copy is used
+  // afterwards, so a range check, the ownership change, the undo and the ring write all see the
+  // same index.
+  // A batch that succeeds lists each packet at most once, so a longer one than packetCount fails
+  // by entry packetCount at the latest (the repeated packet is found free): that is the most
+  // entries ever copied, whatever count the caller passes.
+  const uint32_t packetCount = layout_.packetCount;
+  const uint32_t bound = n <= packetCount ? n : packetCount + 1;
+  Scratch scratch(size_t(bound) * 2);
+  if (scratch.get() == nullptr)
+    return Status::fail(IOReturn::NoMemory, "no memory to stage a batch of " + str(bound) + " indices");
+  uint32_t* taken = scratch.get();
+  uint32_t* previousOwner = taken + bound;
+  const uint32_t myTag = tagOf(s);
+  Refusal why = Refusal::None;
   uint32_t done = 0;
-  for (; done < n; ++done) {
-    uint32_t p = packets[done];
-    st = checkIndex(p);
-    if (!st.isOk()) break;
-    uint32_t* state = metaOf(p) + meta::kState;
-    uint32_t owner = loadRelaxed(state);
-    st = releaseOwnership(state, myTag, p);
-    if (!st.isOk()) break;
-    previousOwner.push_back(owner);
+  for (; done < bound; ++done) {
+    // The one read of this entry. Atomic (relaxed) so that it is one read at the language level
+    // too: a plain load of memory the compiler thinks nobody else writes may be repeated.
+    const uint32_t p = loadRelaxed(packets + done);
+    taken[done] = p;
+    if (p >= packetCount) {
+      why = Refusal::OutOfRange;
+      break;
+    }
+    why = releaseOwnership(metaOf(p) + meta::kState, myTag, previousOwner[done]);
+    if (why != Refusal::None) break;
   }
-  if (done < n) {
+  if (why != Refusal::None) {
     // All or nothing: give back ownership of what we already marked free. Nobody else can have
     // taken those packets: they are in no ring or cache yet.
-    for (uint32_t i = 0; i < done; ++i) storeRelaxed(metaOf(packets[i]) + meta::kState, previousOwner[i]);
+    for (uint32_t i = 0; i < done; ++i) storeRelaxed(metaOf(taken[i]) + meta::kState, previousOwner[i]);
+    Status st = refusalStatus(why, taken[done], packetCount);
     st.message = "packets[" + str(done) + "]: " + st.message;
     return st;
   }
-  for (uint32_t i = 0; i < n; ++i) freeChain(packets[i]);
+  // Here bound == n: a longer batch cannot get through the loop (see above).
+  for (uint32_t i = 0; i < n; ++i) freeChain(taken[i]);
   // Into the thread's cache when the whole batch fits and nobody is waiting (the next batch
   // allocation takes them back without touching the ring), else into the shared ring.
   uint32_t* w = slotWords(s);
   uint32_t cached = cacheCount(s);
   if (cached + n <= layout_.cacheSize && header()->waiters.load(std::memory_order_relaxed) == 0) {
-    for (uint32_t i = 0; i < n; ++i) w[slot::kCacheU32 + cached + i] = packets[i];
+    for (uint32_t i = 0; i < n; ++i) w[slot::kCacheU32 + cached + i] = taken[i];
     storeRelaxed(w + slot::kCacheCountU32, cached + n);
   } else {
-    packetRing_.enqueueMany(packets, n, Ring::Mode::Bulk);
+    packetRing_.enqueueMany(taken, n, Ring::Mode::Bulk);
     notifyFreed();
   }
   addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);
@@ -486,19 +567,21 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
 }
 
 Status Pool::claimPacket(uint32_t s, uint32_t packet) {
-  Status st = checkIndex(packet);
-  if (!st.isOk()) return st;
+  if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
   uint32_t* state = metaOf(packet) + meta::kState;
   uint32_t myTag = tagOf(s);
   uint32_t owner = loadRelaxed(state);
-  for (;;) {
+  // Each failed CAS means the word changed under us; a handful of legitimate changes (a free, a
+  // claim) end in a refusal or success, so only a peer scribbling the word keeps this looping.
+  for (unsigned attempt = 0; attempt < kClaimAttempts; ++attempt) {
     if ((owner & meta::kStateTagMask) == myTag) return Status::ok();
-    st = checkPublished(owner, myTag, packet);
-    if (!st.isOk()) return st;
+    Refusal why = mayTouch(owner, myTag);
+    if (why != Refusal::None) return refusalStatus(why, packet, layout_.packetCount);
     // acq_rel: acquire the sender's writes to the packet (it published before handing the index
     // over). The new owner holds it unpublished: the sender may no longer touch it.
     if (casAcqRel(state, owner, myTag)) return Status::ok();
   }
+  return refusalStatus(Refusal::Raced, packet, layout_.packetCount);
 }
 
 void Pool::publish(uint32_t s, uint32_t packet) {
