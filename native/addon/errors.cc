@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <string>
+#include <system_error>
 
 namespace pbp_addon {
 
@@ -26,6 +28,33 @@ Napi::Value throwIOReturn(Napi::Env env, pbp::IOReturn code, const std::string& 
 
 Napi::Value throwStatus(Napi::Env env, const pbp::Status& status) {
   return throwIOReturn(env, status.code, status.message);
+}
+
+namespace {
+// Throwing the IOReturnError allocates too (the message string, the error object); if that fails
+// as well, fall back to a plain JS error with a static message.
+void throwWithoutCpp(Napi::Env env, pbp::IOReturn code, const char* message) noexcept {
+  try {
+    throwIOReturn(env, code, message);
+  } catch (...) {
+    if (!env.IsExceptionPending()) napi_throw_error(env, nullptr, message);
+  }
+}
+}  // namespace
+
+Napi::Value answerCppException(Napi::Env env) noexcept {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throwWithoutCpp(env, pbp::IOReturn::NoMemory, "out of memory (a native allocation failed)");
+  } catch (const std::system_error& e) {
+    throwWithoutCpp(env, pbp::IOReturn::NoResources, e.what());
+  } catch (const std::exception& e) {
+    throwWithoutCpp(env, pbp::IOReturn::Error, e.what());
+  } catch (...) {
+    throwWithoutCpp(env, pbp::IOReturn::Error, "unexpected native exception");
+  }
+  return Napi::Value();
 }
 
 Napi::Value setErrorClass(const Napi::CallbackInfo& info) {

@@ -21,6 +21,22 @@ Napi::Value throwStatus(Napi::Env env, const pbp::Status& status);
 Napi::Value throwIOReturn(Napi::Env env, pbp::IOReturn code, const std::string& message);
 Napi::Value setErrorClass(const Napi::CallbackInfo& info);
 
+// Node-API must never see a C++ exception: built with NAPI_DISABLE_CPP_EXCEPTIONS, nothing
+// between V8 and our code would catch one and the process would abort (std::bad_alloc under an
+// address-space limit did). Every entry point runs its body through guarded(), which answers
+// std::bad_alloc with kIOReturnNoMemory, std::system_error (e.g. a thread that cannot start)
+// with kIOReturnNoResources and anything else with kIOReturnError.
+Napi::Value answerCppException(Napi::Env env) noexcept;  // only inside a catch block
+
+template <typename Body>
+Napi::Value guarded(Napi::Env env, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (...) {
+    return answerCppException(env);
+  }
+}
+
 // Argument readers: on a wrong type they throw kIOReturnBadArgument naming the argument and return
 // false, so a direct caller of the .node file gets an error, never a crash.
 bool toUint32(Napi::Env env, Napi::Value value, const std::string& what, uint32_t& out);

@@ -10,10 +10,10 @@ using pbp::IOReturn;
 Napi::Function MemoryDescriptorWrap::define(Napi::Env env) {
   return DefineClass(env, "NativeMemoryDescriptor",
                      {
-                         InstanceMethod<&MemoryDescriptorWrap::length>("length"),
-                         InstanceMethod<&MemoryDescriptorWrap::address>("address"),
-                         InstanceMethod<&MemoryDescriptorWrap::map>("map"),
-                         InstanceMethod<&MemoryDescriptorWrap::release>("release"),
+                         InstanceMethod<&MemoryDescriptorWrap::guard<&MemoryDescriptorWrap::length>>("length"),
+                         InstanceMethod<&MemoryDescriptorWrap::guard<&MemoryDescriptorWrap::address>>("address"),
+                         InstanceMethod<&MemoryDescriptorWrap::guard<&MemoryDescriptorWrap::map>>("map"),
+                         InstanceMethod<&MemoryDescriptorWrap::guard<&MemoryDescriptorWrap::release>>("release"),
                      });
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../core/pool.h"
+#include "errors.h"
 
 namespace pbp_addon {
 
@@ -26,6 +27,11 @@ class MemoryDescriptorWrap : public Napi::ObjectWrap<MemoryDescriptorWrap> {
   Napi::Value address(const Napi::CallbackInfo& info);
   Napi::Value map(const Napi::CallbackInfo& info);
   Napi::Value release(const Napi::CallbackInfo& info);
+  // Every method is registered through this, so no C++ exception reaches Node-API (errors.h).
+  template <Napi::Value (MemoryDescriptorWrap::*Method)(const Napi::CallbackInfo&)>
+  Napi::Value guard(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&] { return (this->*Method)(info); });
+  }
   void dropPool();  // gives up this descriptor's hold on the pool; idempotent
 
   std::shared_ptr<pbp::Pool> pool_;

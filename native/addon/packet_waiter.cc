@@ -13,7 +13,15 @@ PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi:
   tsfn_ = Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, target_, finalizeTarget,
                     static_cast<void*>(nullptr));
   tsfn_.Unref(env);  // only a pending want() keeps the process alive
-  thread_ = std::thread([this] { run(); });
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (...) {
+    // No thread (std::system_error): the destructor will not run, so let the function go here;
+    // the caller answers kIOReturnNoResources (errors.h).
+    target_->stopped = true;
+    tsfn_.Release();
+    throw;
+  }
 }
 
 PacketWaiter::~PacketWaiter() { stop(); }

@@ -47,24 +47,24 @@ Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp:
 Napi::Function PoolWrap::define(Napi::Env env) {
   return DefineClass(env, "NativePool",
                      {
-                         InstanceMethod<&PoolWrap::layoutInfo>("layoutInfo"),
-                         InstanceMethod<&PoolWrap::regionBuffer>("regionBuffer"),
-                         InstanceMethod<&PoolWrap::refill>("refill"),
-                         InstanceMethod<&PoolWrap::flush>("flush"),
-                         InstanceMethod<&PoolWrap::allocOne>("allocOne"),
-                         InstanceMethod<&PoolWrap::deallocOne>("deallocOne"),
-                         InstanceMethod<&PoolWrap::allocIndices>("allocIndices"),
-                         InstanceMethod<&PoolWrap::deallocIndices>("deallocIndices"),
-                         InstanceMethod<&PoolWrap::claimPacket>("claimPacket"),
-                         InstanceMethod<&PoolWrap::addBuffer>("addBuffer"),
-                         InstanceMethod<&PoolWrap::stats>("stats"),
-                         InstanceMethod<&PoolWrap::freePacketCount>("freePacketCount"),
-                         InstanceMethod<&PoolWrap::reclaim>("reclaim"),
-                         InstanceMethod<&PoolWrap::createHandle>("createHandle"),
-                         InstanceMethod<&PoolWrap::copyMemoryDescriptor>("copyMemoryDescriptor"),
-                         InstanceMethod<&PoolWrap::release>("release"),
-                         InstanceMethod<&PoolWrap::waitForPacket>("waitForPacket"),
-                         InstanceMethod<&PoolWrap::stopWaiting>("stopWaiting"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::layoutInfo>>("layoutInfo"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::regionBuffer>>("regionBuffer"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::refill>>("refill"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::flush>>("flush"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::allocOne>>("allocOne"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::deallocOne>>("deallocOne"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::allocIndices>>("allocIndices"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::deallocIndices>>("deallocIndices"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::claimPacket>>("claimPacket"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::addBuffer>>("addBuffer"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::stats>>("stats"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::freePacketCount>>("freePacketCount"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::reclaim>>("reclaim"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::createHandle>>("createHandle"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::copyMemoryDescriptor>>("copyMemoryDescriptor"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::release>>("release"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::waitForPacket>>("waitForPacket"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::stopWaiting>>("stopWaiting"),
                      });
 }
 
@@ -73,8 +73,19 @@ Napi::Function PoolWrap::define(Napi::Env env) {
 //     maxThreads, poolFlags, shared, threadId }
 // or an attachment request { attach: { id, pid, fd }, threadId }.
 PoolWrap::PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info) {
+  env_ = info.Env();
+  try {
+    construct(info);
+  } catch (...) {
+    // Whatever was acquired goes back (the slot, the pool reference); the wrapper is discarded
+    // because an exception is now pending.
+    detach();
+    answerCppException(env_);
+  }
+}
+
+void PoolWrap::construct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  env_ = env;
   if (info.Length() < 1 || !info[0].IsObject()) {
     throwIOReturn(env, IOReturn::BadArgument, "NativePool expects an options object");
     return;

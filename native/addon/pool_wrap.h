@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "../core/pool.h"
+#include "errors.h"
 #include "packet_waiter.h"
 
 namespace pbp_addon {
@@ -47,6 +48,13 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   Napi::Value release(const Napi::CallbackInfo& info);
   Napi::Value waitForPacket(const Napi::CallbackInfo& info);
   Napi::Value stopWaiting(const Napi::CallbackInfo& info);
+
+  // Every method is registered through this, so no C++ exception reaches Node-API (errors.h).
+  template <Napi::Value (PoolWrap::*Method)(const Napi::CallbackInfo&)>
+  Napi::Value guard(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&] { return (this->*Method)(info); });
+  }
+  void construct(const Napi::CallbackInfo& info);
 
   bool attached(Napi::Env env);  // throws kIOReturnNotAttached when released
   void detach();                 // gives the slot back and drops the pool; idempotent

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
-#include <vector>
 
 namespace pbp {
 namespace {
@@ -43,6 +42,17 @@ class Scratch {
   uint32_t stack_[kStackWords];
   uint32_t* words_;
 };
+
+// Fills a fresh ring with the indices [first, end), a stage at a time.
+void enqueueRange(Ring& ring, uint32_t first, uint32_t end) {
+  uint32_t stage[kStageEntries];
+  while (first < end) {
+    uint32_t n = end - first < kStageEntries ? end - first : kStageEntries;
+    for (uint32_t i = 0; i < n; ++i) stage[i] = first + i;
+    ring.enqueueMany(stage, n, Ring::Mode::Bulk);
+    first += n;
+  }
+}
 
 // Slot counters are float64s that JS writes; anything can be stored there through a memory map,
 // and converting NaN, a negative or a huge double to an integer is undefined behaviour.
@@ -113,12 +123,8 @@ Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
 
   Ring packets = Ring::create(pool->base() + layout.packetRingOffset, layout.packetRingCapacity);
   Ring buffers = Ring::create(pool->base() + layout.bufferRingOffset, layout.bufferRingCapacity);
-  std::vector<uint32_t> indices(layout.packetCount);
-  for (uint32_t i = 0; i < layout.packetCount; ++i) indices[i] = i;
-  packets.enqueueMany(indices.data(), layout.packetCount, Ring::Mode::Bulk);
-  indices.clear();
-  for (uint32_t b = layout.packetCount; b < layout.bufferCount; ++b) indices.push_back(b);
-  buffers.enqueueMany(indices.data(), uint32_t(indices.size()), Ring::Mode::Bulk);
+  enqueueRange(packets, 0, layout.packetCount);
+  enqueueRange(buffers, layout.packetCount, layout.bufferCount);
   for (uint32_t p = 0; p < layout.packetCount; ++p) pool->metaOf(p)[meta::kBufferCount] = 1;
 
   // release: another process attaching checks the magic last; everything above must be visible
@@ -265,20 +271,28 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     if (gone) retireCounters(s);
     flushCache(s, 0);
     uint32_t tag = tagOf(s);
-    std::vector<uint32_t> freed;
+    // Freed packets go to the ring a stage at a time (no heap memory proportional to the pool).
+    uint32_t stage[kStageEntries];
+    uint32_t staged = 0, freed = 0;
     for (uint32_t p = 0; p < layout_.packetCount; ++p) {
       uint32_t owner = loadRelaxed(metaOf(p) + meta::kState);
       if ((owner & meta::kStateTagMask) != tag) continue;
       // CAS: a live thread may take a published packet over with newPacket meanwhile.
       if (casAcqRel(metaOf(p) + meta::kState, owner, 0)) {
         freeChain(p);
-        freed.push_back(p);
+        stage[staged++] = p;
+        if (staged == kStageEntries) {
+          packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk);
+          freed += staged;
+          staged = 0;
+        }
       }
     }
-    packetRing_.enqueueMany(freed.data(), uint32_t(freed.size()), Ring::Mode::Bulk);
+    if (staged != 0) packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk);
+    freed += staged;
     notifyFreed();
-    header()->reclaimedPackets.fetch_add(freed.size(), std::memory_order_relaxed);
-    reclaimedOut += uint32_t(freed.size());
+    header()->reclaimedPackets.fetch_add(freed, std::memory_order_relaxed);
+    reclaimedOut += freed;
     // release: the ring and counter updates above happen-before the slot's next claim.
     storeRelease(w + slot::kState, slot::kFree);
   }

@@ -120,6 +120,16 @@ describe('memory pressure', () => {
     expect(report.attempts.map((a) => a.code ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
   }, 60_000);
 
+  // 150 M entries (600 MB) fit under the limit next to node; a second copy of them does not.
+  it('a batch free with a huge count is refused like any other under RLIMIT_AS (no heap copy of it)', () => {
+    const entries = 150_000_000;
+    const report = reportOf<{ freed: string; message: string; after: string }>(
+      runFixture('huge-batch.js', { args: [String(entries)], wrapper: ulimit('v', AS_LIMIT), timeoutMs: 60_000 }),
+    );
+    expect(report).toMatchObject({ freed: 'kIOReturnNotPermitted', after: 'returned' });
+    expect(report.message).toMatch(/^packets\[0\]: packet 0 is not allocated/);
+  }, 60_000);
+
   describe('a pool whose mmap fails (RLIMIT_AS 1.5 GiB, pool 2.3 GiB)', () => {
     const attempts = [plain('2.3 GiB', 38000), plain('2.3 GiB, shared', 38000, true), plain('64 MiB', 1024)];
     let report: Report;
