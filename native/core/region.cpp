@@ -18,7 +18,7 @@ std::string errnoText(const char* what, int err) {
 // to be handed the descriptor.
 int openAnonymousSharedFile() {
 #if defined(__linux__)
-  return memfd_create("packet-buffer-pool", MFD_CLOEXEC);
+  return memfd_create("packet-buffer-pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 #else
   char name[64];
   for (int attempt = 0; attempt < 16; ++attempt) {
@@ -34,6 +34,15 @@ int openAnonymousSharedFile() {
 #endif
 }
 
+#if defined(__linux__)
+// A mapped file that shrinks under us turns the next access past its new end into SIGBUS, in
+// every process that maps it; one that grows is harmless but means someone else is changing it.
+// The seals make both impossible for good (F_SEAL_SEAL: no one can add or remove seals later,
+// including F_SEAL_FUTURE_WRITE, which would break later attachments).
+constexpr int kSizeSeals = F_SEAL_SHRINK | F_SEAL_GROW;
+constexpr int kPoolSeals = kSizeSeals | F_SEAL_SEAL;
+#endif
+
 }  // namespace
 
 Status Region::create(size_t bytes, bool shared, bool lockInRam, std::unique_ptr<Region>& out) {
@@ -47,6 +56,13 @@ Status Region::create(size_t bytes, bool shared, bool lockInRam, std::unique_ptr
       close(fd);
       return Status::fail(IOReturn::NoMemory, errnoText("ftruncate", err));
     }
+#if defined(__linux__)
+    if (fcntl(fd, F_ADD_SEALS, kPoolSeals) != 0) {
+      int err = errno;
+      close(fd);
+      return Status::fail(IOReturn::NoResources, errnoText("sealing the memfd (F_ADD_SEALS)", err));
+    }
+#endif
     flags = MAP_SHARED;
   }
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, flags, fd, 0);
@@ -68,6 +84,19 @@ Status Region::create(size_t bytes, bool shared, bool lockInRam, std::unique_ptr
 }
 
 Status Region::mapFd(int fd, std::unique_ptr<Region>& out) {
+#if defined(__linux__)
+  // Only a descriptor whose size can never change is mapped: otherwise whoever else holds it
+  // could shrink it and crash us with SIGBUS on our next access. Checked before the size is read,
+  // so the size we map is the size for good.
+  int seals = fcntl(fd, F_GET_SEALS);
+  if (seals < 0 && errno == EBADF)
+    return Status::fail(IOReturn::BadArgument, "fd " + std::to_string(fd) + " is not an open descriptor");
+  if (seals < 0 || (seals & kSizeSeals) != kSizeSeals)
+    return Status::fail(IOReturn::BadArgument,
+                        "fd " + std::to_string(fd) +
+                            " is not sealed against resizing (F_SEAL_SHRINK | F_SEAL_GROW): only "
+                            "the memfd of a shared pool (handle.fd) can be attached");
+#endif
   struct stat st;
   if (fstat(fd, &st) != 0)
     return Status::fail(IOReturn::BadArgument,

@@ -2,6 +2,7 @@
 // refusal of double/foreign/out-of-range frees with the pool left consistent, all-or-nothing
 // bulk frees, buffer chains, statistics, dead threads and reclaim, cross-slot claims and shared
 // (memfd) pools attached by descriptor.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -662,13 +663,17 @@ TEST(Pool, AttachFdRefusesWhatIsNotAPool) {
   EXPECT_TRUE(isCode(Pool::attachFd(-1, out), IOReturn::BadArgument));
   EXPECT_EQ(out, nullptr);
 
-  // An empty file.
-  int fd = memfd_create("not-a-pool", MFD_CLOEXEC);
+  // An empty file (sealed, so the checks after the seal check are the ones that refuse it).
+  int fd = memfd_create("not-a-pool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   ASSERT_GE(fd, 0);
-  Status st = Pool::attachFd(fd, out);
+  int empty = memfd_create("empty", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  ASSERT_EQ(fcntl(empty, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+  Status st = Pool::attachFd(empty, out);
   EXPECT_TRUE(isCode(st, IOReturn::BadArgument)) << st.message;
+  close(empty);
   // A zero-filled file large enough for a header, but without the magic.
   ASSERT_EQ(ftruncate(fd, 1 << 16), 0);
+  ASSERT_EQ(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
   st = Pool::attachFd(fd, out);
   EXPECT_TRUE(isCode(st, IOReturn::BadArgument)) << st.message;
   EXPECT_NE(st.message.find("not a packet-buffer-pool"), std::string::npos) << st.message;
@@ -679,9 +684,10 @@ TEST(Pool, AttachFdRefusesWhatIsNotAPool) {
   PoolOptions o = smallOptions(32, 0);
   o.shared = true;
   auto pool = makePool(o);
-  int copy = memfd_create("truncated", MFD_CLOEXEC);
+  int copy = memfd_create("truncated", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   ASSERT_GE(copy, 0);
   ASSERT_EQ(write(copy, pool->base(), 8192), 8192);
+  ASSERT_EQ(fcntl(copy, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
   st = Pool::attachFd(copy, out);
   EXPECT_TRUE(isCode(st, IOReturn::BadArgument)) << st.message;
   EXPECT_EQ(out, nullptr);
