@@ -7,7 +7,7 @@
  */
 import { fail, kIOReturnUnsupported } from './io-return';
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** uint32 word offsets inside a packet's 16-word metadata record. */
 export const enum Meta {

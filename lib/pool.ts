@@ -67,10 +67,19 @@ export interface IOUserNetworkPacketBufferPoolHandle {
   id: number;
   /** Process that made the handle; another process attaches through `fd` instead. */
   pid: number;
-  /** Present for `shared: true` pools: the memfd. Another process passes its own fd number. */
+  /**
+   * Present for `shared: true` pools: a duplicate of the pool's memfd (sealed against resizing)
+   * that belongs to the caller, one per `createHandle()` call: close it once it has been passed on
+   * (closing it never affects the pool). Another process passes its own fd number for it.
+   */
   fd?: number;
   /** Size of the pool's region in bytes. */
   bytes: number;
+  /**
+   * The pool's identity (16 hex digits, random per pool); `attach` refuses a pool with another
+   * one, so a stale handle cannot attach to a new pool that reused its fd number.
+   */
+  identity: string;
 }
 
 /** Options of `allocatePacketAsync`. */

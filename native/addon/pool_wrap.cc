@@ -1,6 +1,12 @@
 #include "pool_wrap.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
 
 #include "errors.h"
 #include "memory_descriptor_wrap.h"
@@ -15,6 +21,31 @@ using pbp::IOReturn;
 bool readOption(Napi::Env env, Napi::Object o, const char* key, uint32_t& out) {
   Napi::Value v = o.Get(key);
   return v.IsUndefined() || toUint32(env, v, key, out);
+}
+
+// A pool's identity travels in handles as 16 hex digits (a string: JSON and structured clone
+// carry it unchanged, and 64 bits do not fit a JS number).
+std::string identityText(uint64_t identity) {
+  char buf[20];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(identity));
+  return buf;
+}
+
+bool readIdentity(Napi::Env env, Napi::Value v, uint64_t& out) {
+  std::string text = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  out = 0;
+  bool ok = text.size() == 16;
+  for (size_t i = 0; ok && i < text.size(); ++i) {
+    char c = text[i];
+    int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    ok = digit >= 0;
+    out = out << 4 | uint64_t(digit < 0 ? 0 : digit);
+  }
+  if (ok && out != 0) return true;
+  throwIOReturn(env, IOReturn::BadArgument,
+                "handle.identity must be the 16 hex digits createHandle() put there, got " +
+                    (v.IsString() ? "\"" + text.substr(0, 40) + "\"" : std::string("no string")));
+  return false;
 }
 
 }  // namespace
@@ -101,9 +132,14 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
     uint32_t pid = 0, fd = 0xFFFFFFFF;
     double id = h.Get("id").IsNumber() ? h.Get("id").As<Napi::Number>().DoubleValue() : 0;
     if (!readOption(env, h, "pid", pid) || !readOption(env, h, "fd", fd)) return;
+    uint64_t identity;
+    if (!readIdentity(env, h.Get("identity"), identity)) return;
+    // The registry's ids are never reused within a process, but the identity is checked anyway:
+    // one rule for both ways in.
     if (pid == uint32_t(getpid()) && id > 0) pool_ = findPool(uint64_t(id));
+    if (pool_ && pool_->identity() != identity) pool_.reset();
     if (!pool_ && fd != 0xFFFFFFFF) {
-      s = pbp::Pool::attachFd(int(fd), pool_);
+      s = pbp::Pool::attachFd(int(fd), pool_, identity);
       if (!s.isOk()) {
         throwStatus(env, s);
         return;
@@ -338,8 +374,17 @@ Napi::Value PoolWrap::createHandle(const Napi::CallbackInfo& info) {
   Napi::Object h = Napi::Object::New(env);
   h.Set("id", double(idOfPool(pool_)));
   h.Set("pid", double(getpid()));
-  if (pool_->fd() >= 0) h.Set("fd", pool_->fd());
+  if (pool_->fd() >= 0) {
+    // The caller's own descriptor: closing it (or passing it on and closing it) cannot close
+    // the pool's. Close-on-exec like the pool's; a child gets it through spawn's stdio.
+    int own = fcntl(pool_->fd(), F_DUPFD_CLOEXEC, 0);
+    if (own < 0)
+      return throwIOReturn(env, IOReturn::NoResources,
+                           std::string("createHandle: cannot duplicate the pool's memfd: ") + strerror(errno));
+    h.Set("fd", own);
+  }
   h.Set("bytes", double(pool_->bytes()));
+  h.Set("identity", identityText(pool_->identity()));
   return h;
 }
 

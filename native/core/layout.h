@@ -20,7 +20,8 @@
 namespace pbp {
 
 constexpr uint32_t kRegionMagic = 0x4C504250;  // "PBPL"
-constexpr uint32_t kLayoutVersion = 2;  // 2: meta::kStatePublished
+// 2: meta::kStatePublished; 3: RegionHeader::identity
+constexpr uint32_t kLayoutVersion = 3;
 constexpr uint32_t kMaxNameBytes = 1023;       // DriverKit's name[1024] with its terminator
 constexpr uint32_t kMaxBufferSize = 65536;     // buffer offsets/lengths are uint16 upstream
 constexpr uint32_t kMaxHeadroom = 255;         // uint8 upstream
@@ -134,6 +135,9 @@ struct alignas(kFalseSharingRange) RegionHeader {
   uint64_t packetRingOffset;
   uint64_t bufferRingOffset;
   uint64_t buffersOffset;
+  // Random, nonzero, set once at creation. A handle carries it and attach() checks it, so a stale
+  // handle (its pool released, its fd number reused by another pool) cannot attach elsewhere.
+  uint64_t identity;
   char name[kMaxNameBytes + 1];
 
   // Tags handed to thread slots; not reused before 2^31 claims, so a packet held by a thread that

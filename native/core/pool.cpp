@@ -4,6 +4,13 @@
 
 #include <signal.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/random.h>
+#endif
+
+#include <atomic>
+#include <cstdio>
+#include <ctime>
 
 #include <cerrno>
 #include <cstring>
@@ -13,6 +20,30 @@ namespace pbp {
 namespace {
 
 std::string str(uint64_t v) { return std::to_string(v); }
+
+std::string hex(uint64_t v) {
+  char buf[20];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// A pool's identity: 64 random bits, never 0 (0 means "no identity to check"). Uniqueness is all
+// it needs, not secrecy: it tells pools apart, it does not authorize anyone.
+uint64_t randomIdentity() {
+  uint64_t id = 0;
+#if defined(__linux__)
+  if (getrandom(&id, sizeof id, GRND_NONBLOCK) != ssize_t(sizeof id)) id = 0;
+#else
+  arc4random_buf(&id, sizeof id);
+#endif
+  if (id == 0) {
+    // No entropy available this early in boot: fall back to what differs between pools anyway.
+    static std::atomic<uint64_t> counter{0};
+    id = (uint64_t(getpid()) << 32) ^ uint64_t(time(nullptr)) ^
+         (counter.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ull);
+  }
+  return id == 0 ? 1 : id;
+}
 
 // Batches are staged through fixed arrays of this many entries on the stack, so no call path
 // allocates heap memory in proportion to its input (an allocation failure could only be reported
@@ -117,6 +148,7 @@ Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
   h->packetRingOffset = layout.packetRingOffset;
   h->bufferRingOffset = layout.bufferRingOffset;
   h->buffersOffset = layout.buffersOffset;
+  h->identity = pool->identity_ = randomIdentity();
   std::memcpy(h->name, options.name.data(), options.name.size());
   h->name[options.name.size()] = '\0';
   h->nextTag.store(1, std::memory_order_relaxed);
@@ -135,7 +167,7 @@ Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
   return Status::ok();
 }
 
-Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out) {
+Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out, uint64_t expectedIdentity) {
   std::unique_ptr<Region> region;
   Status s = Region::mapFd(fd, region);
   if (!s.isOk()) return s;
@@ -148,7 +180,14 @@ Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out) {
   Layout layout;
   s = Layout::fromHeader(*h, region->size(), layout);
   if (!s.isOk()) return s;
+  uint64_t identity = h->identity;
+  if (expectedIdentity != 0 && identity != expectedIdentity)
+    return Status::fail(IOReturn::NotAttached,
+                        "fd " + str(fd) + " is pool " + hex(identity) + ", not the pool " +
+                            hex(expectedIdentity) +
+                            " the handle was made for (released, and its fd number reused?)");
   std::shared_ptr<Pool> pool(new Pool(std::move(region), layout));
+  pool->identity_ = identity;
   pool->bindRings();
   out = std::move(pool);
   return Status::ok();

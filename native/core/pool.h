@@ -40,8 +40,10 @@ struct PoolStats {
 class Pool {
  public:
   static Status create(const PoolOptions& options, std::shared_ptr<Pool>& out);
-  // Maps a shared pool created by another process from its memfd.
-  static Status attachFd(int fd, std::shared_ptr<Pool>& out);
+  // Maps a shared pool created by another process from its memfd. With expectedIdentity
+  // nonzero, refuses (kIOReturnNotAttached) a pool whose identity() differs: the handle that
+  // named the fd was made for another pool.
+  static Status attachFd(int fd, std::shared_ptr<Pool>& out, uint64_t expectedIdentity = 0);
 
   // Users in this process (thread attachments, memory descriptors). When the last one lets go
   // the pool retires: its pages and lock are released (Region::releasePages) even if V8 still
@@ -56,6 +58,9 @@ class Pool {
   int fd() const { return region_->fd(); }
   std::string name() const { return header()->name; }
   uint32_t poolFlags() const { return header()->poolFlags; }
+  // The random id the creator wrote in the header (RegionHeader::identity); read once when this
+  // process mapped the pool, so a peer rewriting the header cannot change what we answer.
+  uint64_t identity() const { return identity_; }
 
   uint32_t* metaOf(uint32_t packet) const {
     return reinterpret_cast<uint32_t*>(base() + layout_.metaOffset) + size_t(packet) * meta::kWords;
@@ -146,6 +151,7 @@ class Pool {
 
   std::unique_ptr<Region> region_;
   Layout layout_;
+  uint64_t identity_ = 0;
   mutable std::mutex usersMutex_;
   uint32_t users_ = 0;     // guarded by usersMutex_
   bool retired_ = false;   // guarded by usersMutex_
