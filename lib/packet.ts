@@ -328,6 +328,85 @@ export class IOUserNetworkPacket {
     return this._pool._bufferView(i === 0 ? this._index : this._pool._chainEntry(this._index, i - 1));
   }
 
+  // ---- the data across chained buffers ------------------------------------------------------
+
+  /**
+   * The data window as a list of Buffers, one per buffer it touches, in order: an iovec list for
+   * `socket.writev`-style I/O (`fs.writev(fd, packet.getDataSegments())`) or for iterating a
+   * chained packet's bytes. Views into the pool's memory (no copy); allocates the views and array.
+   */
+  getDataSegments(): Buffer[] {
+    const m = this._rec();
+    const u = this._pool._u32;
+    const size = this._pool._bufferSize;
+    let at = u[m + Meta.DataOffset];
+    const end = at + u[m + Meta.DataLength];
+    const segments: Buffer[] = [];
+    while (at < end) {
+      const i = Math.floor(at / size);
+      const from = at - i * size;
+      const to = Math.min(size, end - i * size);
+      segments.push(this._bufferAt(i).subarray(from, to));
+      at = (i + 1) * size;
+    }
+    return segments;
+  }
+
+  /**
+   * Copies data bytes out, from `offset` bytes into the data window, across chained buffers, into
+   * `target` (a Buffer or other Uint8Array). Returns how many bytes were copied: the smaller of
+   * the target's length and what the window holds past `offset`. kIOReturnOverrun if `offset`
+   * lies beyond the data.
+   */
+  readData(target: Uint8Array, offset = 0): number {
+    const m = this._rec();
+    if (!(target instanceof Uint8Array)) fail(kIOReturnBadArgument, `target must be a Uint8Array, got ${describe(target)}`);
+    const length = this._pool._u32[m + Meta.DataLength];
+    if (typeof offset !== 'number' || (offset >>> 0) !== offset) badUint('offset', offset, 0xffffffff);
+    if (offset > length) fail(kIOReturnOverrun, `offset ${offset} lies beyond the ${length} bytes of data`);
+    const n = Math.min(target.length, length - offset);
+    this._copy(m, offset, n, target, false);
+    return n;
+  }
+
+  /**
+   * Copies `source` into the data window at `offset` bytes from its start, across chained
+   * buffers. The window must already cover it (kIOReturnOverrun otherwise: grow it first with
+   * `append()` or `setDataLength()`); the window is unchanged.
+   */
+  writeData(source: Uint8Array, offset = 0): void {
+    const m = this._rec();
+    if (!(source instanceof Uint8Array)) fail(kIOReturnBadArgument, `source must be a Uint8Array, got ${describe(source)}`);
+    const length = this._pool._u32[m + Meta.DataLength];
+    if (typeof offset !== 'number' || (offset >>> 0) !== offset) badUint('offset', offset, 0xffffffff);
+    if (offset + source.length > length) {
+      fail(kIOReturnOverrun, `${source.length} bytes at offset ${offset} run past the ${length} bytes of data`);
+    }
+    this._copy(m, offset, source.length, source, true);
+  }
+
+  // Copies n bytes between `bytes` and the data window from `offset` into it, buffer by buffer.
+  private _copy(m: number, offset: number, n: number, bytes: Uint8Array, intoPacket: boolean): void {
+    const size = this._pool._bufferSize;
+    let at = this._pool._u32[m + Meta.DataOffset] + offset;
+    let done = 0;
+    while (done < n) {
+      const i = Math.floor(at / size);
+      const from = at - i * size;
+      const count = Math.min(size - from, n - done);
+      const buffer = this._bufferAt(i);
+      if (intoPacket) buffer.set(bytes.subarray(done, done + count), from);
+      else bytes.set(buffer.subarray(from, from + count), done);
+      done += count;
+      at += count;
+    }
+  }
+
+  // Buffer i of the chain (0 = the packet's own), unchecked.
+  private _bufferAt(i: number): Buffer {
+    return this._pool._bufferView(i === 0 ? this._index : this._pool._chainEntry(this._index, i - 1));
+  }
+
   // ---- metadata ----------------------------------------------------------------------------
 
   /** Direction (an extra beside upstream's members; the kernel twin has it). */
@@ -352,19 +431,39 @@ export class IOUserNetworkPacket {
     return (BigInt(u[m + Meta.TimestampLo + 1]) << 32n) | BigInt(u[m + Meta.TimestampLo]);
   }
 
-  /** Sets the timestamp (`setTimestamp`): a uint64 as bigint, or a non-negative safe integer. */
+  /**
+   * The timestamp in nanoseconds as a number, without allocating a bigint (0 when none is set).
+   * Exact up to 2^53 ns (104 days: a monotonic clock such as `process.hrtime`); a wall-clock
+   * time in ns since 1970 (~1.7e18) comes back rounded to a multiple of 256 ns.
+   */
+  getTimestampNumber(): number {
+    const m = this._rec();
+    const u = this._pool._u32;
+    if (!(u[m + Meta.Flags] & Flag.Timestamp)) return 0;
+    return u[m + Meta.TimestampLo + 1] * 0x100000000 + u[m + Meta.TimestampLo];
+  }
+
+  /**
+   * Sets the timestamp (`setTimestamp`): a uint64 as bigint, or a non-negative safe integer
+   * (a number allocates nothing: the fast form for per-packet stamping).
+   */
   setTimestamp(timestamp: bigint | number): void {
     const m = this._rec();
-    let t: bigint;
-    if (typeof timestamp === 'bigint') t = timestamp;
-    else if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp)) t = BigInt(timestamp);
-    else return fail(kIOReturnBadArgument, `timestamp must be a bigint or safe integer, got ${describe(timestamp)}`);
-    if (t < 0n || t > 0xffffffffffffffffn) {
-      fail(kIOReturnBadArgument, `timestamp must fit in 64 unsigned bits, got ${t}n`);
-    }
     const u = this._pool._u32;
-    u[m + Meta.TimestampLo] = Number(t & 0xffffffffn);
-    u[m + Meta.TimestampLo + 1] = Number(t >> 32n);
+    if (typeof timestamp === 'number' && Number.isSafeInteger(timestamp) && timestamp >= 0) {
+      u[m + Meta.TimestampLo] = timestamp % 0x100000000;
+      u[m + Meta.TimestampLo + 1] = Math.floor(timestamp / 0x100000000);
+      u[m + Meta.Flags] |= Flag.Timestamp;
+      return;
+    }
+    if (typeof timestamp !== 'bigint') {
+      fail(kIOReturnBadArgument, `timestamp must be a bigint or non-negative safe integer, got ${describe(timestamp)}`);
+    }
+    if (timestamp < 0n || timestamp > 0xffffffffffffffffn) {
+      fail(kIOReturnBadArgument, `timestamp must fit in 64 unsigned bits, got ${timestamp}n`);
+    }
+    u[m + Meta.TimestampLo] = Number(timestamp & 0xffffffffn);
+    u[m + Meta.TimestampLo + 1] = Number(timestamp >> 32n);
     u[m + Meta.Flags] |= Flag.Timestamp;
   }
 
@@ -406,7 +505,16 @@ export class IOUserNetworkPacket {
     return this._optional(Flag.CompletionStatus, Meta.CompletionStatus);
   }
 
-  /** The 802.1Q tag (`getVlanTag`); throws kIOReturnNotFound when the packet has none. */
+  /** Whether the packet carries an 802.1Q tag (check before `getVlanTag`, which throws when not). */
+  hasVlanTag(): boolean {
+    return (this._pool._u32[this._rec() + Meta.Flags] & Flag.Vlan) !== 0;
+  }
+
+  /**
+   * The 802.1Q tag (`getVlanTag`): the full 16-bit TCI, priority (PCP, bits 15-13), drop
+   * eligible (DEI, bit 12) and VLAN id (bits 11-0: `tag & 0xfff`). Throws kIOReturnNotFound when
+   * the packet has none (`hasVlanTag()` tells).
+   */
   getVlanTag(): number {
     const m = this._rec();
     const u = this._pool._u32;
@@ -414,7 +522,7 @@ export class IOUserNetworkPacket {
     return u[m + Meta.VlanTag];
   }
 
-  /** Sets the 802.1Q tag (`setVlanTag`, uint16). */
+  /** Sets the 802.1Q tag (`setVlanTag`): the full 16-bit TCI (PCP, DEI and VLAN id). */
   setVlanTag(tag: number): void {
     const m = this._rec();
     if (typeof tag !== 'number' || (tag & 0xffff) !== tag) badUint('VLAN tag', tag, 0xffff);

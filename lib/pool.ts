@@ -86,18 +86,25 @@ export interface IOUserNetworkPacketBufferPoolHandle {
 export interface AllocatePacketAsyncOptions {
   /** Aborting rejects the promise with kIOReturnAborted. */
   signal?: AbortSignal;
+  /**
+   * Whether the wait keeps the process alive, as a timer does (default true). With `ref: false`
+   * the process may exit while the promise is pending, like a timer after `unref()`.
+   */
+  ref?: boolean;
 }
 
-const ASYNC_OPTION_KEYS: readonly (keyof AllocatePacketAsyncOptions)[] = ['signal'];
+const ASYNC_OPTION_KEYS: readonly (keyof AllocatePacketAsyncOptions)[] = ['signal', 'ref'];
 
 interface PendingAllocation {
   resolve(packet: IOUserNetworkPacket): void;
   reject(error: Error): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  ref: boolean;
 }
 
 const EMPTY_U32 = new Uint32Array(0);
+let warnedReleaseHolding = false; // release() while holding packets is reported once per process
 
 /** A Uint32Array from any realm (jest runs tests in their own; `instanceof` alone misses those). */
 function isUint32Array(value: unknown): value is Uint32Array {
@@ -296,6 +303,7 @@ export class IOUserNetworkPacketBufferPool {
       return;
     }
     this._state = 'released';
+    this._warnIfHolding();
     for (const hook of [...this._releaseHooks]) hook();
     this._rejectWaiting(`pool "${this._name}" was released while waiting for a packet`);
     this._u32 = EMPTY_U32;
@@ -308,6 +316,36 @@ export class IOUserNetworkPacketBufferPool {
     const native = this._native;
     this._native = null;
     native.release();
+  }
+
+  // release() while this thread still holds packets: they were never given back (a leak unless
+  // the pool is going away with this thread); other threads see them as orphaned until
+  // reclaimPackets(). Node's way to say so without throwing: a process warning, once per process
+  // (like Node's own deprecation warnings), so a program that does it on purpose is not flooded.
+  private _warnIfHolding(): void {
+    if (warnedReleaseHolding) return;
+    const held = this._heldIndices(false).length;
+    if (held === 0) return;
+    warnedReleaseHolding = true;
+    process.emitWarning(
+      `pool "${this._name}" was released while this thread held ${held} packet${held === 1 ? '' : 's'} ` +
+        'it never deallocated; other threads count them as orphanedPackets until reclaimPackets() returns them',
+      { code: 'PBP_RELEASED_HOLDING_PACKETS' },
+    );
+  }
+
+  // Indices of the packets this thread holds (all of them, or only those it handed over and
+  // nobody has claimed or freed since): a scan of the state words, for the slow paths only.
+  private _heldIndices(handedOverOnly: boolean): number[] {
+    const u = this._u32;
+    const tag = handedOverOnly ? this._publishedTag : this._tag;
+    const published = this._publishedTag;
+    const out: number[] = [];
+    for (let i = 0, m = this._metaBase; i < this._packetCount; i++, m += Meta.Words) {
+      const state = u[m];
+      if (state === tag || state === published) out.push(i);
+    }
+    return out;
   }
 
   /** OSObject `free`: same as `release()`. */
@@ -438,17 +476,20 @@ export class IOUserNetworkPacketBufferPool {
       if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) {
         fail(kIOReturnBadArgument, `signal must be an AbortSignal, got ${describe(signal)}`);
       }
+      if (o?.ref !== undefined && typeof o.ref !== 'boolean') {
+        fail(kIOReturnBadArgument, `ref must be a boolean, got ${describe(o.ref)}`);
+      }
       if (signal?.aborted) fail(kIOReturnAborted, 'allocatePacketAsync was aborted before it started');
       const packet = this._waiting.length === 0 ? this._allocateUncounted() : null;
       if (packet !== null) return Promise.resolve(packet);
       return new Promise((resolve, reject) => {
-        const pending: PendingAllocation = { resolve, reject, signal, onAbort: undefined };
+        const pending: PendingAllocation = { resolve, reject, signal, onAbort: undefined, ref: o?.ref !== false };
         if (signal) {
           pending.onAbort = () => this._abortWaiting(pending);
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }
         this._waiting.push(pending);
-        this._native.waitForPacket(this._onPacketFreed);
+        this._wait();
       });
     } catch (err) {
       return Promise.reject(err);
@@ -465,8 +506,13 @@ export class IOUserNetworkPacketBufferPool {
       if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
       pending.resolve(packet);
     }
-    if (this._waiting.length > 0) this._native.waitForPacket(this._onPacketFreed);
+    if (this._waiting.length > 0) this._wait();
   };
+
+  // (Re)arms the native waiter; it keeps the process alive while any pending wait wants that.
+  private _wait(): void {
+    this._native.waitForPacket(this._onPacketFreed, this._waiting.some((p) => p.ref));
+  }
 
   // allocatePacket for allocatePacketAsync's own attempts: a request that waits is not a failed
   // allocation, however many times it looks before a packet comes.
@@ -481,7 +527,10 @@ export class IOUserNetworkPacketBufferPool {
     const at = this._waiting.indexOf(pending);
     if (at < 0) return;
     this._waiting.splice(at, 1);
-    if (this._waiting.length === 0 && this._native !== null) this._native.stopWaiting();
+    if (this._native !== null) {
+      if (this._waiting.length === 0) this._native.stopWaiting();
+      else this._wait(); // the aborted wait may have been the one keeping the process alive
+    }
     pending.reject(new IOReturnError(kIOReturnAborted, 'allocatePacketAsync was aborted'));
   }
 
@@ -631,10 +680,36 @@ export class IOUserNetworkPacketBufferPool {
    * without giving them back. With a `threadId`, only that worker's; without, every exited
    * thread's. Returns how many packets came back. kIOReturnNotPermitted if that thread is still
    * attached, kIOReturnNotFound if no exited thread with that id holds packets.
+   *
+   * Packets a thread handed over (`handOver`, `publishPacketIndices`) stay the sender's until the
+   * receiver claims or frees them: when the receiver dies first, the sender gets them back with
+   * `reclaimHandedOverPackets()`. `worker.threadId` reads -1 once the worker has exited, so keep
+   * the id from when the worker started (-1 is refused with a message saying so).
    */
   reclaimPackets(threadId?: number): number {
     this._checkOpen();
+    if (threadId === -1) {
+      fail(
+        kIOReturnBadArgument,
+        'threadId -1: worker.threadId reads -1 once the worker has exited; keep the id from when it started ' +
+          '(const id = worker.threadId) or call reclaimPackets() for every exited thread',
+      );
+    }
     return this._native.reclaim(threadId);
+  }
+
+  /**
+   * Takes back every packet this thread handed over (`handOver`, `publishPacketIndices`) that no
+   * thread has claimed or freed since, and deallocates them; returns how many. For when the
+   * thread they went to died before taking them: such packets are still charged to this thread
+   * (`reclaimPackets` cannot see them). Call it only when no live thread still holds one of those
+   * indices, since it frees them under that thread's feet.
+   */
+  reclaimHandedOverPackets(): number {
+    this._checkOpen();
+    const indices = Uint32Array.from(this._heldIndices(true));
+    if (indices.length > 0) this._deallocateIndices(indices, indices.length);
+    return indices.length;
   }
 
   /** A structured-clone-able handle for `IOUserNetworkPacketBufferPool.attach`. */

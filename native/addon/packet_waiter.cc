@@ -26,7 +26,10 @@ PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi:
 
 PacketWaiter::~PacketWaiter() { stop(); }
 
-void PacketWaiter::want(Napi::Env env) {
+void PacketWaiter::want(Napi::Env env, bool keepAlive) {
+  // Ref/Unref of a thread-safe function are a flag, not a count: the last call wins.
+  if (keepAlive) tsfn_.Ref(env);
+  else tsfn_.Unref(env);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (wanted_) return;
@@ -37,7 +40,6 @@ void PacketWaiter::want(Napi::Env env) {
       registered_ = true;
     }
   }
-  tsfn_.Ref(env);
   wake_.notify_one();
 }
 

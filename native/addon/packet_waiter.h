@@ -25,8 +25,9 @@ class PacketWaiter {
   PacketWaiter& operator=(const PacketWaiter&) = delete;
 
   // JS thread: call onFreed once, as soon as the shared ring has a free packet. Keeps the event
-  // loop alive until then.
-  void want(Napi::Env env);
+  // loop alive until then if keepAlive (a caller that asked for ref: false does not want that);
+  // calling it again while waiting only updates keepAlive.
+  void want(Napi::Env env, bool keepAlive);
   // JS thread: stops waiting and joins the native thread. Idempotent.
   void stop();
 

@@ -414,8 +414,9 @@ Napi::Value PoolWrap::release(const Napi::CallbackInfo& info) {
 
 namespace pbp_addon {
 
-// waitForPacket(onFreed): onFreed() is called once, on this thread, when the shared ring has a
-// free packet. Call again to keep waiting. The callback is fixed by the first call.
+// waitForPacket(onFreed, keepAlive = true): onFreed() is called once, on this thread, when the
+// shared ring has a free packet. Call again to keep waiting (or to change keepAlive: whether the
+// wait keeps the event loop alive). The callback is fixed by the first call.
 Napi::Value PoolWrap::waitForPacket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!attached(env)) return env.Undefined();
@@ -424,7 +425,7 @@ Napi::Value PoolWrap::waitForPacket(const Napi::CallbackInfo& info) {
       return throwIOReturn(env, IOReturn::BadArgument, "waitForPacket expects a callback");
     waiter_.reset(new PacketWaiter(env, pool_, info[0].As<Napi::Function>()));
   }
-  waiter_->want(env);
+  waiter_->want(env, info.Length() < 2 || info[1].ToBoolean().Value());
   return env.Undefined();
 }
 
