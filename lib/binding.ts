@@ -14,6 +14,15 @@ export interface NativeBinding {
   pcapWrite(pool: any, fd: number, snapLength: number, indices: Uint32Array, count: number): number;
   setErrorClass(cls: unknown): void;
   layout: Record<string, number>;
+  // Packet queues (native/addon/queue_wrap.cc); the first argument is the thread's NativePool.
+  queueCreate(pool: any, kind: number, queueId: number, capacity: number): any;
+  queueOpen(pool: any, queueId: number): any;
+  queueDestroy(pool: any, queueId: number): number;
+  queueAcquireEnd(pool: any, queueId: number, producer: boolean): void;
+  queueReleaseEnd(pool: any, queueId: number, producer: boolean): void;
+  queueWake(pool: any, queueId: number): void;
+  queueWaitSync(pool: any, queueId: number, timeoutMs: number): boolean;
+  QueueWatcher: any;
 }
 
 function load(): NativeBinding {

@@ -13,6 +13,7 @@ export {
   kIOReturnIOError,
   kIOReturnMessageTooLarge,
   kIOReturnNoDevice,
+  kIOReturnNoSpace,
   kIOReturnNoMemory,
   kIOReturnNoResources,
   kIOReturnNotAttached,
@@ -34,6 +35,15 @@ export type {
 export { IOUserNetworkPacket } from './packet';
 export type { IOUserNetworkPacketDescriptor, RxChecksumInfo } from './packet';
 export { IOMemoryDescriptor, IOMemoryMap } from './memory';
+export {
+  IOUserNetworkPacketQueue,
+  IOUserNetworkPacketQueueKind,
+  IOUserNetworkRxCompletionQueue,
+  IOUserNetworkRxSubmissionQueue,
+  IOUserNetworkTxCompletionQueue,
+  IOUserNetworkTxSubmissionQueue,
+} from './queue';
+export type { WaitForPacketsOptions } from './queue';
 export type { IOAddressRange } from './memory';
 export type { IOUserNetworkPacketBufferPoolOptions, IODMASpecification } from './options';
 export { RawEthernetInterface } from './raw';

@@ -21,7 +21,9 @@ export const kIOReturnBadArgument = 0xe00002c2;
 export const kIOReturnExclusiveAccess = 0xe00002c5;
 /** Unsupported function or option. */
 export const kIOReturnUnsupported = 0xe00002c7;
-/** A system call failed for a reason the message names (errno). */
+/** No space left (a packet queue is full). */
+export const kIOReturnNoSpace = 0xe00002c4;
+/** A system call failed for a reason the message names (errno), or shared state was found impossible (a scribbled queue). */
 export const kIOReturnIOError = 0xe00002ca;
 /** Object not initialised yet. */
 export const kIOReturnNotReady = 0xe00002d8;
@@ -46,6 +48,7 @@ const codeNames: ReadonlyMap<number, string> = new Map([
   [kIOReturnNoDevice, 'kIOReturnNoDevice'],
   [kIOReturnNotPrivileged, 'kIOReturnNotPrivileged'],
   [kIOReturnBadArgument, 'kIOReturnBadArgument'],
+  [kIOReturnNoSpace, 'kIOReturnNoSpace'],
   [kIOReturnExclusiveAccess, 'kIOReturnExclusiveAccess'],
   [kIOReturnUnsupported, 'kIOReturnUnsupported'],
   [kIOReturnIOError, 'kIOReturnIOError'],

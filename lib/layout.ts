@@ -7,7 +7,7 @@
  */
 import { fail, kIOReturnUnsupported } from './io-return';
 
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** uint32 word offsets inside a packet's 16-word metadata record. */
 export const enum Meta {
@@ -37,6 +37,28 @@ export const enum Meta {
  */
 export const enum State {
   Published = 0x80000000,
+  /** meta::kStateQueued: the packet's index sits in a packet queue; only its consumer takes it. */
+  Queued = 0x7fffffff,
+}
+
+/** uint32 word offsets inside a packet queue (native/core/layout.h, namespace queue). */
+export const enum QueueWord {
+  Head = 0, // producer's line
+  Tail = 32, // consumer's line
+  State = 64,
+  ConsumerWaiters = 67,
+  DataSeq = 68,
+  BadEntries = 69,
+  Entries = 96,
+}
+
+/** Words per packet address record (native/core/layout.h, PacketAddress). */
+export const enum AddressWord {
+  Words = 8,
+  FamilyPort = 0,
+  Scope = 1,
+  Addr = 2,
+  Segment = 6,
 }
 
 /** Bits of Meta.Flags. The optional fields read as absent/0 unless their bit is set. */
@@ -85,6 +107,15 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   slotFailedAllocationsF64: Slot.FailedAllocationsF64,
   slotCacheCountU32: Slot.CacheCountU32,
   slotCacheU32: Slot.CacheU32,
+  metaStateQueued: State.Queued,
+  queueHeadU32: QueueWord.Head,
+  queueTailU32: QueueWord.Tail,
+  queueStateU32: QueueWord.State,
+  queueConsumerWaitersU32: QueueWord.ConsumerWaiters,
+  queueDataSeqU32: QueueWord.DataSeq,
+  queueBadEntriesU32: QueueWord.BadEntries,
+  queueEntriesU32: QueueWord.Entries,
+  addressWords: AddressWord.Words,
 };
 
 /** Throws kIOReturnUnsupported if the addon's layout differs from this file's. */

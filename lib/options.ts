@@ -42,6 +42,13 @@ export interface IOUserNetworkPacketBufferPoolOptions {
   maxThreads?: number;
   /** Extra: put the region in shared memory (memfd) so other processes can attach. */
   shared?: boolean;
+  /** Extra: how many packet queues the region holds (queue ids 0..maxQueues-1), 0..256. Default 8. */
+  maxQueues?: number;
+  /**
+   * Extra: the largest capacity a packet queue may have, a power of two. Default: the smallest
+   * power of two >= packetCount (a queue can then hold every packet).
+   */
+  queueCapacity?: number;
 }
 
 /** What the addon's NativePool constructor takes. */
@@ -55,6 +62,8 @@ export interface NativePoolOptions {
   cacheSize: number;
   maxThreads: number;
   poolFlags: number;
+  maxQueues: number;
+  queueCapacity: number;
   shared: boolean;
   threadId: number;
 }
@@ -140,6 +149,8 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
     cacheSize,
     maxThreads: uint32(o.maxThreads, 'maxThreads', 64),
     poolFlags: uint32(o.poolFlags, 'poolFlags', 0),
+    maxQueues: uint32(o.maxQueues, 'maxQueues', 8),
+    queueCapacity: uint32(o.queueCapacity, 'queueCapacity', 0),
     shared: o.shared === true,
     threadId,
   };

@@ -57,6 +57,8 @@ export interface IOUserNetworkPacketBufferPoolStatistics {
   deadThreads: number;
   /** Packets held by those threads. */
   orphanedPackets: number;
+  /** Packets inside packet queues, between a queue's two ends (counted in `inUse`). */
+  queued: number;
   /** Extra (chain) buffers free. */
   freeBuffers: number;
 }
@@ -134,8 +136,8 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */ _native: any = null;
   /** @internal */ readonly _releaseHooks = new Set<() => void>(); // raw interfaces close first
   private _region: ArrayBuffer | null = null;
-  private _tag = -1;
-  private _publishedTag = -1; // _tag | State.Published, as the unsigned value a Uint32Array reads
+  /** @internal */ _tag = -1;
+  /** @internal */ _publishedTag = -1; // _tag | State.Published, as the unsigned value a Uint32Array reads
   private _headroom = 0;
   private _cacheSize = 0;
   private _cacheHalf = 0;
@@ -144,12 +146,12 @@ export class IOUserNetworkPacketBufferPool {
   private _allocIdx = 0;
   private _deallocIdx = 0;
   private _failedIdx = 0;
-  private _metaBase = 0;
+  /** @internal */ _metaBase = 0;
   private _buffersOffset = 0;
   private _bufferStride = 0;
   private _chainWord = 0;
   private _chainPerPacket = 0;
-  private _packetCount = 0;
+  /** @internal */ _packetCount = 0;
   private _bufferCount = 0;
   private _name = '';
   private _owner: unknown = null;
@@ -907,8 +909,8 @@ export class IOUserNetworkPacketBufferPool {
     else if (state !== this._publishedTag) fail(kIOReturnNotPermitted, `packet ${index} is not held by this thread`);
   }
 
-  // This thread's packet object for a slot, made on first use and reused ever after.
-  private _packetAt(index: number): IOUserNetworkPacket {
+  /** @internal This thread's packet object for a slot, made on first use and reused ever after. */
+  _packetAt(index: number): IOUserNetworkPacket {
     return this._packets[index] ?? this._makePacket(index);
   }
 

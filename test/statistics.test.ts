@@ -35,6 +35,7 @@ describe('a new pool', () => {
       liveThreads: 1,
       deadThreads: 0,
       orphanedPackets: 0,
+      queued: 0,
       freeBuffers: 4,
     });
     expect(pool.getFreePacketCount()).toBe(16);

@@ -8,6 +8,7 @@
 #include "pcap_wrap.h"
 #include "pool_wrap.h"
 #include "raw_interface_wrap.h"
+#include "queue_wrap.h"
 
 namespace pbp_addon {
 namespace {
@@ -37,6 +38,15 @@ Napi::Object layoutConstants(Napi::Env env) {
   o.Set("slotFailedAllocationsF64", pbp::slot::kFailedAllocationsF64);
   o.Set("slotCacheCountU32", pbp::slot::kCacheCountU32);
   o.Set("slotCacheU32", pbp::slot::kCacheU32);
+  o.Set("metaStateQueued", pbp::meta::kStateQueued);
+  o.Set("queueHeadU32", pbp::queue::kHeadU32);
+  o.Set("queueTailU32", pbp::queue::kTailU32);
+  o.Set("queueConsumerWaitersU32", pbp::queue::kConsumerWaitersU32);
+  o.Set("queueDataSeqU32", pbp::queue::kDataSeqU32);
+  o.Set("queueBadEntriesU32", pbp::queue::kBadEntriesU32);
+  o.Set("queueEntriesU32", pbp::queue::kEntriesU32);
+  o.Set("queueStateU32", pbp::queue::kStateU32);
+  o.Set("addressWords", pbp::address::kWords);
   return o;
 }
 
@@ -54,6 +64,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("pcapWrite", Napi::Function::New(env, pcapWrite, "pcapWrite"));
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
   exports.Set("layout", layoutConstants(env));
+  defineQueueFunctions(env, exports);
   return exports;
 }
 

@@ -162,7 +162,9 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
         !readOption(env, o, "headroom", opts.headroom) ||
         !readOption(env, o, "cacheSize", opts.cacheSize) ||
         !readOption(env, o, "maxThreads", opts.maxThreads) ||
-        !readOption(env, o, "poolFlags", opts.poolFlags))
+        !readOption(env, o, "poolFlags", opts.poolFlags) ||
+        !readOption(env, o, "maxQueues", opts.maxQueues) ||
+        !readOption(env, o, "queueCapacity", opts.queueCapacity))
       return;
     opts.shared = o.Get("shared").ToBoolean();
     s = pbp::Pool::create(opts, pool_);
@@ -219,6 +221,12 @@ void PoolWrap::detach() {
   pool_.reset();
 }
 
+PoolWrap* PoolWrap::fromArg(const Napi::CallbackInfo& info, size_t i) {
+  Napi::Env env = info.Env();
+  PoolWrap* wrap = from(env, i < info.Length() ? info[i] : env.Undefined());
+  return wrap != nullptr && wrap->attached(env) ? wrap : nullptr;
+}
+
 bool PoolWrap::attached(Napi::Env env) {
   if (pool_) return true;
   throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
@@ -251,6 +259,9 @@ Napi::Value PoolWrap::layoutInfo(const Napi::CallbackInfo& info) {
   o.Set("slot", slot_);
   o.Set("tag", pool_->tagOf(slot_));
   o.Set("waitersWord", pbp::Pool::waitersWordIndex());
+  o.Set("maxQueues", l.maxQueues);
+  o.Set("queueCapacity", l.queueCapacity);
+  o.Set("addressesOffset", double(l.addressesOffset));
   return o;
 }
 
@@ -346,6 +357,7 @@ Napi::Value PoolWrap::stats(const Napi::CallbackInfo& info) {
   o.Set("liveThreads", st.liveThreads);
   o.Set("deadThreads", st.deadThreads);
   o.Set("orphanedPackets", st.orphanedPackets);
+  o.Set("queued", st.queued);
   o.Set("freeBuffers", pool_->freeBufferCount());
   return o;
 }

@@ -25,6 +25,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   // For other wrappers that work on this thread's attachment (network interfaces): the wrap
   // behind a NativePool object, or nullptr (after throwing kIOReturnBadArgument) for anything else.
   static PoolWrap* from(Napi::Env env, Napi::Value value);
+  // from() for argument `i` that must also be attached (else kIOReturnNotAttached, nullptr).
+  static PoolWrap* fromArg(const Napi::CallbackInfo& info, size_t i);
   // Null once released.
   const std::shared_ptr<pbp::Pool>& pool() const { return pool_; }
   uint32_t slot() const { return slot_; }

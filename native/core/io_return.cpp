@@ -11,6 +11,7 @@ const char* ioReturnName(IOReturn code) {
     case IOReturn::NoDevice: return "kIOReturnNoDevice";
     case IOReturn::NotPrivileged: return "kIOReturnNotPrivileged";
     case IOReturn::BadArgument: return "kIOReturnBadArgument";
+    case IOReturn::NoSpace: return "kIOReturnNoSpace";
     case IOReturn::ExclusiveAccess: return "kIOReturnExclusiveAccess";
     case IOReturn::Unsupported: return "kIOReturnUnsupported";
     case IOReturn::IOError: return "kIOReturnIOError";

@@ -16,6 +16,7 @@ enum class IOReturn : uint32_t {
   NoDevice = 0xE00002C0,
   NotPrivileged = 0xE00002C1,
   BadArgument = 0xE00002C2,
+  NoSpace = 0xE00002C4,
   ExclusiveAccess = 0xE00002C5,
   Unsupported = 0xE00002C7,
   IOError = 0xE00002CA,

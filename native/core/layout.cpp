@@ -57,6 +57,17 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
       return std::string(buf);
     }());
 
+  if (o.maxQueues > kMaxQueues)
+    return bad("maxQueues " + str(o.maxQueues) + " exceeds " + str(kMaxQueues));
+  uint32_t queueCapacity = o.queueCapacity;
+  if (queueCapacity == 0) {
+    queueCapacity = 1;
+    while (queueCapacity < o.packetCount && queueCapacity < kMaxQueueCapacity) queueCapacity <<= 1;
+  }
+  if (queueCapacity > kMaxQueueCapacity || (queueCapacity & (queueCapacity - 1)) != 0)
+    return bad("queueCapacity must be a power of two in 1.." + str(kMaxQueueCapacity) + ", got " +
+               str(queueCapacity));
+
   Layout l;
   l.packetCount = o.packetCount;
   l.bufferCount = o.bufferCount;
@@ -69,6 +80,9 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
   l.slotBytes = uint32_t(slot::kControlBytes + slot::kHotBytes + roundUp(o.cacheSize * 4ull, kCacheLine));
   l.packetRingCapacity = Ring::capacityFor(o.packetCount);
   l.bufferRingCapacity = Ring::capacityFor(l.extraBufferCount());
+  l.maxQueues = o.maxQueues;
+  l.queueCapacity = queueCapacity;
+  l.queueBytes = uint32_t(roundUp(queue::kControlBytes + queueCapacity * 4ull, kFalseSharingRange));
 
   // Every term below is bounded by the limits checked above (counts <= 2^30, sizes <= 64 KiB),
   // so 64-bit sums cannot overflow; the total is then checked against the region limit.
@@ -79,6 +93,8 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
   l.slotsOffset = place(cursor, uint64_t(o.maxThreads) * l.slotBytes, kCacheLine);
   l.packetRingOffset = place(cursor, Ring::bytesFor(l.packetRingCapacity), kFalseSharingRange);
   l.bufferRingOffset = place(cursor, Ring::bytesFor(l.bufferRingCapacity), kFalseSharingRange);
+  l.queuesOffset = place(cursor, uint64_t(l.maxQueues) * l.queueBytes, kFalseSharingRange);
+  l.addressesOffset = place(cursor, uint64_t(o.packetCount) * sizeof(PacketAddress), kCacheLine);
   l.buffersOffset = place(cursor, uint64_t(o.bufferCount) * l.bufferStride, kPage);
   l.totalBytes = roundUp(cursor, kPage);
   if (l.totalBytes > kMaxRegionBytes)
@@ -104,6 +120,8 @@ Status Layout::fromHeader(const RegionHeader& h, uint64_t mappedBytes, Layout& o
   o.cacheSize = h.cacheSize;
   o.maxThreads = h.maxThreads;
   o.poolFlags = h.poolFlags;
+  o.maxQueues = h.maxQueues;
+  o.queueCapacity = h.queueCapacity;
   Layout l;
   Status s = compute(o, l);
   if (!s.isOk()) return s;
@@ -111,7 +129,8 @@ Status Layout::fromHeader(const RegionHeader& h, uint64_t mappedBytes, Layout& o
   // that point outside the mapping.
   if (l.totalBytes != h.totalBytes || l.totalBytes > mappedBytes || l.metaOffset != h.metaOffset ||
       l.slotsOffset != h.slotsOffset || l.packetRingOffset != h.packetRingOffset ||
-      l.bufferRingOffset != h.bufferRingOffset || l.buffersOffset != h.buffersOffset)
+      l.bufferRingOffset != h.bufferRingOffset || l.buffersOffset != h.buffersOffset ||
+      l.queuesOffset != h.queuesOffset || l.addressesOffset != h.addressesOffset)
     return bad("region header is inconsistent with its own sizes");
   out = l;
   return Status::ok();

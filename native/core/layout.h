@@ -2,7 +2,7 @@
 // pointers, so any thread or process that maps it can use it as-is:
 //
 //   [ header | packet metadata | chain table | thread slots | free-packet ring | free-buffer ring
-//     | buffers ... ]
+//     | packet queues | packet addresses | buffers ... ]
 //
 // JavaScript reads and writes the metadata and thread slots through typed arrays over the same
 // bytes, so the word indices below are mirrored in lib/layout.ts (the addon exports these values
@@ -20,14 +20,17 @@
 namespace pbp {
 
 constexpr uint32_t kRegionMagic = 0x4C504250;  // "PBPL"
-// 2: meta::kStatePublished; 3: RegionHeader::identity
-constexpr uint32_t kLayoutVersion = 3;
+// 2: meta::kStatePublished; 3: RegionHeader::identity; 4: packet queues, packet addresses
+constexpr uint32_t kLayoutVersion = 4;
 constexpr uint32_t kMaxNameBytes = 1023;       // DriverKit's name[1024] with its terminator
 constexpr uint32_t kMaxBufferSize = 65536;     // buffer offsets/lengths are uint16 upstream
 constexpr uint32_t kMaxHeadroom = 255;         // uint8 upstream
 constexpr uint32_t kMaxThreadSlots = 1024;
 constexpr uint32_t kMaxCacheSize = 4096;
 constexpr uint64_t kMaxRegionBytes = 1ull << 32;  // one ArrayBuffer per thread must cover it
+constexpr uint32_t kMaxQueues = 256;
+constexpr uint32_t kDefaultMaxQueues = 8;
+constexpr uint32_t kMaxQueueCapacity = 1u << 24;
 
 // Upstream pool flags.
 constexpr uint32_t kPoolFlagSingleMemorySegment = 0x2;
@@ -76,6 +79,10 @@ constexpr uint32_t kFlagTraceId = 1u << 7;
 // published packet is freed or claimed with a CAS by everyone, its owner included.
 constexpr uint32_t kStatePublished = 1u << 31;
 constexpr uint32_t kStateTagMask = kStatePublished - 1;
+// kState of a packet whose index sits in a packet queue: it belongs to the queue, not to a
+// thread. Never handed out as a slot tag. Only the queue's consumer changes it (to its own tag),
+// so a duplicated or forged queue entry finds some other state and is refused, never taken twice.
+constexpr uint32_t kStateQueued = kStateTagMask;
 }  // namespace meta
 
 // Per-thread slot. Line 0 is written by the core when the slot is claimed or released; line 1
@@ -101,6 +108,49 @@ constexpr uint32_t kDead = 2;  // its thread is gone but packets tagged with it 
 constexpr uint32_t kReclaiming = 3;  // reclaim() is returning its packets
 }  // namespace slot
 
+// A packet queue: a single-producer / single-consumer ring of packet indices (DriverKit's
+// IOUserNetworkPacketQueue; AF_XDP's rings are the same shape). Three lines of control, then the
+// entries. Word indices from the queue's start.
+namespace queue {
+constexpr uint32_t kControlBytes = 3 * kFalseSharingRange;
+constexpr uint32_t kHeadU32 = 0;                                 // producer line: next entry to write
+constexpr uint32_t kTailU32 = kFalseSharingRange / 4;            // consumer line: next entry to read
+constexpr uint32_t kDescU32 = 2 * kFalseSharingRange / 4;        // descriptor line:
+constexpr uint32_t kStateU32 = kDescU32 + 0;                     //   kFree / kActive
+constexpr uint32_t kKindU32 = kDescU32 + 1;                      //   QueueKind
+constexpr uint32_t kCapacityU32 = kDescU32 + 2;                  //   power of two
+constexpr uint32_t kConsumerWaitersU32 = kDescU32 + 3;           //   threads sleeping for entries
+constexpr uint32_t kDataSeqU32 = kDescU32 + 4;                   //   futex word they sleep on
+constexpr uint32_t kBadEntriesU32 = kDescU32 + 5;                //   entries the consumer refused
+constexpr uint32_t kProducerTagU32 = kDescU32 + 6;               //   slot tag of the producer end
+constexpr uint32_t kConsumerTagU32 = kDescU32 + 7;               //   slot tag of the consumer end
+constexpr uint32_t kEntriesU32 = kControlBytes / 4;              // first entry
+
+constexpr uint32_t kFree = 0;
+constexpr uint32_t kActive = 1;
+constexpr uint32_t kChanging = 2;  // being created or destroyed
+}  // namespace queue
+
+// Where a packet came from (RX) or goes to (TX), for interfaces that carry addresses (UDP). One
+// record per packet in a side table, so the 64-byte metadata record stays one cache line.
+struct PacketAddress {
+  uint16_t family;       // 0 = none, 4 = IPv4, 6 = IPv6
+  uint16_t port;         // host byte order
+  uint32_t scopeId;      // IPv6 scope
+  uint8_t addr[16];      // network byte order; IPv4 in the first 4 bytes
+  uint16_t segmentSize;  // TX: GSO segment size to use; RX: GRO segment size seen (0 = none)
+  uint16_t flags;
+  uint32_t reserved;
+};
+static_assert(sizeof(PacketAddress) == 32, "the JS side reads the address record as 8 words");
+namespace address {
+constexpr uint32_t kWords = 8;
+constexpr uint32_t kFamilyPortU32 = 0;   // family | port << 16 (little-endian)
+constexpr uint32_t kScopeU32 = 1;
+constexpr uint32_t kAddrU32 = 2;
+constexpr uint32_t kSegmentU32 = 6;      // segmentSize | flags << 16
+}  // namespace address
+
 struct PoolOptions {
   std::string name;
   uint32_t packetCount = 0;
@@ -111,6 +161,8 @@ struct PoolOptions {
   uint32_t cacheSize = 0;
   uint32_t maxThreads = 64;
   uint32_t poolFlags = 0;
+  uint32_t maxQueues = kDefaultMaxQueues;
+  uint32_t queueCapacity = 0;  // 0 = the next power of two >= packetCount
   bool shared = false;  // memfd-backed, attachable from other processes
 };
 
@@ -138,6 +190,10 @@ struct alignas(kFalseSharingRange) RegionHeader {
   // Random, nonzero, set once at creation. A handle carries it and attach() checks it, so a stale
   // handle (its pool released, its fd number reused by another pool) cannot attach elsewhere.
   uint64_t identity;
+  uint32_t maxQueues;
+  uint32_t queueCapacity;
+  uint64_t queuesOffset;
+  uint64_t addressesOffset;
   char name[kMaxNameBytes + 1];
 
   // Tags handed to thread slots; not reused before 2^31 claims, so a packet held by a thread that
@@ -169,11 +225,16 @@ struct Layout {
   uint32_t slotBytes = 0;
   uint32_t packetRingCapacity = 0;
   uint32_t bufferRingCapacity = 0;
+  uint32_t maxQueues = 0;
+  uint32_t queueCapacity = 0;
+  uint32_t queueBytes = 0;  // one queue's control + entries
   uint64_t metaOffset = 0;
   uint64_t chainOffset = 0;
   uint64_t slotsOffset = 0;
   uint64_t packetRingOffset = 0;
   uint64_t bufferRingOffset = 0;
+  uint64_t queuesOffset = 0;
+  uint64_t addressesOffset = 0;
   uint64_t buffersOffset = 0;
   uint64_t totalBytes = 0;
 

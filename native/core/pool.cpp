@@ -149,6 +149,10 @@ Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
   h->bufferRingOffset = layout.bufferRingOffset;
   h->buffersOffset = layout.buffersOffset;
   h->identity = pool->identity_ = randomIdentity();
+  h->maxQueues = layout.maxQueues;
+  h->queueCapacity = layout.queueCapacity;
+  h->queuesOffset = layout.queuesOffset;
+  h->addressesOffset = layout.addressesOffset;
   std::memcpy(h->name, options.name.data(), options.name.size());
   h->name[options.name.size()] = '\0';
   h->nextTag.store(1, std::memory_order_relaxed);
@@ -208,7 +212,8 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
     // The top bit of a packet's state is meta::kStatePublished, so tags live in 31 bits; 0 means
     // free and is skipped when the counter wraps.
     uint32_t tag = 0;
-    while (tag == 0) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed) & meta::kStateTagMask;
+    // meta::kStateQueued is reserved for packets inside a queue.
+    while (tag == 0 || tag == meta::kStateQueued) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed) & meta::kStateTagMask;
     double* c = slotCounters(s);
     storeRelaxed(c + slot::kAllocationsF64, 0.0);
     storeRelaxed(c + slot::kDeallocationsF64, 0.0);
@@ -265,6 +270,7 @@ void Pool::retireCounters(uint32_t s) {
 }
 
 void Pool::releaseSlot(uint32_t s) {
+  releaseQueueEnds(s);
   flushCache(s, 0);
   retireCounters(s);
   uint32_t* w = slotWords(s);
@@ -718,6 +724,7 @@ PoolStats Pool::stats() const {
   uint32_t free = st.freeInRing + st.cached;
   st.inUse = free > layout_.packetCount ? 0 : layout_.packetCount - free;
   st.highWaterMark = h->outOfRingPeak.load(std::memory_order_relaxed);
+  st.queued = queuedPackets();
   return st;
 }
 

@@ -18,6 +18,7 @@
 
 #include "atomic_word.h"
 #include "layout.h"
+#include "packet_queue.h"
 #include "region.h"
 #include "ring.h"
 
@@ -35,6 +36,7 @@ struct PoolStats {
   uint32_t liveThreads = 0;
   uint32_t deadThreads = 0;       // released with packets still out, waiting for reclaim()
   uint32_t orphanedPackets = 0;   // packets held by dead threads
+  uint32_t queued = 0;            // packets inside packet queues (counted in inUse)
 };
 
 class Pool {
@@ -125,6 +127,22 @@ class Pool {
   // Word index (uint32) of the waiter count in the region, for the JS hot path.
   static uint32_t waitersWordIndex() { return uint32_t(offsetof(RegionHeader, waiters) / 4); }
 
+  // Packet queues (packet_queue.h), by id 0..maxQueues-1. create: ExclusiveAccess if the id is
+  // in use; the capacity is rounded up to a power of two. open: NotFound if there is none.
+  // destroy: returns the packets still queued to the pool (counted in `returned`).
+  Status createQueue(QueueKind kind, uint32_t id, uint32_t capacity, PacketQueue& out);
+  Status openQueue(uint32_t id, PacketQueue& out) const;
+  Status destroyQueue(uint32_t id, uint32_t& returned);
+  // Binds the producer or consumer end of a queue to slot `s` (one thread per end, as SPSC
+  // needs). ExclusiveAccess if a live thread holds it; an end whose holder died is taken over.
+  Status acquireQueueEnd(const PacketQueue& q, bool producer, uint32_t s);
+  void releaseQueueEnd(const PacketQueue& q, bool producer, uint32_t s);  // if `s` holds it
+  void releaseQueueEnds(uint32_t s);  // every end `s` holds
+  uint32_t queuedPackets() const;     // packets inside queues (part of inUse)
+  uint32_t* addressOf(uint32_t packet) const {
+    return reinterpret_cast<uint32_t*>(base() + layout_.addressesOffset) + size_t(packet) * address::kWords;
+  }
+
   PoolStats stats() const;
   uint32_t freePacketCount() const;
   uint32_t freeBufferCount() const { return bufferRing_.count(); }
@@ -140,6 +158,8 @@ class Pool {
   void notePeak();
   void notifyFreed();  // after packets reach the ring: wakes waiters if there are any
   bool slotOwnerGone(uint32_t s) const;  // its process died without releasing the slot
+  bool tagIsLive(uint32_t tag) const;    // a live slot (whose process is alive) has this tag
+  void freeToRing(const uint32_t* packets, uint32_t n);  // free packets (state 0) back to the ring
   void retireCounters(uint32_t s);       // folds a slot's counters into the header totals
   // The slot's cache count, clamped: JS writes it, and a caller scribbling on the region through
   // a memory map must not make the core index outside the cache.

@@ -69,6 +69,7 @@ export type StatisticsChecks = [
       | 'cached'
       | 'freeInRing'
       | 'highWaterMark'
+      | 'queued'
       | 'liveThreads'
       | 'deadThreads'
       | 'orphanedPackets'
