@@ -324,7 +324,7 @@ export class IOUserNetworkPacketQueue {
   DequeuePackets(out: IOUserNetworkPacket[], max?: number): number {
     const u = this._consumerView();
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
-    const want = max === undefined ? this._capacity : this._countOf(max, this._capacity);
+    const want = max === undefined ? this._capacity : this._countOf(max, 0xffffffff);
     const pool = this._pool;
     const tail = u[this._tail];
     const take = this._available(u, tail, want);

@@ -20,6 +20,10 @@
  *                    sender still owns them).
  *   handoff-claim    take `iterations` indices; newPacket() each (one native call to move
  *                    ownership to this thread) and deallocatePacket it.
+ *   queue-send       the handoff sender over the pool's own packet queue (queue 0 of the pool):
+ *                    allocatePacket, fill 64 bytes, EnqueuePackets per batch of 32.
+ *   queue-free       dequeuePacketIndices up to 32 at a time (the packets are then this thread's)
+ *                    and deallocatePacketIndices them.
  */
 const { GCProfiler } = require('node:v8');
 const { isMainThread, parentPort, workerData } = require('node:worker_threads');
@@ -29,7 +33,7 @@ if (isMainThread) {
   return;
 }
 
-const { IOUserNetworkPacketBufferPool } = require('../..');
+const { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue } = require('../..');
 const { PAYLOAD64 } = require('../fixtures');
 const { ctl: C } = require('./workers-control.cjs');
 
@@ -147,10 +151,57 @@ function claimBatch(k) {
   }
 }
 
+// ---- the same handoff over a packet queue in the region ----------------------------------------
+const queue = role.startsWith('queue-') ? IOUserNetworkTxSubmissionQueue.Open(pool, 0) : null;
+const batch = new Array(BATCH).fill(null);
+
+function queueSend(n) {
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    let p = pool.allocatePacket();
+    for (let spins = 0; p === null; spins++) {
+      backOff(spins);
+      p = pool.allocatePacket();
+    }
+    p.getBuffer().set(PAYLOAD64, p.getDataOffset());
+    p.setDataLength(64);
+    batch[k++] = p;
+    if (k === BATCH || i === n - 1) {
+      let done = queue.EnqueuePackets(batch, k);
+      for (let spins = 0; done < k; spins++) {
+        backOff(spins);
+        batch.copyWithin(0, done, k); // the queue took the first `done`
+        k -= done;
+        done = queue.EnqueuePackets(batch, k);
+      }
+      k = 0;
+    }
+  }
+}
+
+function queueFree(n) {
+  for (let left = n; left > 0; ) {
+    let got = queue.dequeuePacketIndices(scratch, Math.min(left, BATCH));
+    for (let spins = 0; got === 0; spins++) {
+      backOff(spins);
+      got = queue.dequeuePacketIndices(scratch, Math.min(left, BATCH));
+    }
+    pool.deallocatePacketIndices(scratch, got);
+    left -= got;
+  }
+}
+
 const handoffFree = (n) => receive(n, freeBatch);
 const handoffClaim = (n) => receive(n, claimBatch);
 
-const work = { 'alloc-free': allocFree, 'handoff-send': handoffSend, 'handoff-free': handoffFree, 'handoff-claim': handoffClaim }[role];
+const work = {
+  'alloc-free': allocFree,
+  'handoff-send': handoffSend,
+  'handoff-free': handoffFree,
+  'handoff-claim': handoffClaim,
+  'queue-send': queueSend,
+  'queue-free': queueFree,
+}[role];
 if (work === undefined) throw new Error(`unknown role ${role}`);
 
 parentPort.postMessage('ready');
@@ -175,4 +226,5 @@ for (;;) {
   }
   if (Atomics.add(ctl, C.DONE, 1) + 1 === parties) Atomics.notify(ctl, C.DONE);
 }
+if (queue !== null) queue.close();
 pool.release();

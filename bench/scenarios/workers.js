@@ -21,6 +21,9 @@
  *                              batch, straight to the shared ring). A's per-thread cache then
  *                              refills from the ring in bulk: every packet crosses the ring.
  *                              nsPerOp per packet.
+ *   queue.workers2.handoff     the same handoff through the pool's own packet queue (lib/queue.ts)
+ *                              instead of the hand-rolled ring: A enqueues per batch of 32, B
+ *                              dequeues (taking ownership) and frees by index.
  *   pool.workers2.handoff-claim the same, but B takes each packet over with newPacket() (one native
  *                              call per packet) and deallocates it: what a receiver that reads the
  *                              packet pays. Slower; shown so the cost of per-packet ownership moves
@@ -41,6 +44,7 @@
 const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 
+const { IOUserNetworkTxSubmissionQueue } = require('../..');
 const { createPool } = require('../fixtures');
 const { ctl: C } = require('./workers-control.cjs');
 
@@ -60,6 +64,10 @@ function once(worker, event) {
 /** Starts one worker per role on a fresh pool; returns the scenario instance. */
 async function startWorkers(name, roles) {
   const pool = createPool(name);
+  // The queue roles hand packets over through queue 0 of the pool.
+  const queue = roles.some((r) => r.startsWith('queue-'))
+    ? IOUserNetworkTxSubmissionQueue.Create(pool, null, RING_CAPACITY, 0)
+    : null;
   const handle = pool.createHandle();
   const ctlSab = new SharedArrayBuffer(C.WORDS * 4);
   const ctl = new Int32Array(ctlSab);
@@ -103,6 +111,7 @@ async function startWorkers(name, roles) {
       Atomics.add(ctl, C.GENERATION, 1);
       Atomics.notify(ctl, C.GENERATION);
       await Promise.all(workers.map((w) => once(w, 'exit')));
+      if (queue !== null) queue.destroy();
       const stats = pool.getStatistics();
       pool.release();
       // Every packet must have come back; a bench that leaks is measuring something else.
@@ -127,6 +136,11 @@ module.exports = [
     name: 'pool.workers2.handoff',
     minOps: 5_000_000,
     setup: () => startWorkers('bench.handoff', ['handoff-send', 'handoff-free']),
+  },
+  {
+    name: 'queue.workers2.handoff',
+    minOps: 5_000_000,
+    setup: () => startWorkers('bench.queue-handoff', ['queue-send', 'queue-free']),
   },
   {
     name: 'pool.workers2.handoff-claim',
