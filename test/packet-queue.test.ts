@@ -134,7 +134,7 @@ describe('moving packets', () => {
     const pool = makePool();
     const q = IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 0);
     const p = pool.allocatePacket()!;
-    p.getPacketIndex(); // publishes
+    p.handOver(); // publishes
     q.EnqueuePacket(p);
     expect(q.DequeuePacket()).toBe(p);
     pool.deallocatePacket(p);
@@ -224,10 +224,10 @@ describe('waiting', () => {
     const ac = new AbortController();
     const aborted = q.waitForPackets({ signal: ac.signal });
     ac.abort();
-    await expect(aborted).rejects.toMatchObject({ code: kIOReturnAborted });
+    await expect(aborted).rejects.toMatchObject({ ioReturn: kIOReturnAborted });
     const closed = q.waitForPackets();
     q.close();
-    await expect(closed).rejects.toMatchObject({ code: kIOReturnAborted });
+    await expect(closed).rejects.toMatchObject({ ioReturn: kIOReturnAborted });
     pool.deallocatePacket(p);
   });
 
