@@ -85,8 +85,6 @@ export type IOReturnCode =
   | 'kIOReturnNotFound'
   | 'kIOReturnNoDevice'
   | 'kIOReturnNotPrivileged'
-  | 'kIOReturnExclusiveAccess'
-  | 'kIOReturnIOError'
   | 'kIOReturnMessageTooLarge';
 
 /**
