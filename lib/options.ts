@@ -84,6 +84,8 @@ export const POOL_OPTION_KEYS: readonly (keyof IOUserNetworkPacketBufferPoolOpti
   'cacheSize',
   'maxThreads',
   'shared',
+  'maxQueues',
+  'queueCapacity',
 ];
 
 const DMA_SPECIFICATION_KEYS: readonly (keyof IODMASpecification)[] = ['options', 'maxAddressBits'];
