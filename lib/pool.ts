@@ -26,6 +26,7 @@ import {
 import { checkLayout, Meta, Slot, State } from './layout';
 import { IOMemoryDescriptor } from './memory';
 import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
+import { isUint32Array } from './typed-array';
 import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
 
 checkLayout(binding.layout);
@@ -108,10 +109,6 @@ interface PendingAllocation {
 const EMPTY_U32 = new Uint32Array(0);
 let warnedReleaseHolding = false; // release() while holding packets is reported once per process
 
-/** A Uint32Array from any realm (jest runs tests in their own; `instanceof` alone misses those). */
-function isUint32Array(value: unknown): value is Uint32Array {
-  return value instanceof Uint32Array || Object.prototype.toString.call(value) === '[object Uint32Array]';
-}
 const EMPTY_F64 = new Float64Array(0);
 
 // A reusable scratch array of at least n entries: `array` itself, or a new one when it is too

@@ -26,6 +26,7 @@ import {
 import { Meta, QueueWord, State } from './layout';
 import { IOUserNetworkPacket } from './packet';
 import { IOUserNetworkPacketBufferPool } from './pool';
+import { isUint32Array } from './typed-array';
 
 /** Which of the four DriverKit queues a queue is (the values the region stores). */
 export enum IOUserNetworkPacketQueueKind {
@@ -73,21 +74,6 @@ interface NativeQueueWatcher {
 }
 
 const MAX_WAIT_MS = 0x7fffffff;
-
-function isRealUint32Array(value: unknown): value is Uint32Array {
-  // Realm-safe without trusting Symbol.toStringTag: the TypedArray brand check of this getter
-  // throws for anything that is not a real typed array.
-  try {
-    return (
-      ArrayBuffer.isView(value) &&
-      Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)!.get!.call(
-        value,
-      ) === 'Uint32Array'
-    );
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A packet queue of a pool (DriverKit `IOUserNetworkPacketQueue`). Create one end with the
@@ -276,7 +262,7 @@ export class IOUserNetworkPacketQueue {
    */
   enqueuePacketIndices(indices: Uint32Array, count?: number): number {
     const u = this._producerView();
-    if (!isRealUint32Array(indices)) fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
+    if (!isUint32Array(indices)) fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     const n = this._countOf(count, indices.length);
     const head = u[this._head];
     const take = this._spaceFor(u, head, n);
@@ -343,7 +329,7 @@ export class IOUserNetworkPacketQueue {
    */
   dequeuePacketIndices(out: Uint32Array, max?: number): number {
     const u = this._consumerView();
-    if (!isRealUint32Array(out)) fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
+    if (!isUint32Array(out)) fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     const want = this._countOf(max, out.length);
     const tail = u[this._tail];
     const take = this._available(u, tail, want);
