@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The targets of issue 3, checked on the JSON of `npm run bench -- --json`.
+ * The targets of issues 3, 4 and 15, checked on the JSON of `npm run bench -- --json`.
  * As a CLI it reads one or more of those JSON objects from stdin (anything around them, such as
  * npm's "> packet-buffer-pool bench" banner, is skipped), prints every check for every run and,
  * for several runs, the median of each check; exits 1 if a check (its median) fails.
@@ -16,6 +16,8 @@ const RATIOS = [
   // issue 4: two workers give 1.5x the single-thread throughput (ns/op ratio), handoff <= 5x.
   { num: 'pool.alloc-free', den: 'pool.workers2.alloc-free', op: '>=', target: 1.5 },
   { num: 'pool.workers2.handoff', den: 'pool.alloc-free', op: '<=', target: 5 },
+  // issue 15: two native calls per packet (cacheSize 0) cost at most 3x two no-op Node-API calls.
+  { num: 'pool.nocache.alloc-free', den: 'baseline.napi-noop', op: '<=', target: 3 },
 ];
 const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free'];
 const ZERO_GC_MIN_OPS = 10_000_000;

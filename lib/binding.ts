@@ -23,6 +23,10 @@ export interface NativeBinding {
   queueWake(pool: any, queueId: number): void;
   queueWaitSync(pool: any, queueId: number, timeoutMs: number): boolean;
   QueueWatcher: any;
+  /** The operations of a pool attachment's native call (native/addon/hot_calls.h). */
+  hotOps: Record<'allocOne' | 'deallocOne' | 'refill' | 'flush' | 'allocIndices' | 'deallocIndices' | 'noPacket', number>;
+  /** A no-op Node-API function: the bench's measure of a native call's own cost. */
+  noop(): void;
 }
 
 function load(): NativeBinding {

@@ -108,6 +108,15 @@ interface PendingAllocation {
 
 const EMPTY_U32 = new Uint32Array(0);
 let warnedReleaseHolding = false; // release() while holding packets is reported once per process
+// The operations of the attachment's native call and allocOne's "pool empty" answer
+// (native/addon/hot_calls.h), as constants the hot paths inline.
+const OP_ALLOC_ONE = binding.hotOps.allocOne;
+const OP_DEALLOC_ONE = binding.hotOps.deallocOne;
+const OP_REFILL = binding.hotOps.refill;
+const OP_FLUSH = binding.hotOps.flush;
+const OP_ALLOC_INDICES = binding.hotOps.allocIndices;
+const OP_DEALLOC_INDICES = binding.hotOps.deallocIndices;
+const NO_PACKET = binding.hotOps.noPacket;
 
 const EMPTY_F64 = new Float64Array(0);
 
@@ -132,6 +141,10 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */ _baseAddress = 0n;
   /** @internal */ _native: any = null;
   /** @internal */ readonly _releaseHooks = new Set<() => void>(); // raw interfaces close first
+  // The native call of the per-packet, refill/flush and index-batch paths, bound to this
+  // attachment (native/addon/hot_calls.h: no object lookup per call), and its two argument words.
+  private _callFn: (array?: Uint32Array) => void = () => this._checkOpen();
+  private _callWords: Uint32Array = new Uint32Array(2);
   private _region: ArrayBuffer | null = null;
   /** @internal */ _tag = -1;
   /** @internal */ _publishedTag = -1; // _tag | State.Published, as the unsigned value a Uint32Array reads
@@ -258,6 +271,9 @@ export class IOUserNetworkPacketBufferPool {
     const region: ArrayBuffer = native.regionBuffer();
     const slotWord = (info.slotsOffset + info.slot * info.slotBytes) / 4;
     this._native = native;
+    const hot = native.hotCall();
+    this._callFn = hot.call;
+    this._callWords = hot.words;
     this._region = region;
     this._u32 = new Uint32Array(region);
     this._f64 = new Float64Array(region);
@@ -314,6 +330,7 @@ export class IOUserNetworkPacketBufferPool {
     this._buffers = [];
     const native = this._native;
     this._native = null;
+    this._callFn = () => this._checkOpen();
     native.release();
   }
 
@@ -454,7 +471,7 @@ export class IOUserNetworkPacketBufferPool {
     if (!this._releaseHeld(u, m)) return this._deallocateSlow(packet);
     const cc = this._cacheCountIdx;
     let n = u[cc];
-    if (n >= this._cacheSize) n = this._native.flush(this._cacheHalf);
+    if (n >= this._cacheSize) n = this._call(OP_FLUSH, this._cacheHalf);
     u[this._cacheBase + n] = packet._index;
     u[cc] = n + 1;
     this._f64[this._deallocIdx] += 1;
@@ -671,7 +688,7 @@ export class IOUserNetworkPacketBufferPool {
   /** Returns this thread's cached free packets to the shared ring. */
   flush(): void {
     this._checkOpen();
-    this._native.flush(0);
+    this._call(OP_FLUSH, 0);
   }
 
   /**
@@ -756,6 +773,16 @@ export class IOUserNetworkPacketBufferPool {
 
   // ---- slow paths --------------------------------------------------------------------------
 
+  // One native call: the operation and its number go in through the argument words, the result
+  // comes back in the second (0 for operations without one).
+  private _call(op: number, arg: number, array?: Uint32Array): number {
+    const w = this._callWords;
+    w[0] = op;
+    w[1] = arg;
+    this._callFn(array);
+    return w[1];
+  }
+
   private _checkOpen(): void {
     if (this._state === 'open') return;
     if (this._state === 'new') fail(kIOReturnNotReady, 'the pool is not initialised');
@@ -769,7 +796,7 @@ export class IOUserNetworkPacketBufferPool {
 
   private _refill(): number {
     this._checkOpen();
-    const n: number = this._native.refill();
+    const n: number = this._call(OP_REFILL, 0);
     if (n === 0) this._f64[this._failedIdx] += 1;
     return n;
   }
@@ -777,8 +804,8 @@ export class IOUserNetworkPacketBufferPool {
   // cacheSize 0: the core takes one packet straight from the ring, initialises and counts it.
   private _allocateUncached(): IOUserNetworkPacket | null {
     this._checkOpen();
-    const index: number = this._native.allocOne();
-    if (index < 0) return null;
+    const index = this._call(OP_ALLOC_ONE, 0);
+    if (index === NO_PACKET) return null;
     return this._packetAt(index);
   }
 
@@ -786,7 +813,7 @@ export class IOUserNetworkPacketBufferPool {
     this._checkOpen();
     // The core checks ownership (0 = double free), takes it over atomically from another thread
     // if needed, returns chained buffers, and puts the index in our cache or the ring.
-    this._native.deallocOne(packet._index);
+    this._call(OP_DEALLOC_ONE, packet._index);
   }
 
   private _foreign(packet: unknown): never {
@@ -800,7 +827,7 @@ export class IOUserNetworkPacketBufferPool {
   // Batch allocation from this thread's cache, refilled from the ring in half-cache steps: the
   // same work as allocatePacket per packet, without the packet objects.
   private _allocateIndices(out: Uint32Array, want: number): number {
-    if (this._cacheSize === 0) return this._native.allocIndices(out, want);
+    if (this._cacheSize === 0) return this._call(OP_ALLOC_INDICES, want, out);
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
@@ -809,7 +836,7 @@ export class IOUserNetworkPacketBufferPool {
     while (got < want) {
       if (n === 0) {
         u[cc] = 0; // the core reads the count from the region
-        n = this._native.refill();
+        n = this._call(OP_REFILL, 0);
         if (n === 0) break;
       }
       const take = n < want - got ? n : want - got;
@@ -832,7 +859,10 @@ export class IOUserNetworkPacketBufferPool {
   // goes to the core, which frees all or nothing and names the bad entry.
   private _deallocateIndices(indices: Uint32Array, count: number): void {
     const u = this._u32;
-    if (this._cacheSize === 0 || u[this._waitersWord] !== 0) return this._native.deallocIndices(indices, count);
+    if (this._cacheSize === 0 || u[this._waitersWord] !== 0) {
+      this._call(OP_DEALLOC_INDICES, count, indices);
+      return;
+    }
     const metaBase = this._metaBase;
     const packetCount = this._packetCount;
     const undo = this._undoOf(count);
@@ -848,7 +878,8 @@ export class IOUserNetworkPacketBufferPool {
     if (i < count) {
       // Marked free but in no cache or ring yet, so no other thread can have touched them.
       for (let j = 0; j < i; j++) u[metaBase + indices[j] * Meta.Words + Meta.State] = undo[j];
-      return this._native.deallocIndices(indices, count);
+      this._call(OP_DEALLOC_INDICES, count, indices);
+      return;
     }
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
@@ -856,7 +887,7 @@ export class IOUserNetworkPacketBufferPool {
     for (let j = 0; j < count; j++) {
       if (n >= this._cacheSize) {
         u[cc] = n;
-        n = this._native.flush(this._cacheHalf);
+        n = this._call(OP_FLUSH, this._cacheHalf);
       }
       u[base + n] = indices[j];
       n += 1;

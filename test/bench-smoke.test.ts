@@ -18,6 +18,7 @@ const NAMED_SCENARIOS = [
   'baseline.buffer-allocUnsafe-fill64',
   'pool.batch32.alloc-free',
   'pool.nocache.alloc-free',
+  'baseline.napi-noop',
   ...[64, 512, 1400].flatMap((size) =>
     ['dgram-tx', 'c-tx', 'dgram-rx'].map((kind) => `wire.udp.${kind}.${size}`),
   ),

@@ -4,6 +4,7 @@
 
 #include "../core/layout.h"
 #include "errors.h"
+#include "hot_calls.h"
 #include "memory_descriptor_wrap.h"
 #include "pcap_wrap.h"
 #include "pool_wrap.h"
@@ -50,6 +51,11 @@ Napi::Object layoutConstants(Napi::Env env) {
   return o;
 }
 
+// A function that does nothing: the bench's `baseline.napi-noop` measures what one Node-API call
+// costs on its own (a raw napi_callback, no node-addon-api wrapper), the floor every native call
+// of the pool pays.
+napi_value noop(napi_env, napi_callback_info) { return nullptr; }
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
@@ -65,6 +71,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, setErrorClass, "setErrorClass"));
   exports.Set("layout", layoutConstants(env));
   defineQueueFunctions(env, exports);
+  exports.Set("hotOps", hotOps(env));
+  napi_value noopFn;
+  napi_create_function(env, "noop", NAPI_AUTO_LENGTH, noop, nullptr, &noopFn);
+  exports.Set("noop", Napi::Value(env, noopFn));
   return exports;
 }
 

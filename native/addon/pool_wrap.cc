@@ -80,12 +80,7 @@ Napi::Function PoolWrap::define(Napi::Env env) {
                      {
                          InstanceMethod<&PoolWrap::guard<&PoolWrap::layoutInfo>>("layoutInfo"),
                          InstanceMethod<&PoolWrap::guard<&PoolWrap::regionBuffer>>("regionBuffer"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::refill>>("refill"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::flush>>("flush"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::allocOne>>("allocOne"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::deallocOne>>("deallocOne"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::allocIndices>>("allocIndices"),
-                         InstanceMethod<&PoolWrap::guard<&PoolWrap::deallocIndices>>("deallocIndices"),
+                         InstanceMethod<&PoolWrap::guard<&PoolWrap::hotCall>>("hotCall"),
                          InstanceMethod<&PoolWrap::guard<&PoolWrap::claimPacket>>("claimPacket"),
                          InstanceMethod<&PoolWrap::guard<&PoolWrap::addBuffer>>("addBuffer"),
                          InstanceMethod<&PoolWrap::guard<&PoolWrap::stats>>("stats"),
@@ -186,6 +181,9 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
     throwStatus(env, s);
     return;
   }
+  hot_ = std::make_shared<HotState>();
+  hot_->pool = pool_.get();
+  hot_->slot = slot_;
   region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes()));
   napi_add_env_cleanup_hook(env, onEnvCleanup, this);
   cleanupHookAdded_ = true;
@@ -215,6 +213,7 @@ void PoolWrap::onEnvCleanup(void* self) {
 
 void PoolWrap::detach() {
   waiter_.reset();  // joins the waiter thread before the pool reference goes
+  if (hot_) hot_->pool = nullptr;
   if (!pool_) return;
   pool_->releaseSlot(slot_);
   pool_->releaseUser();
@@ -271,55 +270,12 @@ Napi::Value PoolWrap::regionBuffer(const Napi::CallbackInfo& info) {
   return region_.Value();
 }
 
-Napi::Value PoolWrap::refill(const Napi::CallbackInfo& info) {
+// The per-packet, refill/flush and index-batch calls: one function bound to this attachment
+// (hot_calls.h).
+Napi::Value PoolWrap::hotCall(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!attached(env)) return env.Undefined();
-  return Napi::Number::New(env, pool_->refillCache(slot_));
-}
-
-Napi::Value PoolWrap::flush(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t keep;
-  if (!attached(env) || !readUint32(info, 0, "keep", keep)) return env.Undefined();
-  return Napi::Number::New(env, pool_->flushCache(slot_, keep));
-}
-
-Napi::Value PoolWrap::allocOne(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!attached(env)) return env.Undefined();
-  uint32_t packet;
-  return Napi::Number::New(env, pool_->allocateOne(slot_, packet) ? double(packet) : -1.0);
-}
-
-Napi::Value PoolWrap::deallocOne(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  uint32_t packet;
-  if (!attached(env) || !readUint32(info, 0, "packet index", packet)) return env.Undefined();
-  pbp::Status s = pool_->deallocateOne(slot_, packet);
-  if (!s.isOk()) return throwStatus(env, s);
-  return env.Undefined();
-}
-
-Napi::Value PoolWrap::allocIndices(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Uint32Array out;
-  if (!attached(env) || !readUint32Array(info, 0, "out", out)) return env.Undefined();
-  uint32_t n = uint32_t(out.ElementLength());
-  if (info.Length() > 1 && !info[1].IsUndefined() && !readCount(info, 1, out.ElementLength(), n))
-    return env.Undefined();
-  return Napi::Number::New(env, pool_->allocateBurst(slot_, out.Data(), n));
-}
-
-Napi::Value PoolWrap::deallocIndices(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Uint32Array indices;
-  uint32_t count;
-  if (!attached(env) || !readUint32Array(info, 0, "indices", indices) ||
-      !readCount(info, 1, indices.ElementLength(), count))
-    return env.Undefined();
-  pbp::Status s = pool_->deallocateBulk(slot_, indices.Data(), count);
-  if (!s.isOk()) return throwStatus(env, s);
-  return env.Undefined();
+  return makeHotCall(env, hot_);
 }
 
 Napi::Value PoolWrap::claimPacket(const Napi::CallbackInfo& info) {

@@ -10,6 +10,7 @@
 
 #include "../core/pool.h"
 #include "errors.h"
+#include "hot_calls.h"
 #include "packet_waiter.h"
 
 namespace pbp_addon {
@@ -34,12 +35,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
  private:
   Napi::Value layoutInfo(const Napi::CallbackInfo& info);
   Napi::Value regionBuffer(const Napi::CallbackInfo& info);
-  Napi::Value refill(const Napi::CallbackInfo& info);
-  Napi::Value flush(const Napi::CallbackInfo& info);
-  Napi::Value allocOne(const Napi::CallbackInfo& info);
-  Napi::Value deallocOne(const Napi::CallbackInfo& info);
-  Napi::Value allocIndices(const Napi::CallbackInfo& info);
-  Napi::Value deallocIndices(const Napi::CallbackInfo& info);
+  Napi::Value hotCall(const Napi::CallbackInfo& info);
   Napi::Value claimPacket(const Napi::CallbackInfo& info);
   Napi::Value addBuffer(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
@@ -65,6 +61,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   std::shared_ptr<pbp::Pool> pool_;
   std::unique_ptr<PacketWaiter> waiter_;
   uint32_t slot_ = 0;
+  std::shared_ptr<HotState> hot_;  // what hotCall()'s function acts on; cleared by detach()
   Napi::Reference<Napi::ArrayBuffer> region_;
   napi_env env_ = nullptr;
   bool cleanupHookAdded_ = false;
