@@ -22,12 +22,12 @@ export class IOMemoryMap {
   private readonly _length: number;
   private readonly _buffer: Buffer;
 
-  /** @internal Mappings come from `IOMemoryDescriptor.createMapping`. */
+  /** @internal Mappings come from `IOMemoryDescriptor.createMapping`; `arrayBuffer` spans the whole memory. */
   constructor(address: bigint, offset: number, length: number, arrayBuffer: ArrayBuffer) {
     this._address = address;
     this._offset = offset;
     this._length = length;
-    this._buffer = Buffer.from(arrayBuffer, 0, length);
+    this._buffer = Buffer.from(arrayBuffer, offset, length);
   }
 
   /** Address of the first mapped byte (`GetAddress`). */

@@ -19,6 +19,7 @@ const NAMED_SCENARIOS = [
   'pool.batch32.alloc-free',
   'pool.nocache.alloc-free',
   'baseline.napi-noop',
+  'pool.create-mapping-1gib',
   ...[64, 512, 1400].flatMap((size) =>
     ['dgram-tx', 'c-tx', 'dgram-rx'].map((kind) => `wire.udp.${kind}.${size}`),
   ),

@@ -50,7 +50,8 @@ Napi::Value MemoryDescriptorWrap::address(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(env, uint64_t(reinterpret_cast<uintptr_t>(pool_->base())));
 }
 
-// map(offset, length): range already validated by lib/, validated again here.
+// map(offset, length) -> the ArrayBuffer over the whole region that mappings view (lib/ makes the
+// Buffer over [offset, offset + length)). The range is validated by lib/ and again here.
 Napi::Value MemoryDescriptorWrap::map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!pool_) return throwIOReturn(env, IOReturn::NotAttached, "the memory descriptor has been released");
@@ -63,21 +64,16 @@ Napi::Value MemoryDescriptorWrap::map(const Napi::CallbackInfo& info) {
                          "mapping range offset " + std::to_string(offset) + " length " +
                              std::to_string(length) + " is outside the descriptor (" +
                              std::to_string(pool_->bytes()) + " bytes)");
-  Napi::ArrayBuffer ab = externalRegionBuffer(env, pool_, uint64_t(offset), uint64_t(length));
-  mappings_.push_back(Napi::Weak(ab));
-  return ab;
+  if (region_.IsEmpty()) region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes(), false));
+  return region_.Value();
 }
 
 Napi::Value MemoryDescriptorWrap::release(const Napi::CallbackInfo& info) {
-  for (auto& ref : mappings_) {
-    if (ref.IsEmpty()) continue;
-    Napi::Value v = ref.Value();
-    if (v.IsArrayBuffer()) {
-      Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
-      if (!ab.IsDetached()) ab.Detach();
-    }
+  if (!region_.IsEmpty()) {
+    Napi::ArrayBuffer ab = region_.Value();
+    if (!ab.IsDetached()) ab.Detach();  // every mapping's Buffer now reads as empty
+    region_.Reset();
   }
-  mappings_.clear();
   dropPool();
   return info.Env().Undefined();
 }

@@ -1,13 +1,13 @@
 // NativeMemoryDescriptor: what CopyMemoryDescriptor() returns. It holds its own reference to the
 // region ("Copy" = retained), so the memory stays mapped until it is released even if every pool
-// handle has been released. Mappings are external ArrayBuffers over a range of the region; they
-// are detached when the descriptor is released.
+// handle has been released. Mappings are views of one external ArrayBuffer over the whole region,
+// made at the first mapping (a new ArrayBuffer per mapping made V8 count the region again each
+// time, and collect garbage over it); it is detached when the descriptor is released.
 #pragma once
 
 #include <napi.h>
 
 #include <memory>
-#include <vector>
 
 #include "../core/pool.h"
 #include "errors.h"
@@ -35,7 +35,7 @@ class MemoryDescriptorWrap : public Napi::ObjectWrap<MemoryDescriptorWrap> {
   void dropPool();  // gives up this descriptor's hold on the pool; idempotent
 
   std::shared_ptr<pbp::Pool> pool_;
-  std::vector<Napi::Reference<Napi::ArrayBuffer>> mappings_;
+  Napi::Reference<Napi::ArrayBuffer> region_;  // what mappings view; empty until the first
 };
 
 }  // namespace pbp_addon

@@ -54,22 +54,24 @@ namespace {
 // What an external ArrayBuffer over the region keeps alive until V8 collects it.
 struct RegionHold {
   std::shared_ptr<pbp::Pool> pool;
-  int64_t bytes;
+  int64_t bytes;  // reported to V8 on top of its own count of the buffer
 };
 }  // namespace
 
 Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
-                                       uint64_t offset, uint64_t length) {
-  auto* hold = new RegionHold{pool, int64_t(length)};
-  // Tell V8 how much memory the buffer stands for, so dropped pools are collected (and unmapped)
-  // as soon as their size warrants, not whenever the small JS heap happens to fill.
+                                       uint64_t offset, uint64_t length, bool newlyMapped) {
+  // V8 counts every ArrayBuffer's length as external memory of its isolate. A region this process
+  // has just mapped is reported once more, so that dropped pools are collected (and unmapped)
+  // soon, not whenever the small JS heap happens to fill. Buffers over a region that is already
+  // mapped (another thread's pool) add nothing new to the process and report nothing more.
+  auto* hold = new RegionHold{pool, newlyMapped ? int64_t(length) : 0};
   int64_t ignored;
-  napi_adjust_external_memory(env, hold->bytes, &ignored);
+  if (hold->bytes != 0) napi_adjust_external_memory(env, hold->bytes, &ignored);
   return Napi::ArrayBuffer::New(
       env, pool->base() + offset, size_t(length),
       [](Napi::Env finalizeEnv, void*, RegionHold* h) {
         int64_t ignoredTotal;
-        napi_adjust_external_memory(finalizeEnv, -h->bytes, &ignoredTotal);
+        if (h->bytes != 0) napi_adjust_external_memory(finalizeEnv, -h->bytes, &ignoredTotal);
         delete h;
       },
       hold);
@@ -122,6 +124,7 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
 
   Napi::Value attach = o.Get("attach");
   pbp::Status s;
+  bool newlyMapped = true;  // false for a pool another thread of this process already maps
   if (attach.IsObject()) {
     Napi::Object h = attach.As<Napi::Object>();
     uint32_t pid = 0, fd = 0xFFFFFFFF;
@@ -133,6 +136,7 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
     // one rule for both ways in.
     if (pid == uint32_t(getpid()) && id > 0) pool_ = findPool(uint64_t(id));
     if (pool_ && pool_->identity() != identity) pool_.reset();
+    newlyMapped = !pool_;
     if (!pool_ && fd != 0xFFFFFFFF) {
       s = pbp::Pool::attachFd(int(fd), pool_, identity);
       if (!s.isOk()) {
@@ -184,7 +188,7 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
   hot_ = std::make_shared<HotState>();
   hot_->pool = pool_.get();
   hot_->slot = slot_;
-  region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes()));
+  region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes(), newlyMapped));
   napi_add_env_cleanup_hook(env, onEnvCleanup, this);
   cleanupHookAdded_ = true;
 }
