@@ -32,6 +32,7 @@ export type {
   IOUserNetworkPacketBufferPoolHandle,
   IOUserNetworkPacketBufferPoolStatistics,
 } from './pool';
+export type { IOUserNetworkPacketInUse } from './debug';
 export { IOUserNetworkPacket } from './packet';
 export type { IOUserNetworkPacketDescriptor, RxChecksumInfo } from './packet';
 export { IOMemoryDescriptor, IOMemoryMap } from './memory';

@@ -49,6 +49,12 @@ export interface IOUserNetworkPacketBufferPoolOptions {
    * power of two >= packetCount (a queue can then hold every packet).
    */
   queueCapacity?: number;
+  /**
+   * Extra: debug mode (default: the PACKET_BUFFER_POOL_DEBUG environment variable, else off): a
+   * distinct packet handle per allocation, stale handles refused with where they were freed,
+   * freed buffers poisoned, allocation sites for `getInUsePackets()`. Slower; see the guide.
+   */
+  debug?: boolean;
 }
 
 /** What the addon's NativePool constructor takes. */
@@ -86,6 +92,7 @@ export const POOL_OPTION_KEYS: readonly (keyof IOUserNetworkPacketBufferPoolOpti
   'shared',
   'maxQueues',
   'queueCapacity',
+  'debug',
 ];
 
 const DMA_SPECIFICATION_KEYS: readonly (keyof IODMASpecification)[] = ['options', 'maxAddressBits'];
@@ -132,6 +139,9 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
     uint32(d.options, 'dmaSpecification.options', 0);
     const bits = uint32(d.maxAddressBits, 'dmaSpecification.maxAddressBits', 64);
     if (bits > 64) fail(kIOReturnBadArgument, `dmaSpecification.maxAddressBits must be 0..64, got ${bits}`);
+  }
+  if (o.debug !== undefined && typeof o.debug !== 'boolean') {
+    fail(kIOReturnBadArgument, `debug must be a boolean, got ${describe(o.debug)}`);
   }
   if (o.shared !== undefined && typeof o.shared !== 'boolean') {
     fail(kIOReturnBadArgument, `shared must be a boolean, got ${describe(o.shared)}`);

@@ -51,8 +51,8 @@ export class IOUserNetworkPacket {
     this._m = metaWord;
   }
 
-  /** Word index of the record after checking the packet is held; throws otherwise. */
-  private _rec(): number {
+  /** @internal Word index of the record after checking the packet is held; throws otherwise. */
+  _rec(): number {
     const m = this._m;
     // 0 = free; undefined = the pool's views were released.
     if (!this._pool._u32[m]) this._pool._notHeld(this);

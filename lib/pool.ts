@@ -11,6 +11,7 @@ import { threadId } from 'node:worker_threads';
 
 import { binding } from './binding';
 import { checkKnownKeys, checkOptionalObject } from './check';
+import { DebugState, debugFromEnvironment, installDebug, inUsePackets, IOUserNetworkPacketInUse } from './debug';
 import { IONetworkPacketType } from './enums';
 import {
   describe,
@@ -78,6 +79,8 @@ export interface IOUserNetworkPacketBufferPoolHandle {
   fd?: number;
   /** Size of the pool's region in bytes. */
   bytes: number;
+  /** Present (true) when the pool was made in debug mode: attachments use debug mode too. */
+  debug?: boolean;
   /**
    * The pool's identity (16 hex digits, random per pool); `attach` refuses a pool with another
    * one, so a stale handle cannot attach to a new pool that reused its fd number.
@@ -163,10 +166,12 @@ export class IOUserNetworkPacketBufferPool {
   private _chainPerPacket = 0;
   /** @internal */ _packetCount = 0;
   private _bufferCount = 0;
-  private _name = '';
+  /** @internal */ _name = '';
   private _owner: unknown = null;
   private _state: 'new' | 'open' | 'released' = 'new';
-  private _packets: (IOUserNetworkPacket | null)[] = [];
+  /** @internal */ _packets: (IOUserNetworkPacket | null)[] = [];
+  /** @internal debug mode's state (lib/debug.ts); null for a normal pool */
+  _debug: DebugState | null = null;
   private _buffers: (Buffer | null)[] = [];
   private _scratch = new Uint32Array(0);
   private _undo = new Uint32Array(0); // states to restore when a batch free is refused
@@ -228,7 +233,7 @@ export class IOUserNetworkPacketBufferPool {
       fail(kIOReturnBadArgument, `handle must be an object from createHandle(), got ${describe(handle)}`);
     }
     const pool = new IOUserNetworkPacketBufferPool();
-    pool._bind(new binding.NativePool({ attach: handle, threadId }), null);
+    pool._bind(new binding.NativePool({ attach: handle, threadId }), null, handle.debug === true || debugFromEnvironment());
     return pool;
   }
 
@@ -257,7 +262,8 @@ export class IOUserNetworkPacketBufferPool {
   private _open(owner: unknown, name: string, options: IOUserNetworkPacketBufferPoolOptions): void {
     if (this._state !== 'new') fail(kIOReturnNotPermitted, 'the pool is already initialised');
     const native = new binding.NativePool(toNativeOptions(name, options, threadId));
-    this._bind(native, owner);
+    const debug = (options as { debug?: boolean }).debug;
+    this._bind(native, owner, debug === true || (debug === undefined && debugFromEnvironment()));
     const limit = addressLimit(options);
     if (limit !== undefined && this._baseAddress + BigInt(native.layoutInfo().totalBytes) > limit) {
       const where = this._baseAddress.toString(16);
@@ -266,7 +272,7 @@ export class IOUserNetworkPacketBufferPool {
     }
   }
 
-  private _bind(native: any, owner: unknown): void {
+  private _bind(native: any, owner: unknown, debug: boolean): void {
     const info = native.layoutInfo();
     const region: ArrayBuffer = native.regionBuffer();
     const slotWord = (info.slotsOffset + info.slot * info.slotBytes) / 4;
@@ -302,6 +308,7 @@ export class IOUserNetworkPacketBufferPool {
     this._buffers = new Array(info.bufferCount).fill(null);
     this._baseAddress = info.baseAddress;
     this._state = 'open';
+    if (debug) installDebug(this);
   }
 
   // ---- life cycle --------------------------------------------------------------------------
@@ -319,6 +326,7 @@ export class IOUserNetworkPacketBufferPool {
     }
     this._state = 'released';
     this._warnIfHolding();
+    this._debug = null;
     for (const hook of [...this._releaseHooks]) hook();
     this._rejectWaiting(`pool "${this._name}" was released while waiting for a packet`);
     this._u32 = EMPTY_U32;
@@ -731,7 +739,36 @@ export class IOUserNetworkPacketBufferPool {
   /** A structured-clone-able handle for `IOUserNetworkPacketBufferPool.attach`. */
   createHandle(): IOUserNetworkPacketBufferPoolHandle {
     this._checkOpen();
-    return this._native.createHandle();
+    const handle: IOUserNetworkPacketBufferPoolHandle = this._native.createHandle();
+    if (this._debug !== null) handle.debug = true;
+    return handle;
+  }
+
+  /** Whether this pool object runs in debug mode (the `debug` option or PACKET_BUFFER_POOL_DEBUG). */
+  isDebug(): boolean {
+    this._checkOpen();
+    return this._debug !== null;
+  }
+
+  /**
+   * The leak report: every packet held by anyone, with its owner (this thread or another, and the
+   * owner's slot tag) and whether it was handed over; in debug mode, this thread's packets also
+   * carry their age and the stack of their allocation, oldest first. Check for leaks with
+   * `getStatistics()` (allocations == deallocations + reclaimed + inUse) and find them here.
+   */
+  getInUsePackets(): IOUserNetworkPacketInUse[] {
+    this._checkOpen();
+    return inUsePackets(this);
+  }
+
+  /** @internal word index of a packet's metadata record */
+  _metaWordOf(index: number): number {
+    return this._metaBase + index * Meta.Words;
+  }
+
+  /** @internal whether a state word is this thread's (published or not) */
+  _isOwnTag(state: number): boolean {
+    return state === this._tag || state === this._publishedTag;
   }
 
   /**

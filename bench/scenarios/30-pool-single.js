@@ -49,6 +49,12 @@ module.exports = [
     },
   },
   {
+    // Debug mode's cost (a handle per allocation, poisoning, stacks captured at both ends), for
+    // comparison with pool.alloc-free, whose path debug mode leaves untouched.
+    name: 'pool.debug.alloc-free',
+    setup: () => allocFree(createPool('bench.debug.alloc-free', { debug: true })),
+  },
+  {
     name: 'pool.nocache.alloc-free',
     setup: () => allocFree(createPool('bench.nocache', { cacheSize: 0 })),
   },
