@@ -44,6 +44,7 @@ export const enum State {
 /** uint32 word offsets inside a packet queue (native/core/layout.h, namespace queue). */
 export const enum QueueWord {
   Head = 0, // producer's line
+  Pending = 1, // head + the entries an enqueue is committing (for the repair after a thread dies)
   Tail = 32, // consumer's line
   State = 64,
   ConsumerWaiters = 67,
@@ -109,6 +110,7 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   slotCacheU32: Slot.CacheU32,
   metaStateQueued: State.Queued,
   queueHeadU32: QueueWord.Head,
+  queuePendingU32: QueueWord.Pending,
   queueTailU32: QueueWord.Tail,
   queueStateU32: QueueWord.State,
   queueConsumerWaitersU32: QueueWord.ConsumerWaiters,

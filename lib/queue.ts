@@ -90,6 +90,7 @@ export class IOUserNetworkPacketQueue {
   private readonly _capacity: number;
   private readonly _mask: number;
   private readonly _head: number;
+  private readonly _pending: number;
   private readonly _tail: number;
   private readonly _entries: number;
   private readonly _waitersWord: number;
@@ -110,6 +111,7 @@ export class IOUserNetworkPacketQueue {
     this._capacity = d.capacity;
     this._mask = d.capacity - 1;
     this._head = d.word + QueueWord.Head;
+    this._pending = d.word + QueueWord.Pending;
     this._tail = d.word + QueueWord.Tail;
     this._entries = d.word + QueueWord.Entries;
     this._waitersWord = d.word + QueueWord.ConsumerWaiters;
@@ -212,9 +214,9 @@ export class IOUserNetworkPacketQueue {
       if (used > this._capacity) this._broken(used);
       this._full(used);
     }
-    if (!this._mark(u, packet._m)) this._notHeld(packet._index, 'packet');
+    if (!this._holds(u, packet._m)) this._notHeld(packet._index, 'packet');
     u[this._entries + (head & this._mask)] = packet._index;
-    this._publishHead(u, head + 1);
+    if (this._commit(u, head, 1) === 0) this._notHeld(packet._index, 'packet');
   }
 
   /**
@@ -229,21 +231,20 @@ export class IOUserNetworkPacketQueue {
     const n = this._countOf(count, packets.length);
     const head = u[this._head];
     const take = this._spaceFor(u, head, n);
-    let done = 0;
-    for (; done < take; done++) {
-      const p = packets[done];
+    let valid = 0;
+    for (; valid < take; valid++) {
+      const p = packets[valid];
       if (!(p instanceof IOUserNetworkPacket) || p._pool !== this._pool) {
-        if (done === 0) this._notOurs(p, `packets[${done}]`);
+        if (valid === 0) this._notOurs(p, 'packets[0]');
         break;
       }
-      if (!this._mark(u, p._m)) {
-        if (done === 0) this._notHeld(p._index, `packets[${done}]`);
+      if (!this._holds(u, p._m)) {
+        if (valid === 0) this._notHeld(p._index, 'packets[0]');
         break;
       }
-      u[this._entries + ((head + done) & this._mask)] = p._index;
+      u[this._entries + ((head + valid) & this._mask)] = p._index;
     }
-    if (done > 0) this._publishHead(u, head + done);
-    return done;
+    return valid === 0 ? 0 : this._commit(u, head, valid);
   }
 
   /** `enqueuePackets(packets, count, options)` of newer DriverKit: all or an error. */
@@ -269,24 +270,24 @@ export class IOUserNetworkPacketQueue {
     const pool = this._pool;
     const packetCount = pool._packetCount;
     const metaBase = pool._metaBase;
-    let done = 0;
-    for (; done < take; done++) {
-      const index = indices[done];
+    let valid = 0;
+    for (; valid < take; valid++) {
+      // Read once: the ring entry is our own copy of the index from here on; the consumer and
+      // _commit never read the caller's array.
+      const index = indices[valid];
       if (!(index < packetCount)) {
-        if (done === 0) {
+        if (valid === 0) {
           fail(kIOReturnBadArgument, `indices[0]: packet index ${index} is out of range (packetCount ${packetCount})`);
         }
         break;
       }
-      if (!this._mark(u, metaBase + index * Meta.Words)) {
-        if (done === 0) this._notHeld(index, 'indices[0]');
+      if (!this._holds(u, metaBase + index * Meta.Words)) {
+        if (valid === 0) this._notHeld(index, 'indices[0]');
         break;
       }
-      // The ring entry is our own copy of the index: the consumer never reads the caller's array.
-      u[this._entries + ((head + done) & this._mask)] = index;
+      u[this._entries + ((head + valid) & this._mask)] = index;
     }
-    if (done > 0) this._publishHead(u, head + done);
-    return done;
+    return valid === 0 ? 0 : this._commit(u, head, valid);
   }
 
   // ---- consumer ----------------------------------------------------------------------------
@@ -492,18 +493,36 @@ export class IOUserNetworkPacketQueue {
     return u;
   }
 
-  // Hands the packet whose state word is u[m] to the queue if this thread holds it: unpublished,
-  // a plain store (only its owner writes the word); published, a CAS (the thread it was handed to
-  // may free or claim it at this moment; exactly one wins).
-  private _mark(u: Uint32Array, m: number): boolean {
-    const pool = this._pool;
+  // Whether this thread holds the packet whose state word is u[m] (published or not).
+  private _holds(u: Uint32Array, m: number): boolean {
     const state = u[m];
-    if (state === pool._tag) {
-      u[m] = State.Queued;
-      return true;
-    }
+    return state === this._pool._tag || state === this._pool._publishedTag;
+  }
+
+  // Makes the `n` packets whose entries were just written at head.. the queue's, and publishes
+  // them; returns how many (fewer only if a published packet was taken by the thread it was
+  // handed to meanwhile). The order is what lets a thread be stopped anywhere in here
+  // (worker.terminate(), a killed process) without losing a packet: `pending` says that the
+  // entries [head, head + n) are this call's before any packet is marked queued, so the core's
+  // repair (PacketQueue::repairEnqueue, when this thread's slot is released or reclaimed) frees
+  // exactly the marked ones that were never published; unmarked ones are still this thread's.
+  private _commit(u: Uint32Array, head: number, n: number): number {
+    const pool = this._pool;
+    const tag = pool._tag;
     const published = pool._publishedTag;
-    return state === published && Atomics.compareExchange(u, m, published, State.Queued) === published;
+    const metaBase = pool._metaBase;
+    u[this._pending] = (head + n) >>> 0;
+    let done = 0;
+    for (; done < n; done++) {
+      const m = metaBase + u[this._entries + ((head + done) & this._mask)] * Meta.Words;
+      // Unpublished: only its owner writes the word, a plain store. Published: the thread it was
+      // handed to may free or claim it at this moment; a CAS, and exactly one wins.
+      if (u[m] === tag) u[m] = State.Queued;
+      else if (Atomics.compareExchange(u, m, published, State.Queued) !== published) break;
+    }
+    if (done > 0) this._publishHead(u, head + done);
+    u[this._pending] = (head + done) >>> 0;
+    return done;
   }
 
   // Takes a dequeued entry if it names a queued packet: plain store of our tag, because only the

@@ -41,6 +41,7 @@ Napi::Object layoutConstants(Napi::Env env) {
   o.Set("slotCacheU32", pbp::slot::kCacheU32);
   o.Set("metaStateQueued", pbp::meta::kStateQueued);
   o.Set("queueHeadU32", pbp::queue::kHeadU32);
+  o.Set("queuePendingU32", pbp::queue::kPendingU32);
   o.Set("queueTailU32", pbp::queue::kTailU32);
   o.Set("queueConsumerWaitersU32", pbp::queue::kConsumerWaitersU32);
   o.Set("queueDataSeqU32", pbp::queue::kDataSeqU32);

@@ -114,6 +114,7 @@ constexpr uint32_t kReclaiming = 3;  // reclaim() is returning its packets
 namespace queue {
 constexpr uint32_t kControlBytes = 3 * kFalseSharingRange;
 constexpr uint32_t kHeadU32 = 0;                                 // producer line: next entry to write
+constexpr uint32_t kPendingU32 = 1;                              //   head + entries an enqueue is committing
 constexpr uint32_t kTailU32 = kFalseSharingRange / 4;            // consumer line: next entry to read
 constexpr uint32_t kDescU32 = 2 * kFalseSharingRange / 4;        // descriptor line:
 constexpr uint32_t kStateU32 = kDescU32 + 0;                     //   kFree / kActive

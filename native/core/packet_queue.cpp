@@ -53,26 +53,37 @@ uint32_t PacketQueue::enqueue(const uint32_t* indices, uint32_t n, uint32_t owne
   if (used > capacity()) return 0;  // impossible: a scribbled head or tail (consistent() says so)
   uint32_t space = capacity() - used;
   uint32_t take = n < space ? n : space;
-  uint32_t done = 0;
-  for (; done < take; ++done) {
-    uint32_t p = indices[done];  // read once: the caller's memory may change under us
+  // Pass 1: write the entries of the packets the caller holds (each index read once from the
+  // caller's memory; the entry is our copy from then on).
+  uint32_t valid = 0;
+  for (; valid < take; ++valid) {
+    uint32_t p = indices[valid];
     if (p >= packetCount_) break;
+    uint32_t s = loadRelaxed(meta_ + size_t(p) * meta::kWords + meta::kState);
+    if (s != ownerTag && s != (ownerTag | meta::kStatePublished)) break;
+    storeRelaxed(words_ + queue::kEntriesU32 + ((head + valid) & mask_), p);
+  }
+  if (valid == 0) return 0;
+  // relaxed: read only after this thread has died (repairEnqueue), when all its stores are visible.
+  storeRelaxed(words_ + queue::kPendingU32, head + valid);
+  // Pass 2: the packets become the queue's.
+  uint32_t done = 0;
+  for (; done < valid; ++done) {
+    uint32_t p = loadRelaxed(words_ + queue::kEntriesU32 + ((head + done) & mask_));
     uint32_t* state = meta_ + size_t(p) * meta::kWords + meta::kState;
     uint32_t s = loadRelaxed(state);
     if (s == ownerTag) {
       // Unpublished: only its owner writes this word, so a plain store.
       storeRelaxed(state, meta::kStateQueued);
-    } else if (s == (ownerTag | meta::kStatePublished)) {
-      // Published: the thread it was handed to may free or claim it now; exactly one wins.
-      if (!casAcqRel(state, s, meta::kStateQueued)) break;
-    } else {
+    } else if (!casAcqRel(state, s, meta::kStateQueued)) {
+      // Published, and the thread it was handed to freed or claimed it meanwhile: stop here.
       break;
     }
-    storeRelaxed(words_ + queue::kEntriesU32 + ((head + done) & mask_), p);
   }
   // release: the entries, the kStateQueued marks and everything the producer wrote into the
   // packets happen-before a consumer's acquire of the new head.
   if (done > 0) storeRelease(headWord, head + done);
+  storeRelaxed(words_ + queue::kPendingU32, head + done);
   return done;
 }
 
@@ -91,11 +102,10 @@ uint32_t PacketQueue::dequeue(uint32_t* out, uint32_t max, uint32_t ownerTag) {
   uint32_t bad = 0;
   for (uint32_t i = 0; i < take; ++i) {
     uint32_t p = out[i];
-    uint32_t expected = meta::kStateQueued;
     // CAS rather than the JS side's plain store: native consumers run per batch, and the CAS
     // keeps a queue that a misbehaving peer consumes from concurrently from handing one packet
     // to two owners.
-    if (p < packetCount_ && casAcqRel(meta_ + size_t(p) * meta::kWords + meta::kState, expected, ownerTag)) {
+    if (p < packetCount_ && takeQueued(p, ownerTag)) {
       out[got++] = p;
     } else {
       ++bad;
@@ -140,9 +150,8 @@ uint32_t PacketQueue::drain(uint32_t* out, uint32_t max, uint32_t& examined) {
   uint32_t got = 0;
   for (uint32_t i = 0; i < examined; ++i) {
     uint32_t p = loadRelaxed(words_ + queue::kEntriesU32 + ((tail + i) & mask_));
-    uint32_t expected = meta::kStateQueued;
     // CAS to 0 (free): the same index listed twice is returned once.
-    if (p < packetCount_ && casAcqRel(meta_ + size_t(p) * meta::kWords + meta::kState, expected, 0)) out[got++] = p;
+    if (p < packetCount_ && takeQueued(p, 0)) out[got++] = p;
   }
   storeRelease(words_ + queue::kTailU32, tail + examined);
   return got;

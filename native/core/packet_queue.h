@@ -8,8 +8,10 @@
 // - head and tail are free-running uint32 counters; entries = head - tail (mod 2^32), and the
 //   slot of counter c is c & (capacity - 1). The producer alone writes head, the consumer alone
 //   writes tail, each on its own line.
-// - Enqueue (producer, which holds the packets): mark each packet meta::kStateQueued, write the
-//   entries, then release-store head. Dequeue (consumer): acquire-load head, read the entries,
+// - Enqueue (producer, which holds the packets): write the entries past head (checking each packet
+//   is held), store pending = head + n, mark each packet meta::kStateQueued, release-store head,
+//   then pending = head. A producer that dies between the marks and the head store leaves queued
+//   packets that no window holds; [head, pending) names exactly those, for repairEnqueue(). Dequeue (consumer): acquire-load head, read the entries,
 //   release-store tail, then check each index (range, kStateQueued) before storing its own tag.
 // - Nothing read from the region is trusted: a capacity, head or tail that a peer scribbled is
 //   clamped or refused (the view's capacity is process-local, fixed at open), and an entry whose
@@ -72,6 +74,22 @@ class PacketQueue {
   // Wakes sleepers unconditionally (to interrupt a waiter that should stop).
   void wakeAll();
 
+  // After the producer end's thread died: frees (state 0) each packet an interrupted enqueue marked
+  // queued but never published, and hands it to `sink(index)` to be put back in the pool.
+  template <class Sink>
+  void repairEnqueue(Sink&& sink) {
+    uint32_t head = loadAcquire(words_ + queue::kHeadU32);
+    uint32_t pending = loadAcquire(words_ + queue::kPendingU32) - head;
+    if (pending <= capacity()) {  // else scribbled: nothing trustworthy to undo
+      for (uint32_t i = 0; i < pending; ++i) {
+        uint32_t p = loadRelaxed(words_ + queue::kEntriesU32 + ((head + i) & mask_));
+        // CAS: an index listed twice in a scribbled range is freed once.
+        if (p < packetCount_ && takeQueued(p, 0)) sink(p);
+      }
+    }
+    storeRelaxed(words_ + queue::kPendingU32, head);
+  }
+
   // Takes up to `max` entries off the queue, marking each packet that is really queued free
   // (state 0) and writing it to `out` for the caller to put back in the pool. Returns how many
   // were freed; `examined` says how many entries were consumed (0 = empty). For destroying a
@@ -81,6 +99,12 @@ class PacketQueue {
   uint32_t* words() const { return words_; }
 
  private:
+  // kStateQueued -> `to` by CAS (acq_rel: sees the producer's writes to the packet, publishes
+  // the change to whoever acts on the packet next).
+  bool takeQueued(uint32_t packet, uint32_t to) {
+    uint32_t expected = meta::kStateQueued;
+    return casAcqRel(meta_ + size_t(packet) * meta::kWords + meta::kState, expected, to);
+  }
   friend class Pool;
   uint32_t* words_ = nullptr;
   uint32_t* meta_ = nullptr;  // packet metadata records

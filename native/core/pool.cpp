@@ -270,6 +270,8 @@ void Pool::retireCounters(uint32_t s) {
 }
 
 void Pool::releaseSlot(uint32_t s) {
+  // The thread may have been stopped inside an enqueue (worker.terminate()).
+  repairQueuesOf(tagOf(s));
   releaseQueueEnds(s);
   flushCache(s, 0);
   retireCounters(s);
@@ -316,6 +318,12 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     if (gone) retireCounters(s);
     flushCache(s, 0);
     uint32_t tag = tagOf(s);
+    // A process that died never ran releaseSlot: undo an enqueue it was cut short in (counted as
+    // reclaimed there) and free the queue ends it held.
+    if (gone) {
+      reclaimedOut += repairQueuesOf(tag);
+      releaseQueueEnds(s);
+    }
     // Freed packets go to the ring a stage at a time (no heap memory proportional to the pool).
     uint32_t stage[kStageEntries];
     uint32_t staged = 0, freed = 0;

@@ -138,6 +138,9 @@ class Pool {
   Status acquireQueueEnd(const PacketQueue& q, bool producer, uint32_t s);
   void releaseQueueEnd(const PacketQueue& q, bool producer, uint32_t s);  // if `s` holds it
   void releaseQueueEnds(uint32_t s);  // every end `s` holds
+  // The thread with `tag` is gone: undoes its interrupted enqueues (PacketQueue::repairEnqueue)
+  // on the queues whose producer end it held, returning those packets to the pool.
+  uint32_t repairQueuesOf(uint32_t tag);
   uint32_t queuedPackets() const;     // packets inside queues (part of inUse)
   uint32_t* addressOf(uint32_t packet) const {
     return reinterpret_cast<uint32_t*>(base() + layout_.addressesOffset) + size_t(packet) * address::kWords;
@@ -160,6 +163,7 @@ class Pool {
   bool slotOwnerGone(uint32_t s) const;  // its process died without releasing the slot
   bool tagIsLive(uint32_t tag) const;    // a live slot (whose process is alive) has this tag
   void freeToRing(const uint32_t* packets, uint32_t n);  // free packets (state 0) back to the ring
+  uint32_t repairOne(const PacketQueue& q);              // PacketQueue::repairEnqueue, freed to the ring
   void retireCounters(uint32_t s);       // folds a slot's counters into the header totals
   // The slot's cache count, clamped: JS writes it, and a caller scribbling on the region through
   // a memory map must not make the core index outside the cache.

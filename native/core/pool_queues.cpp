@@ -108,8 +108,39 @@ Status Pool::acquireQueueEnd(const PacketQueue& q, bool producer, uint32_t s) {
                               " end of queue " + str(q.id()) +
                               " is used by another thread; a queue has one producer and one consumer");
     // Free, or its holder is gone: take it. acq_rel: we see the previous holder's last head/tail.
-    if (casAcqRel(word, holder, mine)) return Status::ok();
+    if (!casAcqRel(word, holder, mine)) continue;
+    if (producer && holder != 0) repairOne(q);  // its last enqueue may have been cut short
+    return Status::ok();
   }
+}
+
+uint32_t Pool::repairOne(const PacketQueue& q) {
+  // Stack chunks: no heap memory sized by the pool on this path.
+  uint32_t chunk[256];
+  uint32_t n = 0, total = 0;
+  PacketQueue view = q;
+  view.repairEnqueue([&](uint32_t p) {
+    chunk[n++] = p;
+    if (n == 256) {
+      freeToRing(chunk, n);
+      total += n;
+      n = 0;
+    }
+  });
+  freeToRing(chunk, n);
+  total += n;
+  // They were handed out and never given back: like packets of a dead thread, they are reclaimed.
+  header()->reclaimedPackets.fetch_add(total, std::memory_order_relaxed);
+  return total;
+}
+
+uint32_t Pool::repairQueuesOf(uint32_t tag) {
+  uint32_t total = 0;
+  for (uint32_t id = 0; id < layout_.maxQueues; ++id) {
+    PacketQueue q(*this, id);
+    if (q.valid() && loadAcquire(q.words() + queue::kProducerTagU32) == tag) total += repairOne(q);
+  }
+  return total;
 }
 
 void Pool::releaseQueueEnd(const PacketQueue& q, bool producer, uint32_t s) {

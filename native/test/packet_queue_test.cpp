@@ -171,3 +171,40 @@ TEST(PacketQueue, ASleepingConsumerIsWokenByAnEnqueue) {
 
 }  // namespace
 }  // namespace pbp::test
+
+namespace pbp::test {
+namespace {
+
+// A producer stopped after each step of an enqueue (a terminated worker, a killed process):
+// whatever step it reached, releasing its slot leaves every packet free once or in the queue.
+TEST(PacketQueue, AProducerStoppedAtAnyStepOfAnEnqueueLosesNothing) {
+  for (uint32_t marked = 0; marked <= 4; ++marked) {
+    for (bool pendingStored : {false, true}) {
+      Fixture f(64, 8);
+      uint32_t head[4];
+      ASSERT_EQ(f.pool->allocateBurst(f.producer, head, 2), 2u);
+      ASSERT_EQ(f.q.enqueue(head, 2, f.pool->tagOf(f.producer)), 2u);  // two published entries
+      ASSERT_TRUE(f.pool->acquireQueueEnd(f.q, true, f.producer).isOk());
+      uint32_t batch[4];
+      ASSERT_EQ(f.pool->allocateBurst(f.producer, batch, 4), 4u);
+      // Replay the protocol by hand and stop: entries written, pending maybe, `marked` marks.
+      uint32_t* w = f.q.words();
+      for (uint32_t i = 0; i < 4; ++i) w[queue::kEntriesU32 + ((2 + i) & 7)] = batch[i];
+      if (pendingStored) w[queue::kPendingU32] = 2 + 4;
+      for (uint32_t i = 0; i < marked && pendingStored; ++i) storeRelaxed(f.state(batch[i]), meta::kStateQueued);
+      f.pool->releaseSlot(f.producer);  // the thread is gone
+      uint32_t returned = 0;
+      uint32_t reclaimed = 0;
+      ASSERT_TRUE(f.pool->reclaim(Pool::kAnyThread, reclaimed).isOk());  // packets still tagged with it
+      EXPECT_EQ(f.q.size(), 2u) << "the published entries stay";
+      ASSERT_TRUE(f.pool->destroyQueue(0, returned).isOk());
+      EXPECT_EQ(returned, 2u);
+      PoolStats st = f.pool->stats();
+      EXPECT_EQ(st.inUse, 0u) << "marked " << marked << ", pending " << pendingStored;
+      EXPECT_EQ(f.pool->freePacketCount(), 64u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pbp::test

@@ -108,6 +108,43 @@ it('20,000 packets from a child process to this one through a queue in shared me
   expectAllBack(pool);
 });
 
+it('a producer worker terminated at random points mid-enqueue loses no packet', async () => {
+  const pool = makePool(false);
+  const queue = IOUserNetworkTxSubmissionQueue.Create(pool, null, 16, 0);
+  const handle = pool.createHandle();
+  const out: never[] = [];
+  let drained = 0;
+  for (let round = 0; round < 12; round++) {
+    const producer = startWorker<Result>('queue-pipe.js', { handle, role: 'producer', count: 1e9 });
+    const threadId = producer.threadId;
+    // Consume for a while so the producer is busy enqueueing when it is stopped.
+    expect(await queue.waitForPackets({ timeout: 20_000 })).toBe(true);
+    const until = Date.now() + 20 + round * 7;
+    while (Date.now() < until) {
+      const got = queue.DequeuePackets(out, 32);
+      for (let i = 0; i < got; i++) pool.deallocatePacket(out[i]);
+      drained += got;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await producer.worker.terminate();
+    // Whatever it held comes back by reclaim; what it had half-enqueued came back at its exit.
+    try {
+      pool.reclaimPackets(threadId);
+    } catch (err) {
+      expect((err as { code: string }).code).toBe('kIOReturnNotFound');
+    }
+    for (let got = queue.DequeuePackets(out, 32); got > 0; got = queue.DequeuePackets(out, 32)) {
+      for (let i = 0; i < got; i++) pool.deallocatePacket(out[i]);
+    }
+    const stats = pool.getStatistics();
+    expect({ round, inUse: stats.inUse, queued: stats.queued }).toEqual({ round, inUse: 0, queued: 0 });
+  }
+  expect(drained).toBeGreaterThan(12 * 16);
+  expect(queue.getBadEntryCount()).toBe(0);
+  expectBalanced(pool.getStatistics());
+  expectEveryIndexFreeOnce(pool);
+});
+
 it('a queue end belongs to one thread: another is refused until the first closes it', async () => {
   const pool = makePool(false);
   const queue = IOUserNetworkTxSubmissionQueue.Create(pool, null, 16, 0);
