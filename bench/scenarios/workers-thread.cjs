@@ -20,7 +20,7 @@
  *                    sender still owns them).
  *   handoff-claim    take `iterations` indices; newPacket() each (one native call to move
  *                    ownership to this thread) and deallocatePacket it.
- *   queue-send       the handoff sender over the pool's own packet queue (queue 0 of the pool):
+ *   queue-send       the handoff sender over the pool's own packet queue (queue `pair` of the pool):
  *                    allocatePacket, fill 64 bytes, EnqueuePackets per batch of 32.
  *   queue-free       dequeuePacketIndices up to 32 at a time (the packets are then this thread's)
  *                    and deallocatePacketIndices them.
@@ -37,7 +37,7 @@ const { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue } = requir
 const { PAYLOAD64 } = require('../fixtures');
 const { ctl: C } = require('./workers-control.cjs');
 
-const { handle, role, ctlSab, ringSab } = workerData;
+const { handle, role, ctlSab, ringSab, pair = 0 } = workerData; // pair: which queue / ring
 const ctl = new Int32Array(ctlSab);
 const parties = Atomics.load(ctl, C.PARTIES);
 const pool = IOUserNetworkPacketBufferPool.attach(handle);
@@ -152,7 +152,7 @@ function claimBatch(k) {
 }
 
 // ---- the same handoff over a packet queue in the region ----------------------------------------
-const queue = role.startsWith('queue-') ? IOUserNetworkTxSubmissionQueue.Open(pool, 0) : null;
+const queue = role.startsWith('queue-') ? IOUserNetworkTxSubmissionQueue.Open(pool, pair) : null;
 const batch = new Array(BATCH).fill(null);
 
 function queueSend(n) {

@@ -61,19 +61,33 @@ function once(worker, event) {
   });
 }
 
-/** Starts one worker per role on a fresh pool; returns the scenario instance. */
+/**
+ * Starts one worker per role on a fresh pool; returns the scenario instance. Handoff roles pair up
+ * in order (the k-th sender with the k-th receiver): each pair has its own ring and its own queue
+ * (queue k), sharing the RING_CAPACITY packets in flight.
+ */
 async function startWorkers(name, roles) {
   const pool = createPool(name);
-  // The queue roles hand packets over through queue 0 of the pool.
-  const queue = roles.some((r) => r.startsWith('queue-'))
-    ? IOUserNetworkTxSubmissionQueue.Create(pool, null, RING_CAPACITY, 0)
-    : null;
+  const seen = new Map();
+  const pairOf = roles.map((role) => {
+    const k = seen.get(role) ?? 0;
+    seen.set(role, k + 1);
+    return k;
+  });
+  const pairs = Math.max(1, ...pairOf.map((k) => k + 1));
+  const capacity = RING_CAPACITY / pairs;
+  const queues = roles.some((r) => r.startsWith('queue-'))
+    ? Array.from({ length: pairs }, (_, k) => IOUserNetworkTxSubmissionQueue.Create(pool, null, capacity, k))
+    : [];
   const handle = pool.createHandle();
   const ctlSab = new SharedArrayBuffer(C.WORDS * 4);
   const ctl = new Int32Array(ctlSab);
   Atomics.store(ctl, C.PARTIES, roles.length);
-  const ringSab = new SharedArrayBuffer(RING_HEADER_BYTES + RING_CAPACITY * 4);
-  const workers = roles.map((role) => new Worker(THREAD_SCRIPT, { workerData: { handle, role, ctlSab, ringSab } }));
+  const ringSabs = Array.from({ length: pairs }, () => new SharedArrayBuffer(RING_HEADER_BYTES + capacity * 4));
+  const workers = roles.map(
+    (role, i) =>
+      new Worker(THREAD_SCRIPT, { workerData: { handle, role, ctlSab, ringSab: ringSabs[pairOf[i]], pair: pairOf[i] } }),
+  );
   await Promise.all(workers.map((w) => once(w, 'message')));
   let failure = null;
   for (const w of workers) w.on('error', (err) => (failure = err));
@@ -111,13 +125,47 @@ async function startWorkers(name, roles) {
       Atomics.add(ctl, C.GENERATION, 1);
       Atomics.notify(ctl, C.GENERATION);
       await Promise.all(workers.map((w) => once(w, 'exit')));
-      if (queue !== null) queue.destroy();
+      for (const queue of queues) queue.destroy();
       const stats = pool.getStatistics();
       pool.release();
       // Every packet must have come back; a bench that leaks is measuring something else.
       if (stats.inUse !== 0) throw new Error(`${name}: ${stats.inUse} packets still in use after the run`);
     },
   };
+}
+
+// Scaling runs (scripts/scaling.sh) ask for more workers: PBP_BENCH_WORKERS=1,2,4,8 adds
+// pool.workersN.alloc-free and, for even N, queue.workersN.handoff (N/2 sender/receiver pairs,
+// each over its own queue; nsPerOp is wall time / packets of all pairs) for the counts that the
+// list below does not already have.
+function scalingScenarios() {
+  const counts = (process.env.PBP_BENCH_WORKERS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map(Number);
+  const extra = [];
+  for (const n of counts) {
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`PBP_BENCH_WORKERS: bad worker count ${n}`);
+    if (n > 2) {
+      extra.push({
+        name: `pool.workers${n}.alloc-free`,
+        opsPerIteration: n,
+        minOps: 10_000_000,
+        setup: () => startWorkers(`bench.workers${n}`, new Array(n).fill('alloc-free')),
+      });
+    }
+    if (n > 2 && n % 2 === 0) {
+      const roles = [];
+      for (let k = 0; k < n / 2; k++) roles.push('queue-send', 'queue-free');
+      extra.push({
+        name: `queue.workers${n}.handoff`,
+        opsPerIteration: n / 2,
+        minOps: 5_000_000,
+        setup: () => startWorkers(`bench.queue-handoff${n}`, roles),
+      });
+    }
+  }
+  return extra;
 }
 
 module.exports = [
@@ -147,4 +195,5 @@ module.exports = [
     minOps: 2_000_000,
     setup: () => startWorkers('bench.handoff-claim', ['handoff-send', 'handoff-claim']),
   },
+  ...scalingScenarios(),
 ];

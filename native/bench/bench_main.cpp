@@ -37,6 +37,7 @@ struct Config {
   unsigned ms = 200;
   bool cpuClock = false;
   std::vector<unsigned> threads = {1, 2};
+  std::vector<unsigned> poolThreads = {1};
 };
 
 struct Result {
@@ -125,40 +126,45 @@ std::string jsonEscape(const std::string& s) {
   return out;
 }
 
-// ---- pool scenarios: one thread with one slot, ns per packet ---------------------------------
+// ---- pool scenarios: each thread with its own slot, ns per packet ----------------------------
 
 enum class PoolOp { OneByOne, Burst32 };
 
 struct PoolBench {
   std::shared_ptr<Pool> pool;
-  uint32_t slot = 0;
+  std::vector<uint32_t> slots;  // one per benchmark thread
 };
 
-bool makePool(uint32_t cacheSize, PoolBench& out, std::string& why) {
+bool makePool(uint32_t cacheSize, unsigned threads, PoolBench& out, std::string& why) {
   PoolOptions o;
   o.name = "bench";
-  o.packetCount = 4096;
-  o.bufferCount = 4096;
+  // Enough packets that every thread's cache can be full and the ring still holds some.
+  o.packetCount = std::max(4096u, threads * 512u);
+  o.bufferCount = o.packetCount;
   o.bufferSize = 2048;
   o.cacheSize = cacheSize;
-  o.maxThreads = 4;
+  o.maxThreads = std::max(4u, threads);
   Status s = Pool::create(o, out.pool);
   if (!s.isOk()) {
     why = s.message;
     return false;
   }
-  s = out.pool->claimSlot(0, out.slot);
-  if (!s.isOk()) {
-    why = s.message;
-    return false;
+  for (unsigned t = 0; t < threads; ++t) {
+    uint32_t slot;
+    s = out.pool->claimSlot(t, slot);
+    if (!s.isOk()) {
+      why = s.message;
+      return false;
+    }
+    out.slots.push_back(slot);
   }
   return true;
 }
 
 Cost poolOnce(PoolBench& b, PoolOp op, unsigned ms, bool pin) {
   Pool& pool = *b.pool;
-  uint32_t s = b.slot;
-  return runTimed(1, ms, pin, [&](unsigned, const std::atomic<bool>& stop) -> uint64_t {
+  return runTimed(unsigned(b.slots.size()), ms, pin, [&](unsigned t, const std::atomic<bool>& stop) -> uint64_t {
+    const uint32_t s = b.slots[t];
     uint64_t moved = 0;
     if (op == PoolOp::OneByOne) {
       while (!stop.load(std::memory_order_relaxed)) {
@@ -188,9 +194,11 @@ Cost poolOnce(PoolBench& b, PoolOp op, unsigned ms, bool pin) {
 
 void usage(FILE* f) {
   std::fprintf(f,
-               "usage: pbp_native_bench [--json] [--threads N[,N...]] [--reps N] [--ms N] "
+               "usage: pbp_native_bench [--json] [--threads N[,N...]] [--pool-threads N[,N...]] [--reps N] [--ms N] "
                "[--clock wall|cpu] [--no-pin]\n"
                "  --threads  thread counts for the ring take-then-return runs (default 1,2)\n"
+               "  --pool-threads  thread counts for the pool runs, one slot each (default 1; names\n"
+               "             get a .Nt suffix for N > 1)\n"
                "  --reps     repetitions per scenario; the median is reported (default 7)\n"
                "  --ms       length of one repetition in milliseconds (default 200)\n"
                "  --clock    what nsPerOp measures: wall-clock time (default) or the threads' CPU\n"
@@ -220,21 +228,22 @@ int parseArgs(int argc, char** argv, Config& c) {
       c.json = true;
     } else if (a == "--no-pin") {
       c.pin = false;
-    } else if (a == "--threads") {
-      const char* v = value("--threads");
+    } else if (a == "--threads" || a == "--pool-threads") {
+      const char* v = value(a.c_str());
       if (!v) return 2;
-      c.threads.clear();
+      std::vector<unsigned>& list = a == "--threads" ? c.threads : c.poolThreads;
+      list.clear();
       std::stringstream ss(v);
       std::string item;
       while (std::getline(ss, item, ',')) {
         unsigned n;
         if (!parseUnsigned(item.c_str(), n) || n > 256) {
-          std::fprintf(stderr, "--threads: bad thread count '%s'\n", item.c_str());
+          std::fprintf(stderr, "%s: bad thread count '%s'\n", a.c_str(), item.c_str());
           return 2;
         }
-        c.threads.push_back(n);
+        list.push_back(n);
       }
-      if (c.threads.empty()) return std::fprintf(stderr, "--threads: empty list\n"), 2;
+      if (list.empty()) return std::fprintf(stderr, "%s: empty list\n", a.c_str()), 2;
     } else if (a == "--reps") {
       const char* v = value("--reps");
       if (!v || !parseUnsigned(v, c.reps)) return std::fprintf(stderr, "--reps: bad value\n"), 2;
@@ -305,18 +314,21 @@ int run(int argc, char** argv) {
         PoolScenario{"pool.alloc-free.cache0", 0, PoolOp::OneByOne},
         PoolScenario{"pool.burst-bulk32.cache256", 256, PoolOp::Burst32},
         PoolScenario{"pool.burst-bulk32.cache0", 0, PoolOp::Burst32}}) {
-    progress(sc.name);
-    PoolBench b;
-    std::string why;
-    if (!makePool(sc.cacheSize, b, why)) {
-      std::fprintf(stderr, "pbp_native_bench: cannot create pool: %s\n", why.c_str());
-      return 1;
+    for (unsigned t : cfg.poolThreads) {
+      std::string name = std::string(sc.name) + (t > 1 ? "." + std::to_string(t) + "t" : "");
+      progress(name);
+      PoolBench b;
+      std::string why;
+      if (!makePool(sc.cacheSize, t, b, why)) {
+        std::fprintf(stderr, "pbp_native_bench: cannot create pool: %s\n", why.c_str());
+        return 1;
+      }
+      poolOnce(b, sc.op, 20, cfg.pin);  // warm-up
+      std::vector<Cost> v;
+      for (unsigned r = 0; r < cfg.reps; ++r) v.push_back(poolOnce(b, sc.op, cfg.ms, cfg.pin));
+      results.push_back({name, median(v)});
+      for (uint32_t slot : b.slots) b.pool->releaseSlot(slot);
     }
-    poolOnce(b, sc.op, 20, cfg.pin);  // warm-up
-    std::vector<Cost> v;
-    for (unsigned r = 0; r < cfg.reps; ++r) v.push_back(poolOnce(b, sc.op, cfg.ms, cfg.pin));
-    results.push_back({sc.name, median(v)});
-    b.pool->releaseSlot(b.slot);
   }
 
   std::string cpu = cpuName();
