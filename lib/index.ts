@@ -21,6 +21,8 @@ export {
   kIOReturnNotPermitted,
   kIOReturnNotPrivileged,
   kIOReturnNotReady,
+  kIOReturnNotResponding,
+  kIOReturnOffline,
   kIOReturnOverrun,
   kIOReturnSuccess,
   kIOReturnUnsupported,

@@ -39,6 +39,10 @@ export const kIOReturnOverrun = 0xe00002e8;
 export const kIOReturnAborted = 0xe00002eb;
 /** Nothing found (no VLAN tag on the packet, no such thread to reclaim). */
 export const kIOReturnNotFound = 0xe00002f0;
+/** The network or host is unreachable (ENETUNREACH, EHOSTUNREACH). */
+export const kIOReturnOffline = 0xe00002d7;
+/** The peer refused (ECONNREFUSED: nothing listens on the port). */
+export const kIOReturnNotResponding = 0xe00002ed;
 
 const codeNames: ReadonlyMap<number, string> = new Map([
   [kIOReturnSuccess, 'kIOReturnSuccess'],
@@ -59,6 +63,8 @@ const codeNames: ReadonlyMap<number, string> = new Map([
   [kIOReturnOverrun, 'kIOReturnOverrun'],
   [kIOReturnAborted, 'kIOReturnAborted'],
   [kIOReturnNotFound, 'kIOReturnNotFound'],
+  [kIOReturnOffline, 'kIOReturnOffline'],
+  [kIOReturnNotResponding, 'kIOReturnNotResponding'],
 ]);
 
 /** The symbolic name of an IOReturn code, e.g. `'kIOReturnBadArgument'`. */
@@ -85,7 +91,9 @@ export type IOReturnCode =
   | 'kIOReturnNotFound'
   | 'kIOReturnNoDevice'
   | 'kIOReturnNotPrivileged'
-  | 'kIOReturnMessageTooLarge';
+  | 'kIOReturnMessageTooLarge'
+  | 'kIOReturnOffline'
+  | 'kIOReturnNotResponding';
 
 /**
  * An IOReturn failure, in Node's error convention: `code` is a string naming the failure

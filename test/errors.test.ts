@@ -17,6 +17,10 @@ import {
   kIOReturnNoResources,
   kIOReturnNotAttached,
   kIOReturnNotFound,
+  kIOReturnIOError,
+  kIOReturnOffline,
+  kIOReturnMessageTooLarge,
+  kIOReturnNotResponding,
   kIOReturnNotPermitted,
   kIOReturnNotReady,
   kIOReturnOverrun,
@@ -43,6 +47,10 @@ describe('IOReturn constants', () => {
       [kIOReturnOverrun, 0xe00002e8, 'kIOReturnOverrun'],
       [kIOReturnAborted, 0xe00002eb, 'kIOReturnAborted'],
       [kIOReturnNotFound, 0xe00002f0, 'kIOReturnNotFound'],
+      [kIOReturnIOError, 0xe00002ca, 'kIOReturnIOError'],
+      [kIOReturnOffline, 0xe00002d7, 'kIOReturnOffline'],
+      [kIOReturnMessageTooLarge, 0xe00002e1, 'kIOReturnMessageTooLarge'],
+      [kIOReturnNotResponding, 0xe00002ed, 'kIOReturnNotResponding'],
     ];
     for (const [constant, value, name] of table) {
       expect(constant).toBe(value);

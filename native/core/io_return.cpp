@@ -22,6 +22,8 @@ const char* ioReturnName(IOReturn code) {
     case IOReturn::Overrun: return "kIOReturnOverrun";
     case IOReturn::Aborted: return "kIOReturnAborted";
     case IOReturn::NotFound: return "kIOReturnNotFound";
+    case IOReturn::Offline: return "kIOReturnOffline";
+    case IOReturn::NotResponding: return "kIOReturnNotResponding";
   }
   return "kIOReturnError";
 }

@@ -27,6 +27,9 @@ enum class IOReturn : uint32_t {
   Overrun = 0xE00002E8,
   Aborted = 0xE00002EB,
   NotFound = 0xE00002F0,
+  // Kernel errors of the I/O interfaces (native/io/io_errno.cpp maps errno to these).
+  Offline = 0xE00002D7,
+  NotResponding = 0xE00002ED,
 };
 
 struct Status {
