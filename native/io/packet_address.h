@@ -1,6 +1,6 @@
-// A packet's address record (32 bytes per packet, in the region next to its metadata): the
-// destination of a packet to transmit (ignored on a connected socket), the source of a received
-// one. Conversions to and from the kernel's sockaddr live here so every interface agrees on them.
+// A packet's address record: the destination of a packet to transmit (ignored on a connected
+// socket), the source of a received one. Conversions to and from the kernel's sockaddr live here
+// so every interface agrees on them.
 #pragma once
 
 #include <netinet/in.h>
@@ -9,19 +9,16 @@
 #include <cstdint>
 
 #include "../core/io_return.h"
+#include "../core/pool.h"
 
 namespace pbp::io {
 
-struct PacketAddressRecord {
-  uint16_t family;       // 0 none, 4 = IPv4, 6 = IPv6
-  uint16_t port;         // host byte order
-  uint32_t scopeId;      // IPv6 scope
-  uint8_t addr[16];      // IPv4 in the first 4 bytes, network order
-  uint16_t segmentSize;  // GSO segment size to use (TX) / GRO size seen (RX), 0 = none
-  uint16_t flags;
-  uint32_t reserved;
-};
-static_assert(sizeof(PacketAddressRecord) == 32, "the address record is 32 bytes per packet");
+// The record itself is the region's (pbp::PacketAddress, native/core/layout.h): one per packet,
+// at Pool::addressOf(packet); the table is contiguous, so addressTable(pool)[packet] finds it.
+using PacketAddressRecord = pbp::PacketAddress;
+inline PacketAddressRecord* addressTable(const Pool& pool) {
+  return reinterpret_cast<PacketAddressRecord*>(pool.addressOf(0));
+}
 
 constexpr uint16_t kFamilyNone = 0;
 constexpr uint16_t kFamilyIPv4 = 4;
