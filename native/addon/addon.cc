@@ -10,6 +10,7 @@
 #include "pool_wrap.h"
 #include "raw_interface_wrap.h"
 #include "queue_wrap.h"
+#include "udp_interface_wrap.h"
 
 namespace pbp_addon {
 namespace {
@@ -76,6 +77,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   napi_value noopFn;
   napi_create_function(env, "noop", NAPI_AUTO_LENGTH, noop, nullptr, &noopFn);
   exports.Set("noop", Napi::Value(env, noopFn));
+  exports.Set("NativeUdpInterface", UdpInterfaceWrap::define(env));
   return exports;
 }
 

@@ -215,10 +215,20 @@ void PoolWrap::onEnvCleanup(void* self) {
   wrap->detach();
 }
 
+uint64_t PoolWrap::addDetachHook(std::function<void()> hook) {
+  detachHooks_[nextDetachHook_] = std::move(hook);
+  return nextDetachHook_++;
+}
+
+void PoolWrap::removeDetachHook(uint64_t id) { detachHooks_.erase(id); }
+
 void PoolWrap::detach() {
   waiter_.reset();  // joins the waiter thread before the pool reference goes
   if (hot_) hot_->pool = nullptr;
   if (!pool_) return;
+  auto hooks = std::move(detachHooks_);
+  detachHooks_.clear();
+  for (auto& h : hooks) h.second();
   pool_->releaseSlot(slot_);
   pool_->releaseUser();
   pool_.reset();

@@ -6,6 +6,9 @@
 
 #include <napi.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 
 #include "../core/pool.h"
@@ -31,6 +34,10 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   // Null once released.
   const std::shared_ptr<pbp::Pool>& pool() const { return pool_; }
   uint32_t slot() const { return slot_; }
+  // Bindings that hold packets under this attachment's thread slot (interfaces' drivers): their
+  // hook runs when the attachment goes (release(), thread exit), before the slot is released.
+  uint64_t addDetachHook(std::function<void()> hook);
+  void removeDetachHook(uint64_t id);
 
  private:
   Napi::Value layoutInfo(const Napi::CallbackInfo& info);
@@ -59,6 +66,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   static void onEnvCleanup(void* self);
 
   std::shared_ptr<pbp::Pool> pool_;
+  std::map<uint64_t, std::function<void()>> detachHooks_;
+  uint64_t nextDetachHook_ = 1;
   std::unique_ptr<PacketWaiter> waiter_;
   uint32_t slot_ = 0;
   std::shared_ptr<HotState> hot_;  // what hotCall()'s function acts on; cleared by detach()

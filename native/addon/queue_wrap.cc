@@ -6,6 +6,7 @@
 #include "../core/pool.h"
 #include "errors.h"
 #include "pool_wrap.h"
+#include "queue_listeners.h"
 #include "queue_watcher.h"
 
 namespace pbp_addon {
@@ -97,6 +98,7 @@ Napi::Value queueWake(const Napi::CallbackInfo& info) {
   PacketQueue q;
   if (!openArg(info, pw, q)) return info.Env().Undefined();
   pbp::futexWakeAll(q.words() + pbp::queue::kDataSeqU32);
+  notifyQueueListeners(pw->pool().get(), q.id());  // drivers on an event loop of this process
   return info.Env().Undefined();
 }
 

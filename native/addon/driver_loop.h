@@ -1,0 +1,61 @@
+// Runs a PacketDriver on a Node event loop, with no thread of its own (shared by the UDP and
+// AF_XDP interfaces): uv_poll on the driver's socket, readable -> receive(); writable, watched
+// only while a send found the socket buffer full -> transmit(); a uv_async_t that the submission
+// queues' producers signal (queue_listeners.h) -> both. Completions reach JavaScript through the
+// completion queues' own wake-ups (the dequeue action, waitForPackets). A 1 ms timer runs while
+// completed packets wait in the driver's backlog for room in a completion queue (nothing signals
+// room) and while receiving is held back for want of empty packets.
+//
+// Lifetime: created with start(), ended with close(), which stops every callback at once (the
+// driver may be destroyed right after) and frees the handles when libuv has closed them.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "../core/pool.h"
+#include "../io/packet_driver.h"
+
+namespace pbp_addon {
+
+class DriverLoop {
+ public:
+  // Watches `fd` for `driver`; txQueue/rxQueue are the submission queues to listen to (pass
+  // nullptr for a direction the driver does not have).
+  static DriverLoop* start(uv_loop_t* loop, pbp::io::PacketDriver& driver, int fd,
+                           const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission);
+  // Stops all callbacks now; the object deletes itself once libuv has closed its handles.
+  void close();
+  // A pass soon, on the loop (after an explicit transmit() left work, for instance).
+  void kick() { uv_async_send(&async_); }
+  // Keep the process alive while the interface is open (default) or not.
+  void setRef(bool ref);
+
+  static constexpr uint32_t kBudget = 4096;  // packets per direction per pass, then yield
+
+ private:
+  DriverLoop() = default;
+  static void onPoll(uv_poll_t* handle, int status, int events);
+  static void onAsync(uv_async_t* handle);
+  static void onTimer(uv_timer_t* handle);
+  static void onClosed(uv_handle_t* handle);
+  void pass(bool tx, bool rx);
+  void rearm();
+
+  pbp::io::PacketDriver* driver_ = nullptr;
+  const pbp::Pool* pool_ = nullptr;
+  pbp::PacketQueue tx_, rx_;
+  bool hasTx_ = false, hasRx_ = false;
+  uv_poll_t poll_;
+  uv_async_t async_;
+  uv_timer_t timer_;
+  int pollEvents_ = -1;   // what poll_ watches now (-1: stopped)
+  bool timerOn_ = false;
+  bool closing_ = false;
+  bool ref_ = true;
+  int open_ = 0;          // handles not closed yet
+};
+
+}  // namespace pbp_addon
