@@ -27,6 +27,8 @@ export interface NativeBinding {
   hotOps: Record<'allocOne' | 'deallocOne' | 'refill' | 'flush' | 'allocIndices' | 'deallocIndices' | 'noPacket', number>;
   /** A no-op Node-API function: the bench's measure of a native call's own cost. */
   noop(): void;
+  // The UDP interface (native/addon/udp_interface_wrap.cc): new NativeUdpInterface(pool, options).
+  NativeUdpInterface: any;
 }
 
 function load(): NativeBinding {

@@ -60,3 +60,13 @@ export type {
 } from './raw';
 export { PcapWriter } from './pcap';
 export type { PcapWriterOptions } from './pcap';
+export { IOUserNetworkUDPInterface } from './udp-interface';
+export type { IOUserNetworkUDPInterfaceOptions, IOUserNetworkUDPInterfaceStatistics } from './udp-interface';
+export {
+  clearPacketAddress,
+  getPacketAddress,
+  getPacketSegmentSize,
+  parseIpAddress,
+  setPacketAddress,
+} from './packet-address';
+export type { IOUserNetworkPacketAddress } from './packet-address';

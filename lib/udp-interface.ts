@@ -1,0 +1,271 @@
+/**
+ * The UDP interface: the driver end of a pool's packet queues over a UDP socket the package opens.
+ *
+ *   TX  you enqueue filled packets on the TX submission queue; the interface sends them (runs of
+ *       same-destination, same-length packets as one UDP GSO super-packet, many per sendmmsg) and
+ *       puts them on the TX completion queue, or straight back in the pool
+ *       (`txCompleteToPool`). A packet the kernel refused completes with its completion status
+ *       set (`getCompletionStatus()`: kIOReturnNotResponding for ECONNREFUSED,
+ *       kIOReturnMessageTooLarge for EMSGSIZE, kIOReturnOffline when unreachable, ...).
+ *   RX  you enqueue empty packets on the RX submission queue; the interface receives datagrams
+ *       into them (recvmmsg, data at the headroom) with length, source address
+ *       (`getPacketAddress`), receive time (`getTimestamp()`, CLOCK_REALTIME ns) and, with `gro`,
+ *       the segment size (`getPacketSegmentSize`), and puts them on the RX completion queue.
+ *
+ * It runs by itself on this thread's event loop (`eventDriven`, the default: socket readiness
+ * plus a wake-up from the submission queues, no extra thread), and/or when you call
+ * `transmit()` / `receive()` (busy loops in workers: set `eventDriven: false`). Completions
+ * reach you through the completion queues: `setDequeueAction`, `waitForPackets`, or polling.
+ *
+ * Nothing is lost: every packet handed to the interface comes back exactly once. `close()`, the
+ * pool's `release()`, or the exit of the thread that created it return what it holds or what
+ * waits in its submission queues on the completion queues with kIOReturnAborted (RX: length 0),
+ * or to the pool when a completion queue is full then.
+ */
+import { binding } from './binding';
+import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
+import { IOUserNetworkPacketBufferPool } from './pool';
+import {
+  IOUserNetworkPacketQueue,
+  IOUserNetworkPacketQueueKind,
+  IOUserNetworkRxCompletionQueue,
+  IOUserNetworkRxSubmissionQueue,
+  IOUserNetworkTxCompletionQueue,
+  IOUserNetworkTxSubmissionQueue,
+} from './queue';
+
+/** Options of `IOUserNetworkUDPInterface.Create`. */
+export interface IOUserNetworkUDPInterfaceOptions {
+  /** 'udp4' (default) or 'udp6' (an IPv6 socket also reaches IPv4 peers as v4-mapped addresses). */
+  type?: 'udp4' | 'udp6';
+  /** Address to bind (default: any address of the type). */
+  localAddress?: string;
+  /** Port to bind (default 0: the kernel picks one; see `getLocalAddress()`). */
+  localPort?: number;
+  /** Connect to this peer: every packet goes there and packets' own addresses are ignored. */
+  remoteAddress?: string;
+  remotePort?: number;
+  txSubmissionQueue?: IOUserNetworkTxSubmissionQueue;
+  /** Needed with a TX submission queue unless `txCompleteToPool`. */
+  txCompletionQueue?: IOUserNetworkTxCompletionQueue;
+  /** Sent packets go straight back to the pool instead of the TX completion queue. */
+  txCompleteToPool?: boolean;
+  rxSubmissionQueue?: IOUserNetworkRxSubmissionQueue;
+  rxCompletionQueue?: IOUserNetworkRxCompletionQueue;
+  /** Coalesce same-destination, same-length runs into UDP GSO sends (default true; off silently when the kernel cannot). */
+  gso?: boolean;
+  /** Datagrams per GSO super-packet, 1..128 (default 64; the kernel's own limit may be lower). */
+  maxSegments?: number;
+  /**
+   * Receive coalesced super-packets (UDP_GRO, default false): one packet then holds several
+   * datagrams of `getPacketSegmentSize()` bytes. Needs 65507 bytes of room after the headroom.
+   */
+  gro?: boolean;
+  /** Record the receive time (SO_TIMESTAMPNS) in each packet's timestamp (default true). */
+  timestamps?: boolean;
+  /** SO_SNDBUF / SO_RCVBUF in bytes (default: the kernel's). */
+  sendBufferSize?: number;
+  receiveBufferSize?: number;
+  /** Run on this thread's event loop (default true). false: only `transmit()`/`receive()` move packets. */
+  eventDriven?: boolean;
+}
+
+/** Packets in each place, and counters since creation (`getStatistics()`). */
+export interface IOUserNetworkUDPInterfaceStatistics {
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  txSyscalls: number;
+  txGsoMessages: number;
+  txWouldBlock: number;
+  rxPackets: number;
+  rxSegments: number;
+  rxBytes: number;
+  rxSyscalls: number;
+  rxTruncated: number;
+  rxErrors: number;
+  /** errno of the last failure the kernel reported (0: none). */
+  lastErrno: number;
+  gsoActive: boolean;
+  groActive: boolean;
+  txCompleted: number;
+  txAborted: number;
+  rxCompleted: number;
+  rxAborted: number;
+  returnedToPool: number;
+  /** Packets per place now: in the queues, and held by the interface between them. */
+  inFlight: {
+    txSubmission: number;
+    txPending: number;
+    txBacklog: number;
+    txCompletion: number;
+    rxSubmission: number;
+    rxHeld: number;
+    rxBacklog: number;
+    rxCompletion: number;
+  };
+}
+
+interface NativeUdpInterface {
+  transmit(max?: number): number;
+  receive(max?: number): number;
+  stats(): IOUserNetworkUDPInterfaceStatistics;
+  localAddress(): { family: number; port: number; scopeId: number; address: Buffer };
+  setRef(ref: boolean): void;
+  close(): void;
+}
+
+const QUEUE_OPTIONS: [keyof IOUserNetworkUDPInterfaceOptions, string, IOUserNetworkPacketQueueKind][] = [
+  ['txSubmissionQueue', 'txSubmission', IOUserNetworkPacketQueueKind.TxSubmission],
+  ['txCompletionQueue', 'txCompletion', IOUserNetworkPacketQueueKind.TxCompletion],
+  ['rxSubmissionQueue', 'rxSubmission', IOUserNetworkPacketQueueKind.RxSubmission],
+  ['rxCompletionQueue', 'rxCompletion', IOUserNetworkPacketQueueKind.RxCompletion],
+];
+
+function checkPort(name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535) {
+    fail(kIOReturnBadArgument, `${name} must be an integer port 0..65535, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+function checkBool(name: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') fail(kIOReturnBadArgument, `${name} must be a boolean, got ${describe(value)}`);
+  return value as boolean | undefined;
+}
+
+function checkSize(name: string, value: unknown, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
+    fail(kIOReturnBadArgument, `${name} must be an integer ${min}..${max}, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+/** A UDP interface over a pool's queues (see the module comment). */
+export class IOUserNetworkUDPInterface {
+  private _native: NativeUdpInterface | null;
+  private readonly _pool: IOUserNetworkPacketBufferPool;
+
+  private constructor(pool: IOUserNetworkPacketBufferPool, native: NativeUdpInterface) {
+    this._pool = pool;
+    this._native = native;
+  }
+
+  /**
+   * Opens the socket (bind, and connect with `remoteAddress`) and becomes the driver end of the
+   * queues given: the consumer of the submission queues and the producer of the completion
+   * queues, on this thread. Throws IOReturnError (with `errno` for kernel failures such as
+   * EADDRINUSE) for bad options, queues of another pool or of the wrong kind, or ends another
+   * thread holds.
+   */
+  static Create(pool: IOUserNetworkPacketBufferPool, options: IOUserNetworkUDPInterfaceOptions): IOUserNetworkUDPInterface {
+    if (!(pool instanceof IOUserNetworkPacketBufferPool)) {
+      fail(kIOReturnBadArgument, `pool must be an IOUserNetworkPacketBufferPool, got ${describe(pool)}`);
+    }
+    if (options === null || typeof options !== 'object') fail(kIOReturnBadArgument, `options must be an object, got ${describe(options)}`);
+    pool.getName(); // kIOReturnNotAttached after release
+    const type = options.type ?? 'udp4';
+    if (type !== 'udp4' && type !== 'udp6') fail(kIOReturnBadArgument, `type must be 'udp4' or 'udp6', got ${describe(type)}`);
+    for (const key of ['localAddress', 'remoteAddress'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'string') {
+        fail(kIOReturnBadArgument, `${key} must be a string, got ${describe(options[key])}`);
+      }
+    }
+    const native: Record<string, unknown> = {
+      family: type === 'udp6' ? 6 : 4,
+      localAddress: options.localAddress,
+      localPort: checkPort('localPort', options.localPort),
+      remoteAddress: options.remoteAddress,
+      remotePort: checkPort('remotePort', options.remotePort),
+      gso: checkBool('gso', options.gso),
+      gro: checkBool('gro', options.gro),
+      timestamps: checkBool('timestamps', options.timestamps),
+      txCompleteToPool: checkBool('txCompleteToPool', options.txCompleteToPool),
+      eventDriven: checkBool('eventDriven', options.eventDriven),
+      maxSegments: checkSize('maxSegments', options.maxSegments, 1, 128),
+      sendBufferSize: checkSize('sendBufferSize', options.sendBufferSize, 1, 0x40000000),
+      receiveBufferSize: checkSize('receiveBufferSize', options.receiveBufferSize, 1, 0x40000000),
+    };
+    for (const [key, nativeKey, kind] of QUEUE_OPTIONS) {
+      const q = options[key] as unknown;
+      if (q === undefined) continue;
+      if (!(q instanceof IOUserNetworkPacketQueue) || q.getKind() !== kind) {
+        fail(kIOReturnBadArgument, `${key} must be an IOUserNetwork${IOUserNetworkPacketQueueKind[kind]}Queue, got ${describe(q)}`);
+      }
+      if (q.getPacketBufferPool() !== pool) fail(kIOReturnBadArgument, `${key} belongs to another pool`);
+      native[nativeKey] = q.getQueueId();
+    }
+    return new IOUserNetworkUDPInterface(pool, new binding.NativeUdpInterface(pool._native, native));
+  }
+
+  /**
+   * Sends what waits in the TX submission queue (up to `max` packets) and completes it; returns
+   * how many packets completed (sent or refused). Stops early when the socket buffer is full.
+   */
+  transmit(max?: number): number {
+    return this._open().transmit(max);
+  }
+
+  /** Receives into packets from the RX submission queue (up to `max`); returns how many were delivered. */
+  receive(max?: number): number {
+    return this._open().receive(max);
+  }
+
+  getStatistics(): IOUserNetworkUDPInterfaceStatistics {
+    return this._open().stats();
+  }
+
+  /** The bound address and port. */
+  getLocalAddress(): { family: 4 | 6; address: string; port: number } {
+    const a = this._open().localAddress();
+    const bytes = [...a.address];
+    const address =
+      a.family === 4
+        ? bytes.join('.')
+        : Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':');
+    return { family: a.family as 4 | 6, address, port: a.port };
+  }
+
+  getPacketBufferPool(): IOUserNetworkPacketBufferPool {
+    return this._pool;
+  }
+
+  /** Keeps the process alive while open (default). */
+  ref(): void {
+    this._open().setRef(true);
+  }
+
+  /** Lets the process exit while the interface is open (like `socket.unref()`). */
+  unref(): void {
+    this._open().setRef(false);
+  }
+
+  /** True until `close()` (or the pool's release). */
+  isOpen(): boolean {
+    if (this._native === null) return false;
+    try {
+      this._native.stats();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the socket and hands every packet the interface holds back (see the module comment). Idempotent. */
+  close(): void {
+    const n = this._native;
+    this._native = null;
+    if (n !== null) n.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  private _open(): NativeUdpInterface {
+    if (this._native === null) fail(kIOReturnNotAttached, 'the UDP interface is closed');
+    return this._native;
+  }
+}
