@@ -6,7 +6,7 @@
  * are read after a postMessage round trip, which orders them.
  */
 const MAX_SENDERS = 33; // the main thread (stream 0) + up to 32 workers
-const MODES = ['pool', 'buffer'];
+const MODES = ['pool', 'buffer', 'udp'];
 
 const RX_RECEIVED = 0;
 const RX_BYTES = 1;

@@ -3,7 +3,7 @@
  * The test frame: a 16-byte header then a pattern the receiver can check in one native compare.
  *
  *   0  u32  magic 'PGT1'
- *   4  u8   mode (0 = pool, 1 = buffer), so late frames of one run never count for the other
+ *   4  u8   mode (0 = pool, 1 = buffer, 2 = udp), so late frames of one run never count for another
  *   5  u8   reserved (0)
  *   6  u16  stream: which sender (0 = main thread, 1..N = workers)
  *   8  u32  sequence number, per stream and mode, from 0
@@ -38,12 +38,17 @@ function writeFrame(buf, offset, length, mode, stream, seq) {
  * first byte: one memcmp, no allocation, whatever the size.
  */
 function frameIsValid(msg) {
-  const length = msg.length;
-  if (length < HEADER_BYTES || msg.readUInt32BE(0) !== MAGIC || msg.readUInt32BE(12) !== length) return false;
-  if (msg[4] > 1 || msg[5] !== 0) return false;
-  if (length === HEADER_BYTES) return true;
-  if (msg[HEADER_BYTES] !== patternOf(msg.readUInt16BE(6), msg.readUInt32BE(8))) return false;
-  return length === HEADER_BYTES + 1 || msg.compare(msg, HEADER_BYTES, length - 1, HEADER_BYTES + 1, length) === 0;
+  return frameIsValidAt(msg, 0, msg.length);
 }
 
-module.exports = { MAGIC, HEADER_BYTES, MIN_SIZE, MAX_SIZE, patternOf, writeFrame, frameIsValid };
+/** frameIsValid for the frame of `length` bytes at buf[at..] (a pool packet's buffer), allocation-free. */
+function frameIsValidAt(buf, at, length) {
+  if (length < HEADER_BYTES || buf.readUInt32BE(at) !== MAGIC || buf.readUInt32BE(at + 12) !== length) return false;
+  if (buf[at + 4] > 2 || buf[at + 5] !== 0) return false;
+  if (length === HEADER_BYTES) return true;
+  if (buf[at + HEADER_BYTES] !== patternOf(buf.readUInt16BE(at + 6), buf.readUInt32BE(at + 8))) return false;
+  const start = at + HEADER_BYTES;
+  return length === HEADER_BYTES + 1 || buf.compare(buf, start, at + length - 1, start + 1, at + length) === 0;
+}
+
+module.exports = { MAGIC, HEADER_BYTES, MIN_SIZE, MAX_SIZE, patternOf, writeFrame, frameIsValid, frameIsValidAt };

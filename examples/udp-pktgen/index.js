@@ -18,9 +18,9 @@ const { runMode } = require('./run-mode');
 
 const POOL_MEMORY_LIMIT = 256 << 20; // bytes of packet buffers at most
 
-function startSink(port, counters) {
+function startSink(port, counters, script = 'sink.js') {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'sink.js'), { workerData: { port, counters } });
+    const worker = new Worker(path.join(__dirname, script), { workerData: { port, counters } });
     const waiting = [];
     worker.once('error', reject);
     worker.on('message', (m) => {
@@ -100,7 +100,8 @@ async function main(argv) {
   const results = [];
   for (const mode of options.modes) {
     if (counters[STOP] !== 0) break;
-    results.push(await runMode(mode, { options, pool, counters, sink, inflightPerSender: plan.inflightPerSender }));
+    const startUdpSink = () => startSink(0, counters, 'sink-udp.js');
+    results.push(await runMode(mode, { options, pool, counters, sink, startUdpSink, inflightPerSender: plan.inflightPerSender }));
   }
   await sink.stop();
   const poolAtEnd = pool ? pool.getStatistics() : null;
@@ -129,6 +130,8 @@ async function main(argv) {
       byMode.pool && byMode.buffer
         ? {
             ppsRatio: byMode.pool.pps / byMode.buffer.pps,
+            udpPpsRatio: byMode.udp ? byMode.udp.pps / byMode.buffer.pps : null,
+            gcUdp: byMode.udp ? byMode.udp.gc.count : null,
             gcPool: byMode.pool.gc.count,
             gcBuffer: byMode.buffer.gc.count,
             gcMsPool: byMode.pool.gc.ms,

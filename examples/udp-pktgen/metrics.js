@@ -26,7 +26,9 @@ function startThreadMetrics() {
       // Entries not yet delivered to the callback would be lost on disconnect.
       count({ getEntries: () => observer.takeRecords() });
       observer.disconnect();
-      const ms = (ns) => (Number.isFinite(ns) ? ns / 1e6 : 0);
+      // A run shorter than one sample (a fast udp-mode worker) has no delay to report.
+      const sampled = delay.count > 0;
+      const ms = (ns) => (sampled && Number.isFinite(ns) ? ns / 1e6 : 0);
       return {
         gcCount,
         gcMs,

@@ -11,8 +11,13 @@ const MAX_WORKERS = 32;
 
 const USAGE = `udp-pktgen: a UDP packet generator and sink over loopback, built on packet-buffer-pool.
 
-Sends frames built in pool packets (sent straight from the packet's Buffer view, freed in the
-send callback), then the same run allocating a Buffer per frame, and compares them.
+Runs the same generator and sink three ways and compares them:
+  pool    node:dgram sending frames built in pool packets (the packet's Buffer view, freed in
+          the send callback); the sink is a node:dgram socket in a worker
+  buffer  node:dgram sending a Buffer allocated per frame; same sink
+  udp     the pool's UDP interface both ways: frames built in pool packets go out through the
+          TX submission queue (sendmmsg + UDP GSO), the sink (a worker) receives them into pool
+          packets (recvmmsg + UDP GRO) from the RX completion queue
 
 Usage: node examples/udp-pktgen/index.js [options]     (or: npm run pktgen -- [options])
 
@@ -22,7 +27,7 @@ Usage: node examples/udp-pktgen/index.js [options]     (or: npm run pktgen -- [o
                    --count or --duration, whichever comes first
   --workers N      send from N worker threads, each with its own socket (default 0: send
                    from the main thread); in pool mode each worker attaches to the pool
-  --mode M         pool, buffer or both (default both)
+  --mode M         pool, buffer, udp, both (pool + buffer) or all (default all)
   --rate PPS       cap the total send rate in packets/s (default 0: as fast as possible)
   --burst N        packets sent per event-loop turn (default 32)
   --inflight N     packets sent but not yet completed, per sender (default 256)
@@ -87,9 +92,9 @@ function parseOptions(argv) {
   if (dest !== LOOPBACK) {
     throw new UsageError(`--dest ${JSON.stringify(dest)} refused: udp-pktgen only sends to ${LOOPBACK}`);
   }
-  const mode = values.mode === undefined ? 'both' : values.mode;
-  if (!['pool', 'buffer', 'both'].includes(mode)) {
-    throw new UsageError(`--mode must be pool, buffer or both, got ${JSON.stringify(mode)}`);
+  const mode = values.mode === undefined ? 'all' : values.mode;
+  if (!['pool', 'buffer', 'udp', 'both', 'all'].includes(mode)) {
+    throw new UsageError(`--mode must be pool, buffer, udp, both or all, got ${JSON.stringify(mode)}`);
   }
   return {
     help: false,
@@ -99,7 +104,7 @@ function parseOptions(argv) {
     durationS: Math.min(duration, MAX_DURATION_S),
     durationCapped: duration > MAX_DURATION_S,
     workers: values.workers === undefined ? 0 : integer('workers', values.workers, 0, MAX_WORKERS),
-    modes: mode === 'both' ? ['pool', 'buffer'] : [mode],
+    modes: mode === 'all' ? ['pool', 'buffer', 'udp'] : mode === 'both' ? ['pool', 'buffer'] : [mode],
     rate: values.rate === undefined ? 0 : integer('rate', values.rate, 0, 1e9),
     burst: values.burst === undefined ? 32 : integer('burst', values.burst, 1, 4096),
     inflight: values.inflight === undefined ? 256 : integer('inflight', values.inflight, 1, 65536),

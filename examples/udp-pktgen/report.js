@@ -94,9 +94,13 @@ function formatResults(report) {
         `(${c.gcMsPool.toFixed(1)} vs ${c.gcMsBuffer.toFixed(1)} ms), p99 loop delay ` +
         `${c.p99Pool.toFixed(2)} vs ${c.p99Buffer.toFixed(2)} ms`,
     );
+    if (c.udpPpsRatio !== null) {
+      lines.push(`udp interface vs buffer: ${c.udpPpsRatio.toFixed(2)}x the packets/s, ${c.gcUdp} vs ${c.gcBuffer} GCs`);
+    }
   }
   lines.push(
-    'GCs, GC ms and loop delay are measured in the sending thread(s); the sink runs in its own thread.',
+    'GCs, GC ms and loop delay are measured in the sending thread(s); the sink runs in its own thread',
+    '(udp mode: its own sink, the UDP interface receiving with GRO into pool packets).',
     'CPU us/pkt: CPU time of the whole process (senders + sink) per packet sent.',
   );
   return lines.join('\n');

@@ -12,6 +12,7 @@ const {
   RX_INVALID,
   RX_RECEIVED,
   RX_REORDERED,
+  MODES,
   rxIndex,
   totalSent,
 } = require('./counters');
@@ -76,8 +77,19 @@ async function drain(counters, modeId, sent) {
  * object of the mode (with `error` set instead of numbers if its senders failed).
  */
 async function runMode(mode, ctx) {
+  const { options, pool, counters } = ctx;
+  const modeId = MODES.indexOf(mode);
+  // The udp mode has its own sink: the pool's UDP interface receiving in a worker.
+  const sink = mode === 'udp' ? await ctx.startUdpSink() : ctx.sink;
+  try {
+    return await measureMode(mode, modeId, { options, pool, counters, sink, inflightPerSender: ctx.inflightPerSender });
+  } finally {
+    if (mode === 'udp') await sink.stop();
+  }
+}
+
+async function measureMode(mode, modeId, ctx) {
   const { options, pool, counters, sink } = ctx;
-  const modeId = mode === 'pool' ? 0 : 1;
   const poolBefore = pool ? pool.getStatistics() : null;
   const receiverGcBefore = (await sink.snapshot()).gcCount;
   const common = {
@@ -101,6 +113,7 @@ async function runMode(mode, ctx) {
     counters,
     quiet: options.quiet,
     poolInUse: () => {
+      if (mode === 'udp') return '- (the interface\'s own pools)';
       if (mode !== 'pool') return '- (Buffer per packet)';
       const stats = pool.getStatistics();
       return `${stats.inUse}/${pool.getPacketCount()} (high-water ${stats.highWaterMark})`;

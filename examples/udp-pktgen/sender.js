@@ -10,6 +10,10 @@
  *           With --slot-views, each slot's data window gets one Buffer view, made once and sent
  *           whole, instead (dgram's offset/length form makes a view object per send).
  *   buffer: Buffer.allocUnsafe(size) per frame, sent whole; the GC reclaims it.
+ *   udp:    no dgram socket: the pool's UDP interface (connected, GSO). Each turn takes a batch
+ *           of packets (allocatePackets), writes the frames, enqueues them on the TX submission
+ *           queue and calls transmit(), which sends them with sendmmsg (runs of frames as UDP GSO
+ *           super-packets) and gives them straight back to the pool. This thread's own pool.
  *
  * Back-pressure: at most `burst` frames per event-loop turn, at most `inflight` frames not yet
  * completed, and when the pool is empty the loop yields (setImmediate) until callbacks return
@@ -30,6 +34,7 @@ const { LOOPBACK } = require('./options');
  * Resolves with { stream, sent, sendErrors, poolEmptyWaits, seconds, gcCount, gcMs, eventLoopDelay }.
  */
 function runSender(o) {
+  if (o.mode === 'udp') return runInterfaceSender(o);
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
     socket.once('error', reject);
@@ -144,6 +149,83 @@ function sendLoop(o, socket, resolve) {
   }
 
   pump();
+}
+
+const UDP_PACKETS = 4096;
+const UDP_BATCH_MIN = 512; // packets per transmit() call at least: batching is the point
+
+function runInterfaceSender(o) {
+  // Loaded here so the dgram modes never touch the interface.
+  const {
+    IOUserNetworkPacketBufferPool,
+    IOUserNetworkTxSubmissionQueue,
+    IOUserNetworkUDPInterface,
+  } = require('../..');
+  const { size, modeId, stream, counters } = o;
+  const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, `udp-pktgen-tx-${stream}`, {
+    packetCount: UDP_PACKETS,
+    bufferCount: UDP_PACKETS,
+    bufferSize: Math.max(64, Math.ceil(size / 64) * 64),
+  });
+  const txSubmission = IOUserNetworkTxSubmissionQueue.Create(pool, null, UDP_PACKETS, 0);
+  const iface = IOUserNetworkUDPInterface.Create(pool, {
+    remoteAddress: LOOPBACK,
+    remotePort: o.port,
+    txSubmissionQueue: txSubmission,
+    txCompleteToPool: true,
+    eventDriven: false,
+    sendBufferSize: 4 << 20,
+  });
+  const sentSlot = txIndex(modeId, stream, TX_SENT);
+  const batchMax = Math.max(o.burst, UDP_BATCH_MIN);
+  const packets = [];
+  const metrics = startThreadMetrics();
+  const t0 = performance.now();
+  const deadline = t0 + o.durationMs;
+  let seq = 0;
+  let poolEmptyWaits = 0;
+
+  return new Promise((resolve) => {
+    function pump() {
+      const now = performance.now();
+      if (seq >= o.count || now >= deadline || counters[STOP] !== 0) return finish();
+      let budget = Math.min(batchMax, o.count - seq);
+      if (o.rate > 0) {
+        const allowed = Math.floor((o.rate * (now - t0)) / 1000) - seq;
+        if (allowed <= 0) {
+          setTimeout(pump, Math.max(1, ((seq + 1) * 1000) / o.rate - (now - t0)));
+          return;
+        }
+        budget = Math.min(budget, allowed);
+      }
+      pool.allocatePackets(budget, packets);
+      const got = packets.length;
+      if (got < budget) poolEmptyWaits += 1;
+      for (let i = 0; i < got; i++) {
+        const packet = packets[i];
+        packet.setDataLength(size);
+        writeFrame(packet.getBuffer(), packet.getDataOffset(), size, modeId, stream, seq++);
+      }
+      txSubmission.EnqueuePackets(packets, got);
+      for (let done = 0; done < got; ) done += iface.transmit();
+      counters[sentSlot] += got; // refused sends are taken off at the end (statistics)
+      setImmediate(pump);
+    }
+
+    function finish() {
+      const seconds = (performance.now() - t0) / 1000;
+      const m = metrics.stop();
+      const stats = iface.getStatistics();
+      iface.close();
+      txSubmission.close();
+      pool.release();
+      counters[sentSlot] = stats.txPackets;
+      counters[txIndex(modeId, stream, TX_ERRORS)] = stats.txErrors;
+      resolve({ stream, sent: stats.txPackets, sendErrors: stats.txErrors, poolEmptyWaits, seconds, ...m });
+    }
+
+    pump();
+  });
 }
 
 module.exports = { runSender };

@@ -26,10 +26,10 @@ const { LOOPBACK } = require('./options');
 const counters = workerData.counters;
 const gc = gcCounter();
 // Next expected sequence number per (mode, stream).
-const expected = new Float64Array(2 * MAX_SENDERS);
+const expected = new Float64Array(3 * MAX_SENDERS);
 
 function onMessage(msg) {
-  const modeId = msg.length >= HEADER_BYTES && msg[4] === 1 ? 1 : 0;
+  const modeId = msg.length >= HEADER_BYTES && msg[4] <= 2 ? msg[4] : 0;
   const stream = msg.length >= HEADER_BYTES ? msg.readUInt16BE(6) : 0;
   counters[rxIndex(modeId, RX_RECEIVED)] += 1;
   counters[rxIndex(modeId, RX_BYTES)] += msg.length;

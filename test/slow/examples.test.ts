@@ -96,14 +96,14 @@ describe('examples/pool-tour.js (npm run tour)', () => {
 });
 
 describe('examples/udp-pktgen (npm run pktgen)', () => {
-  it('runs both modes from the main thread and reports them as JSON', async () => {
+  it('runs the three modes (pool, buffer, udp interface) from the main thread and reports them as JSON', async () => {
     const count = 3000;
     const { code, stdout, stderr } = await run(PKTGEN, ['--duration', '1', '--count', String(count), '--size', '200', '--json']);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report;
     expect(report.config).toMatchObject({ size: 200, count, durationS: 1, workers: 0, dest: '127.0.0.1' });
     expect(report.config.port).toBeGreaterThan(0);
-    expect(report.results.map((r) => r.mode)).toEqual(['pool', 'buffer']);
+    expect(report.results.map((r) => r.mode)).toEqual(['pool', 'buffer', 'udp']);
     for (const r of report.results) {
       expectSaneMode(r, r.mode, 200, count);
       expect(r.senders).toBe(1);
@@ -114,12 +114,14 @@ describe('examples/udp-pktgen (npm run pktgen)', () => {
     expect(pool.allocations).toBe(report.results[0].sent + report.results[0].sendErrors);
     expect(pool.deallocations).toBe(pool.allocations);
     expect(report.results[1].pool).toBeNull();
+    expect(report.results[2].pool).toBeNull(); // the udp sender has its own pool, released at its end
     expect(report.poolInUseAtEnd).toBe(0);
     expect(report.comparison!.ppsRatio).toBeCloseTo(report.results[0].pps / report.results[1].pps, 6);
     expect(report.comparison!.gcPool).toBe(report.results[0].gc.count);
     // Progress goes to stderr (not a TTY here: whole lines), at least one per mode.
     expect(stderr).toMatch(/^\[pool {2}\] .*tx .*rx .*drops .*pool in use \d+\/\d+ \(high-water \d+\)$/m);
     expect(stderr).toMatch(/^\[buffer\] .*tx .*rx .*drops /m);
+    expect(stderr).toMatch(/^\[udp {3}\] .*tx .*rx .*drops /m);
   });
 
   it('sends from worker threads, each attached to the pool, and gets every packet back', async () => {
