@@ -43,11 +43,20 @@ function viewOf(pool: IOUserNetworkPacketBufferPool): AddressView {
   return v;
 }
 
-function heldRecord(packet: IOUserNetworkPacket, what: string): { v: AddressView; w: number } {
+/**
+ * The address view of a held packet's pool (throws otherwise); its record starts at word
+ * recordOf(v, packet). Two calls instead of one returning a pair: the receive path calls this
+ * per packet, and must not allocate.
+ */
+function heldView(packet: IOUserNetworkPacket, what: string): AddressView {
   if (!(packet instanceof IOUserNetworkPacket)) fail(kIOReturnBadArgument, `${what} must be a packet, got ${describe(packet)}`);
   const v = viewOf(packet._pool);
   if (!v.u32[packet._m]) fail(kIOReturnNotPermitted, `${what}: packet ${packet._index} is not held (deallocated?)`);
-  return { v, w: v.base + packet._index * AddressWord.Words };
+  return v;
+}
+
+function recordOf(v: AddressView, packet: IOUserNetworkPacket): number {
+  return v.base + packet._index * AddressWord.Words;
 }
 
 /** The 4 or 16 bytes of an IPv4 / IPv6 text address (IPv6 may end in dotted IPv4); throws otherwise. */
@@ -108,7 +117,8 @@ function formatIp(family: number, u8: Uint8Array, at: number): string {
  * `address` is IPv4 or IPv6 text; `port` 0..65535.
  */
 export function setPacketAddress(packet: IOUserNetworkPacket, address: string, port: number): void {
-  const { v, w } = heldRecord(packet, 'packet');
+  const v = heldView(packet, 'packet');
+  const w = recordOf(v, packet);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(kIOReturnBadArgument, `port must be 0..65535, got ${describe(port)}`);
   const ip = parseIpAddress(address);
   v.u32[w + AddressWord.FamilyPort] = ip.family | (port << 16);
@@ -120,7 +130,8 @@ export function setPacketAddress(packet: IOUserNetworkPacket, address: string, p
 
 /** The packet's address record (the source of a received packet), or null when it has none. */
 export function getPacketAddress(packet: IOUserNetworkPacket): IOUserNetworkPacketAddress | null {
-  const { v, w } = heldRecord(packet, 'packet');
+  const v = heldView(packet, 'packet');
+  const w = recordOf(v, packet);
   const fp = v.u32[w + AddressWord.FamilyPort];
   const family = fp & 0xffff;
   if (family !== 4 && family !== 6) return null;
@@ -134,7 +145,8 @@ export function getPacketAddress(packet: IOUserNetworkPacket): IOUserNetworkPack
 
 /** Removes the packet's address (a send on an unconnected interface then fails with kIOReturnBadArgument). */
 export function clearPacketAddress(packet: IOUserNetworkPacket): void {
-  const { v, w } = heldRecord(packet, 'packet');
+  const v = heldView(packet, 'packet');
+  const w = recordOf(v, packet);
   v.u32[w + AddressWord.FamilyPort] = 0;
 }
 
@@ -143,6 +155,7 @@ export function clearPacketAddress(packet: IOUserNetworkPacket): void {
  * (the last one may be shorter), or 0 when it holds one datagram.
  */
 export function getPacketSegmentSize(packet: IOUserNetworkPacket): number {
-  const { v, w } = heldRecord(packet, 'packet');
+  const v = heldView(packet, 'packet');
+  const w = recordOf(v, packet);
   return v.u32[w + AddressWord.Segment] & 0xffff;
 }

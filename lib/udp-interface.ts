@@ -15,7 +15,8 @@
  * It runs by itself on this thread's event loop (`eventDriven`, the default: socket readiness
  * plus a wake-up from the submission queues, no extra thread), and/or when you call
  * `transmit()` / `receive()` (busy loops in workers: set `eventDriven: false`). Completions
- * reach you through the completion queues: `setDequeueAction`, `waitForPackets`, or polling.
+ * reach you through the completion queues (`setDequeueAction`, `waitForPackets`, or polling),
+ * or on this thread through `setCompletionAction`.
  *
  * Nothing is lost: every packet handed to the interface comes back exactly once. `close()`, the
  * pool's `release()`, or the exit of the thread that created it return what it holds or what
@@ -112,6 +113,7 @@ interface NativeUdpInterface {
   stats(): IOUserNetworkUDPInterfaceStatistics;
   localAddress(): { family: number; port: number; scopeId: number; address: Buffer };
   setRef(ref: boolean): void;
+  setCompletionAction(action: ((txCompleted: number, rxCompleted: number) => void) | null): void;
   close(): void;
 }
 
@@ -226,6 +228,20 @@ export class IOUserNetworkUDPInterface {
         ? bytes.join('.')
         : Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':');
     return { family: a.family as 4 | 6, address, port: a.port };
+  }
+
+  /**
+   * `action(txCompleted, rxCompleted)` runs on this thread's event loop right after the interface
+   * completed packets (put them on the completion queues or back in the pool): the cheapest way
+   * for the thread that runs the interface to learn about completions (no watcher thread, no
+   * futex, unlike a completion queue's `setDequeueAction`, which works from any thread). `null`
+   * removes it. Needs an event-driven interface (kIOReturnNotReady otherwise).
+   */
+  setCompletionAction(action: ((txCompleted: number, rxCompleted: number) => void) | null): void {
+    if (action !== null && typeof action !== 'function') {
+      fail(kIOReturnBadArgument, `action must be a function or null, got ${describe(action)}`);
+    }
+    this._open().setCompletionAction(action);
   }
 
   getPacketBufferPool(): IOUserNetworkPacketBufferPool {

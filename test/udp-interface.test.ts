@@ -24,6 +24,7 @@ import {
   kIOReturnMessageTooLarge,
   kIOReturnNotAttached,
   kIOReturnNotPermitted,
+  kIOReturnNotReady,
   kIOReturnNotResponding,
   setPacketAddress,
 } from '../lib';
@@ -357,5 +358,24 @@ describe('bad arguments', () => {
       /EADDRINUSE|in use/i,
     );
     expect((err as unknown as { errno: number }).errno).toBe(98); // EADDRINUSE on Linux
+  });
+});
+
+describe('completion action', () => {
+  it('runs on this thread after the interface completed packets, with the counts', async () => {
+    const peer = await startReceiver({ count: 50 });
+    const r = rig({ remoteAddress: '127.0.0.1', remotePort: peer.port });
+    const calls: [number, number][] = [];
+    r.iface.setCompletionAction((tx, rx) => calls.push([tx, rx]));
+    r.txs.EnqueuePackets(patternPackets(r.pool, 50, 64));
+    const deadline = Date.now() + 5000;
+    while (calls.reduce((a, [tx]) => a + tx, 0) < 50 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    expect(calls.reduce((a, [tx]) => a + tx, 0)).toBe(50);
+    expect(r.txc.getCount()).toBe(50);
+    expect((await peer.report).received).toBe(50);
+    r.iface.setCompletionAction(null);
+    expectIOReturn(() => r.iface.setCompletionAction(42 as unknown as null), kIOReturnBadArgument, /42/);
+    const manual = rig({ eventDriven: false }, { packetCount: 64, bufferCount: 64, bufferSize: 2048 });
+    expectIOReturn(() => manual.iface.setCompletionAction(() => {}), kIOReturnNotReady);
   });
 });

@@ -14,8 +14,8 @@
  *                       sent packets straight back to the pool); eventDriven off, a busy sender.
  *   wire.udp.dgram-rx   a node:dgram socket counting 'message' events while the C sender blasts
  *                       GSO super-packets at it (it splits them: one message per datagram).
- *   wire.udp.pool-rx    the interface receiving with UDP_GRO on the event loop (its default): the
- *                       RX completion queue's dequeue action counts the datagrams in each packet
+ *   wire.udp.pool-rx    the interface receiving with UDP_GRO on the event loop (its default): its
+ *                       completion action dequeues the RX completion queue, counts the datagrams in each packet
  *                       (length / segment size) and puts the packets straight back on the RX
  *                       submission queue. One op = one datagram, as for dgram-rx.
  *
@@ -212,8 +212,8 @@ function poolRx(size) {
       let received = 0;
       let target = Infinity;
       let wake = null;
-      rxc.setDequeueAction((q) => {
-        const got = q.DequeuePackets(packets, RX_PACKETS);
+      iface.setCompletionAction(() => {
+        const got = rxc.DequeuePackets(packets, RX_PACKETS);
         for (let i = 0; i < got; i++) {
           const p = packets[i];
           const segment = getPacketSegmentSize(p);
@@ -235,6 +235,7 @@ function poolRx(size) {
         },
         async teardown() {
           await sender.stop();
+          iface.setCompletionAction(null);
           iface.close();
           rxc.close();
           rxs.close();

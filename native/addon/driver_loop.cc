@@ -81,10 +81,14 @@ void DriverLoop::onTimer(uv_timer_t* handle) {
 }
 
 void DriverLoop::pass(bool tx, bool rx) {
-  bool more = false;
-  if (tx && hasTx_) more |= driver_->transmit(kBudget) == kBudget && !driver_->txBlocked();
-  if (rx && hasRx_) more |= driver_->receive(kBudget) == kBudget;
-  if (more) uv_async_send(&async_);  // budget used up: yield to other callbacks, then go on
+  uint32_t sent = tx && hasTx_ ? driver_->transmit(kBudget) : 0;
+  uint32_t received = rx && hasRx_ ? driver_->receive(kBudget) : 0;
+  // Budget used up: yield to other callbacks, then go on.
+  if ((sent == kBudget && !driver_->txBlocked()) || received == kBudget) uv_async_send(&async_);
+  if ((sent | received) != 0 && onCompleted_) {
+    onCompleted_(sent, received);  // JS may close the interface in there
+    if (closing_) return;
+  }
   rearm();
 }
 

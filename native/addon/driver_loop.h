@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "../core/pool.h"
@@ -32,6 +33,9 @@ class DriverLoop {
   void kick() { uv_async_send(&async_); }
   // Keep the process alive while the interface is open (default) or not.
   void setRef(bool ref);
+  // Called on the loop after a pass that completed packets (how many each way): the interface's
+  // completion action, which tells JS on this thread without a watcher thread or a futex.
+  void setOnCompleted(std::function<void(uint32_t tx, uint32_t rx)> fn) { onCompleted_ = std::move(fn); }
 
   static constexpr uint32_t kBudget = 4096;  // packets per direction per pass, then yield
 
@@ -45,6 +49,7 @@ class DriverLoop {
   void rearm();
 
   pbp::io::PacketDriver* driver_ = nullptr;
+  std::function<void(uint32_t, uint32_t)> onCompleted_;
   const pbp::Pool* pool_ = nullptr;
   pbp::PacketQueue tx_, rx_;
   bool hasTx_ = false, hasRx_ = false;

@@ -99,6 +99,7 @@ Napi::Function UdpInterfaceWrap::define(Napi::Env env) {
                          InstanceMethod<&UdpInterfaceWrap::stats>("stats"),
                          InstanceMethod<&UdpInterfaceWrap::localAddress>("localAddress"),
                          InstanceMethod<&UdpInterfaceWrap::setRef>("setRef"),
+                         InstanceMethod<&UdpInterfaceWrap::setCompletionAction>("setCompletionAction"),
                          InstanceMethod<&UdpInterfaceWrap::close>("close"),
                      });
 }
@@ -237,6 +238,7 @@ void UdpInterfaceWrap::shutdown() {
     pool.releaseQueueEnd(q.rxCompletion, true, slot_);
   }
   driver_.reset();
+  if (!completionAction_.IsEmpty()) completionAction_.Reset();
   if (detachHook_ && poolWrap_) poolWrap_->removeDetachHook(detachHook_);
   detachHook_ = 0;
   poolWrap_ = nullptr;
@@ -322,6 +324,38 @@ Napi::Value UdpInterfaceWrap::setRef(const Napi::CallbackInfo& info) {
   if (!open(env)) return env.Undefined();
   if (loop_) loop_->setRef(info.Length() > 0 && info[0].ToBoolean().Value());
   return env.Undefined();
+}
+
+// setCompletionAction(fn | null): fn(txCompleted, rxCompleted) runs on this thread's loop after the
+// interface completed packets (event-driven interfaces only).
+Napi::Value UdpInterfaceWrap::setCompletionAction(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!open(env)) return env.Undefined();
+  if (!loop_) return throwIOReturn(env, IOReturn::NotReady, "a completion action needs an eventDriven interface");
+  if (info.Length() < 1 || !(info[0].IsFunction() || info[0].IsNull()))
+    return throwIOReturn(env, IOReturn::BadArgument, "the completion action must be a function or null");
+  if (info[0].IsNull()) {
+    if (!completionAction_.IsEmpty()) completionAction_.Reset();
+    loop_->setOnCompleted(nullptr);
+    return env.Undefined();
+  }
+  completionAction_ = Napi::Persistent(info[0].As<Napi::Function>());
+  if (!asyncContext_) asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "UDPInterfaceCompletion");
+  loop_->setOnCompleted([this](uint32_t tx, uint32_t rx) { callCompletionAction(tx, rx); });
+  return env.Undefined();
+}
+
+void UdpInterfaceWrap::callCompletionAction(uint32_t tx, uint32_t rx) {
+  if (completionAction_.IsEmpty()) return;
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  completionAction_.MakeCallback(Value(), {Napi::Number::New(env, tx), Napi::Number::New(env, rx)},
+                                 *asyncContext_);
+  if (env.IsExceptionPending()) {
+    // Thrown by the action: report it like any callback's exception (uncaughtException).
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
 }
 
 Napi::Value UdpInterfaceWrap::close(const Napi::CallbackInfo& info) {

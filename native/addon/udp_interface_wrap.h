@@ -28,6 +28,8 @@ class UdpInterfaceWrap : public Napi::ObjectWrap<UdpInterfaceWrap> {
   Napi::Value stats(const Napi::CallbackInfo& info);
   Napi::Value localAddress(const Napi::CallbackInfo& info);
   Napi::Value setRef(const Napi::CallbackInfo& info);
+  Napi::Value setCompletionAction(const Napi::CallbackInfo& info);
+  void callCompletionAction(uint32_t tx, uint32_t rx);
   Napi::Value close(const Napi::CallbackInfo& info);
 
   bool open(Napi::Env env);  // throws kIOReturnNotAttached once closed
@@ -42,6 +44,8 @@ class UdpInterfaceWrap : public Napi::ObjectWrap<UdpInterfaceWrap> {
   pbp::io::DriverQueues queues_;
   std::unique_ptr<pbp::io::UdpDriver> driver_;
   DriverLoop* loop_ = nullptr;
+  Napi::FunctionReference completionAction_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
   napi_env env_ = nullptr;
   bool cleanupHookAdded_ = false;
 };
