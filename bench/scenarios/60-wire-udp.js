@@ -42,6 +42,7 @@ const SIZES = [64, 512, 1400];
 const DGRAM_WINDOW = 64;
 const RECEIVE_BUFFER = 4 << 20;
 const POOL_TX_BATCH = 512;
+const POOL_TX_PACKETS = 1024;
 const RX_PACKETS = 256; // 64 KB packets for GRO super-packets
 // The zero-GC target needs >= 10M packets over the default 3 rounds: asked of the 512-byte runs.
 const ZERO_GC_MIN_OPS_PER_ROUND = 3_400_000;
@@ -149,7 +150,8 @@ function poolTx(size) {
     minOps: size === 512 ? ZERO_GC_MIN_OPS_PER_ROUND : 0,
     async setup() {
       const sink = await startSink();
-      const pool = createPool(`wire-pool-tx-${size}`);
+      // As many 2048-byte buffers as the C sender cycles through (1024): the same memory footprint.
+      const pool = createPool(`wire-pool-tx-${size}`, { packetCount: POOL_TX_PACKETS, bufferCount: POOL_TX_PACKETS });
       const txs = IOUserNetworkTxSubmissionQueue.Create(pool, null, POOL_TX_BATCH, 0);
       const iface = IOUserNetworkUDPInterface.Create(pool, {
         remoteAddress: '127.0.0.1',

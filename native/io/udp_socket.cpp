@@ -1,5 +1,7 @@
 #include "udp_socket.h"
 
+#if defined(__linux__)
+
 #include <fcntl.h>
 #include <netinet/udp.h>
 #include <sys/uio.h>
@@ -394,3 +396,21 @@ uint32_t UdpSocket::receive(const Pool& pool, PacketAddressRecord* addresses, co
 }
 
 }  // namespace pbp::io
+
+#else  // not Linux: the interface is unsupported, the package still builds
+
+namespace pbp::io {
+
+Status UdpSocket::open(const UdpOptions&, std::unique_ptr<UdpSocket>&, int& errnoOut) {
+  errnoOut = 0;
+  return Status::fail(IOReturn::Unsupported, "the UDP interface needs Linux (sendmmsg, UDP GSO/GRO)");
+}
+UdpSocket::~UdpSocket() = default;
+void UdpSocket::close() {}
+PacketAddressRecord UdpSocket::localAddress() const { return PacketAddressRecord{}; }
+uint32_t UdpSocket::send(const Pool&, const PacketAddressRecord*, const uint32_t*, uint32_t, int32_t*) { return 0; }
+uint32_t UdpSocket::receive(const Pool&, PacketAddressRecord*, const uint32_t*, uint32_t) { return 0; }
+
+}  // namespace pbp::io
+
+#endif

@@ -8,6 +8,8 @@
 // maxSegments datagrams); many messages per sendmmsg call. When the kernel lacks UDP GSO (probed
 // at open) or a route cannot segment (EIO/EINVAL on a GSO send whose datagrams then go out one by
 // one), GSO is switched off and every datagram is its own message.
+// Linux only (sendmmsg/recvmmsg, UDP_SEGMENT/UDP_GRO, SO_TIMESTAMPNS): elsewhere open() answers
+// kIOReturnUnsupported, so the rest of the package still builds and runs.
 // RX: recvmmsg into the packets' first buffers at the headroom; length, source address
 // (PacketAddressRecord), SO_TIMESTAMPNS receive time (meta timestamp, CLOCK_REALTIME ns) and, with
 // UDP_GRO, the segment size of a coalesced super-packet (PacketAddressRecord::segmentSize: the
@@ -115,7 +117,9 @@ class UdpSocket {
     uint32_t bytes;     // total payload
     int preError;       // refused before the kernel saw it (bad metadata or address)
   };
+#if defined(__linux__)
   std::vector<mmsghdr> msgs_;
+#endif
   std::vector<iovec> iov_;
   std::vector<sockaddr_in6> names_;
   std::vector<MessageInfo> info_;
