@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The targets of issues 3, 4 and 15, checked on the JSON of `npm run bench -- --json`.
+ * The targets of issues 3, 4, 10 and 15, checked on the JSON of `npm run bench -- --json`.
  * As a CLI it reads one or more of those JSON objects from stdin (anything around them, such as
  * npm's "> packet-buffer-pool bench" banner, is skipped), prints every check for every run and,
  * for several runs, the median of each check; exits 1 if a check (its median) fails.
@@ -18,8 +18,15 @@ const RATIOS = [
   { num: 'pool.workers2.handoff', den: 'pool.alloc-free', op: '<=', target: 5 },
   // issue 15: two native calls per packet (cacheSize 0) cost at most 3x two no-op Node-API calls.
   { num: 'pool.nocache.alloc-free', den: 'baseline.napi-noop', op: '<=', target: 3 },
+  // issue 10: the UDP interface sends >= 5x node:dgram's packets/s and >= 0.9x the C sender's (same
+  // technique) at 64 and 512 bytes, and receives >= 5x node:dgram's at 512 (ns/op ratios).
+  ...[64, 512].flatMap((size) => [
+    { num: `wire.udp.dgram-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 5 },
+    { num: `wire.udp.c-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 0.9 },
+  ]),
+  { num: 'wire.udp.dgram-rx.512', den: 'wire.udp.pool-rx.512', op: '>=', target: 5 },
 ];
-const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free'];
+const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free', 'wire.udp.pool-tx.512', 'wire.udp.pool-rx.512'];
 const ZERO_GC_MIN_OPS = 10_000_000;
 
 function passes(value, op, target) {
