@@ -18,6 +18,7 @@ export interface IOUserNetworkPacketAddress {
   family: 4 | 6;
   /** Dotted IPv4 or IPv6 text. */
   address: string;
+  /** UDP port, host byte order. */
   port: number;
   /** IPv6 scope (interface index); 0 otherwise. */
   scopeId: number;

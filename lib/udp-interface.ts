@@ -45,13 +45,17 @@ export interface IOUserNetworkUDPInterfaceOptions {
   localPort?: number;
   /** Connect to this peer: every packet goes there and packets' own addresses are ignored. */
   remoteAddress?: string;
+  /** The peer's port (with `remoteAddress`). */
   remotePort?: number;
+  /** Filled packets to send: the interface is its consumer. */
   txSubmissionQueue?: IOUserNetworkTxSubmissionQueue;
   /** Needed with a TX submission queue unless `txCompleteToPool`. */
   txCompletionQueue?: IOUserNetworkTxCompletionQueue;
   /** Sent packets go straight back to the pool instead of the TX completion queue. */
   txCompleteToPool?: boolean;
+  /** Empty packets to receive into: the interface is its consumer. */
   rxSubmissionQueue?: IOUserNetworkRxSubmissionQueue;
+  /** Where received packets go (needed with `rxSubmissionQueue`): the interface is its producer. */
   rxCompletionQueue?: IOUserNetworkRxCompletionQueue;
   /** Coalesce same-destination, same-length runs into UDP GSO sends (default true; off silently when the kernel cannot). */
   gso?: boolean;
@@ -66,6 +70,7 @@ export interface IOUserNetworkUDPInterfaceOptions {
   timestamps?: boolean;
   /** SO_SNDBUF / SO_RCVBUF in bytes (default: the kernel's). */
   sendBufferSize?: number;
+  /** SO_RCVBUF in bytes (default: the kernel's; as root the interface may exceed net.core.rmem_max). */
   receiveBufferSize?: number;
   /** Run on this thread's event loop (default true). false: only `transmit()`/`receive()` move packets. */
   eventDriven?: boolean;
@@ -73,26 +78,45 @@ export interface IOUserNetworkUDPInterfaceOptions {
 
 /** Packets in each place, and counters since creation (`getStatistics()`). */
 export interface IOUserNetworkUDPInterfaceStatistics {
+  /** Datagrams the kernel accepted. */
   txPackets: number;
+  /** Their payload bytes. */
   txBytes: number;
+  /** Packets completed with an error status (the kernel refused them, or bad metadata/address). */
   txErrors: number;
+  /** sendmmsg/sendmsg calls. */
   txSyscalls: number;
+  /** UDP GSO super-packets sent (each counts its datagrams in txPackets). */
   txGsoMessages: number;
+  /** Sends stopped by a full socket buffer (the packets stayed pending and went out later). */
   txWouldBlock: number;
+  /** Packets filled (a GRO super-packet counts once). */
   rxPackets: number;
+  /** Datagrams received (a GRO super-packet counts each of its segments). */
   rxSegments: number;
+  /** Payload bytes received. */
   rxBytes: number;
+  /** recvmmsg calls. */
   rxSyscalls: number;
+  /** Datagrams larger than a packet's room, delivered cut with status kIOReturnOverrun. */
   rxTruncated: number;
+  /** Errors the socket reported on receive (e.g. ICMP errors on a connected socket). */
   rxErrors: number;
   /** errno of the last failure the kernel reported (0: none). */
   lastErrno: number;
+  /** GSO in use (false when off, unsupported, or after a route refused it). */
   gsoActive: boolean;
+  /** GRO enabled on the socket. */
   groActive: boolean;
+  /** TX packets handed back after a send attempt (sent or refused). */
   txCompleted: number;
+  /** TX packets handed back unsent at close (kIOReturnAborted). */
   txAborted: number;
+  /** RX packets delivered with data. */
   rxCompleted: number;
+  /** Empty RX packets handed back at close (kIOReturnAborted). */
   rxAborted: number;
+  /** Packets that found their completion queue full at close and went back to the pool. */
   returnedToPool: number;
   /** Packets per place now: in the queues, and held by the interface between them. */
   inFlight: {
@@ -215,6 +239,7 @@ export class IOUserNetworkUDPInterface {
     return this._open().receive(max);
   }
 
+  /** Counters and packets in flight per place (a new object each call: not for the hot path). */
   getStatistics(): IOUserNetworkUDPInterfaceStatistics {
     return this._open().stats();
   }
@@ -244,6 +269,7 @@ export class IOUserNetworkUDPInterface {
     this._open().setCompletionAction(action);
   }
 
+  /** The pool whose queues the interface serves. */
   getPacketBufferPool(): IOUserNetworkPacketBufferPool {
     return this._pool;
   }
@@ -276,6 +302,7 @@ export class IOUserNetworkUDPInterface {
     if (n !== null) n.close();
   }
 
+  /** `using iface = ...` closes the interface at the end of the scope. */
   [Symbol.dispose](): void {
     this.close();
   }
