@@ -10,6 +10,7 @@ import {
   createIndexRing,
   expectBalanced,
   expectEveryIndexFreeOnce,
+  exited,
   requireFreshDist,
   startCommandWorker,
   startWorker,
@@ -221,5 +222,28 @@ it('the owner and the thread it handed a packet to free it at the same moment: e
   expect(Atomics.load(ctl, W.REFUSED)).toBe(mainWins);
   const stats = pool.getStatistics();
   expect(stats).toMatchObject({ allocations: ROUNDS, deallocations: ROUNDS, inUse: 0 });
+  expectEveryIndexFreeOnce(pool);
+});
+
+it('a receiver that dies: what it claimed comes back with reclaimPackets(id), what it never took with reclaimHandedOverPackets()', async () => {
+  const pool = makePool('handoff-dead-receiver', 32, 4);
+  const worker = await startCommandWorker(pool.createHandle());
+  const id = worker.threadId;
+  const packets = pool.allocatePackets(6);
+  const indices = packets.map((p) => p.handOver());
+  await worker.call('newPacket', { index: indices[0] });
+  await worker.call('newPacket', { index: indices[1] });
+  await worker.call('exit').catch(() => undefined);
+  await exited(worker.worker);
+
+  // The two it claimed are orphaned with the dead worker; the four it never took are still ours.
+  expect(pool.getStatistics()).toMatchObject({ inUse: 6, deadThreads: 1, orphanedPackets: 2 });
+  expect(pool.reclaimPackets(id)).toBe(2);
+  expect(pool.getStatistics()).toMatchObject({ inUse: 4, orphanedPackets: 0 });
+  expect(pool.getInUsePackets().map((e) => [e.index, e.published]).sort()).toEqual(indices.slice(2).map((i) => [i, true]).sort());
+  expect(pool.reclaimHandedOverPackets()).toBe(4);
+  const stats = pool.getStatistics();
+  expect(stats).toMatchObject({ allocations: 6, inUse: 0 });
+  expectBalanced(stats);
   expectEveryIndexFreeOnce(pool);
 });
