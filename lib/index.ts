@@ -2,31 +2,8 @@
  * packet-buffer-pool: Apple NetworkingDriverKit's IOUserNetworkPacketBufferPool for Node.js.
  * @packageDocumentation
  */
-export {
-  IOReturnError,
-  type IOReturnCode,
-  ioReturnName,
-  kIOReturnAborted,
-  kIOReturnBadArgument,
-  kIOReturnError,
-  kIOReturnExclusiveAccess,
-  kIOReturnIOError,
-  kIOReturnMessageTooLarge,
-  kIOReturnNoDevice,
-  kIOReturnNoSpace,
-  kIOReturnNoMemory,
-  kIOReturnNoResources,
-  kIOReturnNotAttached,
-  kIOReturnNotFound,
-  kIOReturnNotPermitted,
-  kIOReturnNotPrivileged,
-  kIOReturnNotReady,
-  kIOReturnNotResponding,
-  kIOReturnOffline,
-  kIOReturnOverrun,
-  kIOReturnSuccess,
-  kIOReturnUnsupported,
-} from './io-return';
+export { IOReturnError, ioReturnName } from './io-return';
+export * from './io-return-codes';
 export * from './enums';
 export { IOUserNetworkPacketBufferPool } from './pool';
 export type {

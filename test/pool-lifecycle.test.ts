@@ -11,6 +11,7 @@ import {
   IOUserNetworkPacket,
   IOUserNetworkPacketBufferPool,
   kIOReturnNotAttached,
+  kIOReturnNotPermitted,
   kIOReturnNotReady,
   kIOReturnUnsupported,
   kIOUserNetworkNonBlocking,
@@ -308,22 +309,32 @@ describe('use after release: kIOReturnNotAttached everywhere', () => {
 });
 
 describe('native addon', () => {
-  // lib/layout.ts mirrors native/core/layout.h word for word; the JS hot path reads the region
-  // with these indices, so a mismatch would read the wrong fields.
+  // The C++ constants and lib/layout.ts are both generated from native/core/layout.json; the JS
+  // hot path reads the region with these indices, so a binary built from another table would
+  // read the wrong fields.
   it('the layout constants compiled into the addon equal lib/layout.ts', () => {
     expect(binding.layout).toEqual(layout.expectedNativeLayout);
     // and the enums the hot path inlines are the values that table carries
-    expect(layout.expectedNativeLayout.metaWords).toBe(layout.Meta.Words);
-    expect(layout.expectedNativeLayout.metaState).toBe(layout.Meta.State);
-    expect(layout.expectedNativeLayout.slotCacheU32).toBe(layout.Slot.CacheU32);
+    expect(layout.expectedNativeLayout['meta.Words']).toBe(layout.Meta.Words);
+    expect(layout.expectedNativeLayout['meta.VlanTag']).toBe(layout.Meta.VlanTag);
+    expect(layout.expectedNativeLayout['slot.CacheU32']).toBe(layout.Slot.CacheU32);
+    expect(layout.expectedNativeLayout['ioReturn.NotPermitted']).toBe(kIOReturnNotPermitted);
   });
 
-  it('checkLayout refuses an addon whose layout differs', () => {
+  it('checkLayout refuses an addon whose layout differs, lacks a value or has one more', () => {
     expect(() => layout.checkLayout(binding.layout)).not.toThrow();
     expectIOReturn(
-      () => layout.checkLayout({ ...binding.layout, metaVlanTag: binding.layout.metaVlanTag + 1 }),
+      () => layout.checkLayout({ ...binding.layout, 'meta.VlanTag': layout.Meta.VlanTag + 1 }),
       kIOReturnUnsupported,
-      'metaVlanTag',
+      'meta.VlanTag',
+    );
+    const { ['slot.CacheU32']: _dropped, ...missing } = binding.layout;
+    expect(_dropped).toBe(layout.Slot.CacheU32);
+    expectIOReturn(() => layout.checkLayout(missing), kIOReturnUnsupported, 'slot.CacheU32');
+    expectIOReturn(
+      () => layout.checkLayout({ ...binding.layout, 'meta.Extra': 16 }),
+      kIOReturnUnsupported,
+      'meta.Extra',
     );
   });
 });

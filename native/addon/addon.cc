@@ -1,5 +1,6 @@
-// Module entry: registers the two wrapper classes, the error-class hook and the layout constants
-// that lib/layout.ts checks against its own copy at load time.
+// Module entry: registers the wrapper classes, the queue and pcap functions, the error-class hook
+// and the layout constants that lib/layout.ts checks against its own (both generated from
+// native/core/layout.json) at load time.
 #include <napi.h>
 
 #include "../core/layout.h"
@@ -15,41 +16,10 @@
 namespace pbp_addon {
 namespace {
 
+// Every value of native/core/layout.json this binary was built with, keyed "group.Name".
 Napi::Object layoutConstants(Napi::Env env) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("version", pbp::kLayoutVersion);
-  o.Set("metaWords", pbp::meta::kWords);
-  o.Set("metaState", pbp::meta::kState);
-  o.Set("metaStatePublished", pbp::meta::kStatePublished);
-  o.Set("metaDataOffset", pbp::meta::kDataOffset);
-  o.Set("metaDataLength", pbp::meta::kDataLength);
-  o.Set("metaHeadroom", pbp::meta::kHeadroom);
-  o.Set("metaLinkHeaderLength", pbp::meta::kLinkHeaderLength);
-  o.Set("metaDirection", pbp::meta::kDirection);
-  o.Set("metaFlags", pbp::meta::kFlags);
-  o.Set("metaBufferCount", pbp::meta::kBufferCount);
-  o.Set("metaTimestampLo", pbp::meta::kTimestampLo);
-  o.Set("metaVlanTag", pbp::meta::kVlanTag);
-  o.Set("metaRxChecksumFlags", pbp::meta::kRxChecksumFlags);
-  o.Set("metaRxChecksumValue", pbp::meta::kRxChecksumValue);
-  o.Set("metaServiceClass", pbp::meta::kServiceClass);
-  o.Set("metaCompletionStatus", pbp::meta::kCompletionStatus);
-  o.Set("metaTraceId", pbp::meta::kTraceId);
-  o.Set("slotAllocationsF64", pbp::slot::kAllocationsF64);
-  o.Set("slotDeallocationsF64", pbp::slot::kDeallocationsF64);
-  o.Set("slotFailedAllocationsF64", pbp::slot::kFailedAllocationsF64);
-  o.Set("slotCacheCountU32", pbp::slot::kCacheCountU32);
-  o.Set("slotCacheU32", pbp::slot::kCacheU32);
-  o.Set("metaStateQueued", pbp::meta::kStateQueued);
-  o.Set("queueHeadU32", pbp::queue::kHeadU32);
-  o.Set("queuePendingU32", pbp::queue::kPendingU32);
-  o.Set("queueTailU32", pbp::queue::kTailU32);
-  o.Set("queueConsumerWaitersU32", pbp::queue::kConsumerWaitersU32);
-  o.Set("queueDataSeqU32", pbp::queue::kDataSeqU32);
-  o.Set("queueBadEntriesU32", pbp::queue::kBadEntriesU32);
-  o.Set("queueEntriesU32", pbp::queue::kEntriesU32);
-  o.Set("queueStateU32", pbp::queue::kStateU32);
-  o.Set("addressWords", pbp::address::kWords);
+  for (const pbp::LayoutConstant& c : pbp::kLayoutConstants) o.Set(c.key, c.value);
   return o;
 }
 

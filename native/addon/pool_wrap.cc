@@ -251,30 +251,17 @@ Napi::Value PoolWrap::layoutInfo(const Napi::CallbackInfo& info) {
   if (!attached(env)) return env.Undefined();
   const pbp::Layout& l = pool_->layout();
   Napi::Object o = Napi::Object::New(env);
+  // uint64 fields go out as doubles: every offset is below kMaxRegionBytes (2^32).
+#define PBP_EXPORT_FIELD(type, field) o.Set(#field, double(l.field));
+  PBP_LAYOUT_FIELDS(PBP_EXPORT_FIELD)
+#undef PBP_EXPORT_FIELD
   o.Set("name", pool_->name());
-  o.Set("packetCount", l.packetCount);
-  o.Set("bufferCount", l.bufferCount);
-  o.Set("bufferSize", l.bufferSize);
-  o.Set("bufferStride", l.bufferStride);
-  o.Set("maxBuffersPerPacket", l.maxBuffersPerPacket);
-  o.Set("headroom", l.headroom);
-  o.Set("cacheSize", l.cacheSize);
-  o.Set("maxThreads", l.maxThreads);
   o.Set("poolFlags", pool_->poolFlags());
-  o.Set("slotBytes", l.slotBytes);
-  o.Set("metaOffset", double(l.metaOffset));
-  o.Set("chainOffset", double(l.chainOffset));
-  o.Set("slotsOffset", double(l.slotsOffset));
-  o.Set("buffersOffset", double(l.buffersOffset));
-  o.Set("totalBytes", double(l.totalBytes));
   o.Set("shared", pool_->fd() >= 0);
   o.Set("baseAddress", Napi::BigInt::New(env, uint64_t(reinterpret_cast<uintptr_t>(pool_->base()))));
   o.Set("slot", slot_);
   o.Set("tag", pool_->tagOf(slot_));
   o.Set("waitersWord", pbp::Pool::waitersWordIndex());
-  o.Set("maxQueues", l.maxQueues);
-  o.Set("queueCapacity", l.queueCapacity);
-  o.Set("addressesOffset", double(l.addressesOffset));
   return o;
 }
 

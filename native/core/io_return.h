@@ -6,31 +6,11 @@
 #include <cstdint>
 #include <string>
 
+#include "io_return_codes.h"
+
 namespace pbp {
 
-enum class IOReturn : uint32_t {
-  Success = 0,
-  Error = 0xE00002BC,
-  NoMemory = 0xE00002BD,
-  NoResources = 0xE00002BE,
-  NoDevice = 0xE00002C0,
-  NotPrivileged = 0xE00002C1,
-  BadArgument = 0xE00002C2,
-  NoSpace = 0xE00002C4,
-  ExclusiveAccess = 0xE00002C5,
-  Unsupported = 0xE00002C7,
-  IOError = 0xE00002CA,
-  NotReady = 0xE00002D8,
-  NotAttached = 0xE00002D9,
-  MessageTooLarge = 0xE00002E1,
-  NotPermitted = 0xE00002E2,
-  Overrun = 0xE00002E8,
-  Aborted = 0xE00002EB,
-  NotFound = 0xE00002F0,
-  // Kernel errors of the I/O interfaces (native/io/io_errno.cpp maps errno to these).
-  Offline = 0xE00002D7,
-  NotResponding = 0xE00002ED,
-};
+// enum class IOReturn is generated from layout.json with lib/'s kIOReturn* constants.
 
 struct Status {
   IOReturn code = IOReturn::Success;

@@ -111,26 +111,24 @@ Status Layout::fromHeader(const RegionHeader& h, uint64_t mappedBytes, Layout& o
     return Status::fail(IOReturn::Unsupported,
                         "region layout version " + str(h.version) + ", this build reads " +
                             str(kLayoutVersion));
+  const LayoutFields& f = h.layout;
   PoolOptions o;
-  o.packetCount = h.packetCount;
-  o.bufferCount = h.bufferCount;
-  o.bufferSize = h.bufferSize;
-  o.maxBuffersPerPacket = h.maxBuffersPerPacket;
-  o.headroom = h.headroom;
-  o.cacheSize = h.cacheSize;
-  o.maxThreads = h.maxThreads;
+  o.packetCount = f.packetCount;
+  o.bufferCount = f.bufferCount;
+  o.bufferSize = f.bufferSize;
+  o.maxBuffersPerPacket = f.maxBuffersPerPacket;
+  o.headroom = f.headroom;
+  o.cacheSize = f.cacheSize;
+  o.maxThreads = f.maxThreads;
   o.poolFlags = h.poolFlags;
-  o.maxQueues = h.maxQueues;
-  o.queueCapacity = h.queueCapacity;
+  o.maxQueues = f.maxQueues;
+  o.queueCapacity = f.queueCapacity;
   Layout l;
   Status s = compute(o, l);
   if (!s.isOk()) return s;
   // The header must describe exactly the layout we would compute, or we would trust offsets
   // that point outside the mapping.
-  if (l.totalBytes != h.totalBytes || l.totalBytes > mappedBytes || l.metaOffset != h.metaOffset ||
-      l.slotsOffset != h.slotsOffset || l.packetRingOffset != h.packetRingOffset ||
-      l.bufferRingOffset != h.bufferRingOffset || l.buffersOffset != h.buffersOffset ||
-      l.queuesOffset != h.queuesOffset || l.addressesOffset != h.addressesOffset)
+  if (static_cast<const LayoutFields&>(l) != f || l.totalBytes > mappedBytes)
     return bad("region header is inconsistent with its own sizes");
   out = l;
   return Status::ok();

@@ -188,11 +188,15 @@ TEST(Layout, FromHeaderRejectsForeignAndInconsistentHeaders) {
   EXPECT_NE(s.message.find(std::to_string(kLayoutVersion + 1)), std::string::npos) << s.message;
 
   std::memcpy(static_cast<void*>(&copy), &h, sizeof copy);
-  copy.buffersOffset += 4096;  // points past what the sizes imply
+  copy.layout.buffersOffset += 4096;  // points past what the sizes imply
   EXPECT_TRUE(isCode(Layout::fromHeader(copy, pool->bytes(), l), IOReturn::BadArgument));
 
   std::memcpy(static_cast<void*>(&copy), &h, sizeof copy);
-  copy.bufferSize = 0;  // sizes that would not pass compute()
+  copy.layout.chainOffset += kCacheLine;  // every field of the block is compared, derived ones too
+  EXPECT_TRUE(isCode(Layout::fromHeader(copy, pool->bytes(), l), IOReturn::BadArgument));
+
+  std::memcpy(static_cast<void*>(&copy), &h, sizeof copy);
+  copy.layout.bufferSize = 0;  // sizes that would not pass compute()
   EXPECT_TRUE(isCode(Layout::fromHeader(copy, pool->bytes(), l), IOReturn::BadArgument));
 }
 
