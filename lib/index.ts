@@ -38,7 +38,11 @@ export type {
 export { PcapWriter } from './pcap';
 export type { PcapWriterOptions } from './pcap';
 export { IOUserNetworkUDPInterface } from './udp-interface';
-export type { IOUserNetworkUDPInterfaceOptions, IOUserNetworkUDPInterfaceStatistics } from './udp-interface';
+export type {
+  IOUserNetworkUDPInterfaceInFlight,
+  IOUserNetworkUDPInterfaceOptions,
+  IOUserNetworkUDPInterfaceStatistics,
+} from './udp-interface';
 export {
   clearPacketAddress,
   getPacketAddress,
@@ -46,4 +50,4 @@ export {
   parseIpAddress,
   setPacketAddress,
 } from './packet-address';
-export type { IOUserNetworkPacketAddress } from './packet-address';
+export type { IOUserNetworkPacketAddress, IOUserNetworkParsedIpAddress } from './packet-address';

@@ -60,8 +60,18 @@ function recordOf(v: AddressView, packet: IOUserNetworkPacket): number {
   return v.base + packet._index * AddressWord.Words;
 }
 
+/** An IP address as bytes (`parseIpAddress`). */
+export interface IOUserNetworkParsedIpAddress {
+  /** 4 or 6. */
+  family: 4 | 6;
+  /** 4 (IPv4) or 16 (IPv6) bytes, network order. */
+  bytes: number[];
+  /** The numeric scope after '%' (IPv6), else 0. */
+  scopeId: number;
+}
+
 /** The 4 or 16 bytes of an IPv4 / IPv6 text address (IPv6 may end in dotted IPv4); throws otherwise. */
-export function parseIpAddress(text: string): { family: 4 | 6; bytes: number[]; scopeId: number } {
+export function parseIpAddress(text: string): IOUserNetworkParsedIpAddress {
   if (typeof text !== 'string') fail(kIOReturnBadArgument, `address must be a string, got ${describe(text)}`);
   if (isIPv4(text)) return { family: 4, bytes: text.split('.').map(Number), scopeId: 0 };
   let scopeId = 0;

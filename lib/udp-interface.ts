@@ -25,6 +25,7 @@
  */
 import { binding } from './binding';
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
+import type { IOUserNetworkPacketAddress } from './packet-address';
 import { IOUserNetworkPacketBufferPool } from './pool';
 import {
   IOUserNetworkPacketQueue,
@@ -119,16 +120,27 @@ export interface IOUserNetworkUDPInterfaceStatistics {
   /** Packets that found their completion queue full at close and went back to the pool. */
   returnedToPool: number;
   /** Packets per place now: in the queues, and held by the interface between them. */
-  inFlight: {
-    txSubmission: number;
-    txPending: number;
-    txBacklog: number;
-    txCompletion: number;
-    rxSubmission: number;
-    rxHeld: number;
-    rxBacklog: number;
-    rxCompletion: number;
-  };
+  inFlight: IOUserNetworkUDPInterfaceInFlight;
+}
+
+/** Where the interface's packets are right now (`getStatistics().inFlight`). */
+export interface IOUserNetworkUDPInterfaceInFlight {
+  /** Waiting in the TX submission queue. */
+  txSubmission: number;
+  /** Taken by the interface, not sent yet (the socket buffer was full). */
+  txPending: number;
+  /** Sent, waiting for room in the TX completion queue. */
+  txBacklog: number;
+  /** In the TX completion queue (0 with `txCompleteToPool`). */
+  txCompletion: number;
+  /** Empty packets waiting in the RX submission queue. */
+  rxSubmission: number;
+  /** Empty packets the interface holds, ready for the next datagrams. */
+  rxHeld: number;
+  /** Filled, waiting for room in the RX completion queue. */
+  rxBacklog: number;
+  /** In the RX completion queue. */
+  rxCompletion: number;
 }
 
 interface NativeUdpInterface {
@@ -245,14 +257,14 @@ export class IOUserNetworkUDPInterface {
   }
 
   /** The bound address and port. */
-  getLocalAddress(): { family: 4 | 6; address: string; port: number } {
+  getLocalAddress(): IOUserNetworkPacketAddress {
     const a = this._open().localAddress();
     const bytes = [...a.address];
     const address =
       a.family === 4
         ? bytes.join('.')
         : Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16)).join(':');
-    return { family: a.family as 4 | 6, address, port: a.port };
+    return { family: a.family as 4 | 6, address, port: a.port, scopeId: a.scopeId };
   }
 
   /**
