@@ -98,7 +98,6 @@ export const enum SlotState {
  */
 export const enum QueueWord {
   Head = 0, // producer line: next entry to write
-  Pending = 1, // head + the entries an enqueue is committing (for the repair after a thread dies)
   Tail = 32, // consumer line: next entry to read
   Desc = 64, // descriptor line
   State = 64, // QueueState
@@ -109,6 +108,9 @@ export const enum QueueWord {
   BadEntries = 69, // entries the consumer refused
   ProducerTag = 70, // slot tag of the producer end
   ConsumerTag = 71, // slot tag of the consumer end
+  // producer only: head + the entries an enqueue is putting in (for the repair after a thread
+  // dies); not on the head's line, which the consumer polls
+  Pending = 72,
   Entries = 96, // first entry
 }
 
@@ -204,7 +206,6 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   'slotState.Dead': SlotState.Dead,
   'slotState.Reclaiming': SlotState.Reclaiming,
   'queue.Head': QueueWord.Head,
-  'queue.Pending': QueueWord.Pending,
   'queue.Tail': QueueWord.Tail,
   'queue.Desc': QueueWord.Desc,
   'queue.State': QueueWord.State,
@@ -215,6 +216,7 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   'queue.BadEntries': QueueWord.BadEntries,
   'queue.ProducerTag': QueueWord.ProducerTag,
   'queue.ConsumerTag': QueueWord.ConsumerTag,
+  'queue.Pending': QueueWord.Pending,
   'queue.Entries': QueueWord.Entries,
   'queueState.Free': QueueState.Free,
   'queueState.Active': QueueState.Active,

@@ -214,9 +214,9 @@ export class IOUserNetworkPacketQueue {
       if (used > this._capacity) this._broken(used);
       this._full(used);
     }
-    if (!this._holds(u, packet._m)) this._notHeld(packet._index, 'packet');
-    u[this._entries + (head & this._mask)] = packet._index;
-    if (this._commit(u, head, 1) === 0) this._notHeld(packet._index, 'packet');
+    const ok = this._put(u, head, packet._index, packet._m);
+    this._finish(u, head, ok ? 1 : 0);
+    if (!ok) this._notHeld(packet._index, 'packet');
   }
 
   /**
@@ -231,20 +231,23 @@ export class IOUserNetworkPacketQueue {
     const n = this._countOf(count, packets.length);
     const head = u[this._head];
     const take = this._spaceFor(u, head, n);
-    let valid = 0;
-    for (; valid < take; valid++) {
-      const p = packets[valid];
-      if (!(p instanceof IOUserNetworkPacket) || p._pool !== this._pool) {
-        if (valid === 0) this._notOurs(p, 'packets[0]');
+    const pool = this._pool;
+    let done = 0;
+    for (; done < take; done++) {
+      const p = packets[done];
+      if (!(p instanceof IOUserNetworkPacket) || p._pool !== pool) {
+        if (done === 0) this._notOurs(p, 'packets[0]');
         break;
       }
-      if (!this._holds(u, p._m)) {
-        if (valid === 0) this._notHeld(p._index, 'packets[0]');
+      if (!this._put(u, head + done, p._index, p._m)) {
+        if (done === 0) {
+          this._finish(u, head, 0);
+          this._notHeld(p._index, 'packets[0]');
+        }
         break;
       }
-      u[this._entries + ((head + valid) & this._mask)] = p._index;
     }
-    return valid === 0 ? 0 : this._commit(u, head, valid);
+    return this._finish(u, head, done);
   }
 
   /** `enqueuePackets(packets, count, options)` of newer DriverKit: all or an error. */
@@ -270,24 +273,26 @@ export class IOUserNetworkPacketQueue {
     const pool = this._pool;
     const packetCount = pool._packetCount;
     const metaBase = pool._metaBase;
-    let valid = 0;
-    for (; valid < take; valid++) {
-      // Read once: the ring entry is our own copy of the index from here on; the consumer and
-      // _commit never read the caller's array.
-      const index = indices[valid];
+    let done = 0;
+    for (; done < take; done++) {
+      // Read once: the ring entry _put writes is our own copy of the index from here on; the
+      // consumer never reads the caller's array.
+      const index = indices[done];
       if (!(index < packetCount)) {
-        if (valid === 0) {
+        if (done === 0) {
           fail(kIOReturnBadArgument, `indices[0]: packet index ${index} is out of range (packetCount ${packetCount})`);
         }
         break;
       }
-      if (!this._holds(u, metaBase + index * Meta.Words)) {
-        if (valid === 0) this._notHeld(index, 'indices[0]');
+      if (!this._put(u, head + done, index, metaBase + index * Meta.Words)) {
+        if (done === 0) {
+          this._finish(u, head, 0);
+          this._notHeld(index, 'indices[0]');
+        }
         break;
       }
-      u[this._entries + ((head + valid) & this._mask)] = index;
     }
-    return valid === 0 ? 0 : this._commit(u, head, valid);
+    return this._finish(u, head, done);
   }
 
   // ---- consumer ----------------------------------------------------------------------------
@@ -303,7 +308,7 @@ export class IOUserNetworkPacketQueue {
       if (avail > this._capacity) this._broken(avail);
       const index = u[this._entries + (tail & this._mask)];
       Atomics.store(u, this._tail, (tail + 1) >>> 0);
-      if (this._take(u, index)) return pool._packetAt(index);
+      if (this._take(u, index, pool._packetCount, pool._metaBase, pool._tag)) return pool._packetAt(index);
     }
   }
 
@@ -313,12 +318,15 @@ export class IOUserNetworkPacketQueue {
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
     const want = max === undefined ? this._capacity : this._countOf(max, 0xffffffff);
     const pool = this._pool;
+    const packetCount = pool._packetCount;
+    const metaBase = pool._metaBase;
+    const tag = pool._tag;
     const tail = u[this._tail];
     const take = this._available(u, tail, want);
     let got = 0;
     for (let i = 0; i < take; i++) {
       const index = u[this._entries + ((tail + i) & this._mask)];
-      if (this._take(u, index)) out[got++] = pool._packetAt(index);
+      if (this._take(u, index, packetCount, metaBase, tag)) out[got++] = pool._packetAt(index);
     }
     if (take > 0) this._consumed(u, tail, take);
     return got;
@@ -332,12 +340,16 @@ export class IOUserNetworkPacketQueue {
     const u = this._consumerView();
     if (!isUint32Array(out)) fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     const want = this._countOf(max, out.length);
+    const pool = this._pool;
+    const packetCount = pool._packetCount;
+    const metaBase = pool._metaBase;
+    const tag = pool._tag;
     const tail = u[this._tail];
     const take = this._available(u, tail, want);
     let got = 0;
     for (let i = 0; i < take; i++) {
       const index = u[this._entries + ((tail + i) & this._mask)];
-      if (this._take(u, index)) out[got++] = index;
+      if (this._take(u, index, packetCount, metaBase, tag)) out[got++] = index;
     }
     if (take > 0) this._consumed(u, tail, take);
     return got;
@@ -493,33 +505,33 @@ export class IOUserNetworkPacketQueue {
     return u;
   }
 
-  // Whether this thread holds the packet whose state word is u[m] (published or not).
-  private _holds(u: Uint32Array, m: number): boolean {
-    const state = u[m];
-    return state === this._pool._tag || state === this._pool._publishedTag;
-  }
-
-  // Makes the `n` packets whose entries were just written at head.. the queue's, and publishes
-  // them; returns how many (fewer only if a published packet was taken by the thread it was
-  // handed to meanwhile). The order is what lets a thread be stopped anywhere in here
-  // (worker.terminate(), a killed process) without losing a packet: `pending` says that the
-  // entries [head, head + n) are this call's before any packet is marked queued, so the core's
-  // repair (PacketQueue::repairEnqueue, when this thread's slot is released or reclaimed) frees
-  // exactly the marked ones that were never published; unmarked ones are still this thread's.
-  private _commit(u: Uint32Array, head: number, n: number): number {
+  // Writes the entry at counter `at` (>= head, not yet published) for the packet whose state word
+  // is u[m] and makes the packet the queue's; false, changing no packet, if this thread does not
+  // hold it (or a thread it was handed to took it meanwhile). The order is what lets the thread be
+  // stopped anywhere (worker.terminate(), a killed process) without losing a packet: `pending`
+  // covers the entry before its packet is marked queued, so [head, pending) names exactly the
+  // entries of this call, and the core's repair (PacketQueue::repairEnqueue, when the thread's
+  // slot is released or reclaimed) frees the marked ones that were never published; an unmarked
+  // one is still this thread's and comes back with its other packets.
+  private _put(u: Uint32Array, at: number, index: number, m: number): boolean {
     const pool = this._pool;
+    const state = u[m];
     const tag = pool._tag;
     const published = pool._publishedTag;
-    const metaBase = pool._metaBase;
-    u[this._pending] = (head + n) >>> 0;
-    let done = 0;
-    for (; done < n; done++) {
-      const m = metaBase + u[this._entries + ((head + done) & this._mask)] * Meta.Words;
-      // Unpublished: only its owner writes the word, a plain store. Published: the thread it was
-      // handed to may free or claim it at this moment; a CAS, and exactly one wins.
-      if (u[m] === tag) u[m] = State.Queued;
-      else if (Atomics.compareExchange(u, m, published, State.Queued) !== published) break;
+    if (state !== tag && state !== published) return false;
+    u[this._entries + (at & this._mask)] = index;
+    u[this._pending] = (at + 1) >>> 0;
+    // Unpublished: only its owner writes the word, a plain store. Published: the thread it was
+    // handed to may free or claim it at this moment; a CAS, and exactly one wins.
+    if (state === tag) {
+      u[m] = State.Queued;
+      return true;
     }
+    return Atomics.compareExchange(u, m, published, State.Queued) === published;
+  }
+
+  // Publishes the `done` entries put at head.. and closes the pending range; returns `done`.
+  private _finish(u: Uint32Array, head: number, done: number): number {
     if (done > 0) this._publishHead(u, head + done);
     u[this._pending] = (head + done) >>> 0;
     return done;
@@ -527,12 +539,11 @@ export class IOUserNetworkPacketQueue {
 
   // Takes a dequeued entry if it names a queued packet: plain store of our tag, because only the
   // consumer end (this thread, bound by queueAcquireEnd) changes a queued packet's state.
-  private _take(u: Uint32Array, index: number): boolean {
-    const pool = this._pool;
-    if (index < pool._packetCount) {
-      const m = pool._metaBase + index * Meta.Words;
+  private _take(u: Uint32Array, index: number, packetCount: number, metaBase: number, tag: number): boolean {
+    if (index < packetCount) {
+      const m = metaBase + index * Meta.Words;
       if (u[m] === State.Queued) {
-        u[m] = pool._tag;
+        u[m] = tag;
         return true;
       }
     }

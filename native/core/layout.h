@@ -74,7 +74,8 @@ static_assert(kCacheU32 * 4 == kControlBytes + kHotBytes, "the cache starts righ
 // entries.
 namespace queue {
 constexpr uint32_t kControlBytes = 3 * kFalseSharingRange;
-static_assert((kPendingU32 + 1) * 4 <= kFalseSharingRange, "the pending word is in the producer's line");
+static_assert(kPendingU32 >= kDescU32 && (kPendingU32 + 1) * 4 <= kControlBytes,
+              "the pending word is off the head's line (the consumer polls that one)");
 static_assert(kHeadU32 == 0 && kTailU32 * 4 == kFalseSharingRange && kDescU32 * 4 == 2 * kFalseSharingRange,
               "producer, consumer and descriptor each own a false-sharing range");
 static_assert(kStateU32 >= kDescU32 && (kConsumerTagU32 + 1) * 4 <= kControlBytes &&

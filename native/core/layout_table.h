@@ -91,8 +91,6 @@ constexpr uint32_t kReclaiming = 3u;  // reclaim() is returning its packets
 // descriptor line, then the entries.
 namespace queue {
 constexpr uint32_t kHeadU32 = 0u;  // producer line: next entry to write
-// head + the entries an enqueue is committing (for the repair after a thread dies)
-constexpr uint32_t kPendingU32 = 1u;
 constexpr uint32_t kTailU32 = 32u;  // consumer line: next entry to read
 constexpr uint32_t kDescU32 = 64u;  // descriptor line
 constexpr uint32_t kStateU32 = 64u;  // QueueState
@@ -103,6 +101,9 @@ constexpr uint32_t kDataSeqU32 = 68u;  // futex word they sleep on
 constexpr uint32_t kBadEntriesU32 = 69u;  // entries the consumer refused
 constexpr uint32_t kProducerTagU32 = 70u;  // slot tag of the producer end
 constexpr uint32_t kConsumerTagU32 = 71u;  // slot tag of the consumer end
+// producer only: head + the entries an enqueue is putting in (for the repair after a thread dies);
+// not on the head's line, which the consumer polls
+constexpr uint32_t kPendingU32 = 72u;
 constexpr uint32_t kEntriesU32 = 96u;  // first entry
 }  // namespace queue
 
@@ -220,7 +221,6 @@ inline constexpr LayoutConstant kLayoutConstants[] = {
     {"slotState.Dead", slot::kDead},
     {"slotState.Reclaiming", slot::kReclaiming},
     {"queue.Head", queue::kHeadU32},
-    {"queue.Pending", queue::kPendingU32},
     {"queue.Tail", queue::kTailU32},
     {"queue.Desc", queue::kDescU32},
     {"queue.State", queue::kStateU32},
@@ -231,6 +231,7 @@ inline constexpr LayoutConstant kLayoutConstants[] = {
     {"queue.BadEntries", queue::kBadEntriesU32},
     {"queue.ProducerTag", queue::kProducerTagU32},
     {"queue.ConsumerTag", queue::kConsumerTagU32},
+    {"queue.Pending", queue::kPendingU32},
     {"queue.Entries", queue::kEntriesU32},
     {"queueState.Free", queue::kFree},
     {"queueState.Active", queue::kActive},

@@ -53,25 +53,17 @@ uint32_t PacketQueue::enqueue(const uint32_t* indices, uint32_t n, uint32_t owne
   if (used > capacity()) return 0;  // impossible: a scribbled head or tail (consistent() says so)
   uint32_t space = capacity() - used;
   uint32_t take = n < space ? n : space;
-  // Pass 1: write the entries of the packets the caller holds (each index read once from the
-  // caller's memory; the entry is our copy from then on).
-  uint32_t valid = 0;
-  for (; valid < take; ++valid) {
-    uint32_t p = indices[valid];
-    if (p >= packetCount_) break;
-    uint32_t s = loadRelaxed(meta_ + size_t(p) * meta::kWords + meta::kState);
-    if (s != ownerTag && s != (ownerTag | meta::kStatePublished)) break;
-    storeRelaxed(words_ + queue::kEntriesU32 + ((head + valid) & mask_), p);
-  }
-  if (valid == 0) return 0;
-  // relaxed: read only after this thread has died (repairEnqueue), when all its stores are visible.
-  storeRelaxed(words_ + queue::kPendingU32, head + valid);
-  // Pass 2: the packets become the queue's.
   uint32_t done = 0;
-  for (; done < valid; ++done) {
-    uint32_t p = loadRelaxed(words_ + queue::kEntriesU32 + ((head + done) & mask_));
+  for (; done < take; ++done) {
+    uint32_t p = indices[done];  // read once: the entry is our copy from here on
+    if (p >= packetCount_) break;
     uint32_t* state = meta_ + size_t(p) * meta::kWords + meta::kState;
     uint32_t s = loadRelaxed(state);
+    if (s != ownerTag && s != (ownerTag | meta::kStatePublished)) break;
+    storeRelaxed(words_ + queue::kEntriesU32 + ((head + done) & mask_), p);
+    // relaxed: pending is read only after this thread has died (repairEnqueue), when all of its
+    // stores are visible. It covers the entry before the packet is marked.
+    storeRelaxed(words_ + queue::kPendingU32, head + done + 1);
     if (s == ownerTag) {
       // Unpublished: only its owner writes this word, so a plain store.
       storeRelaxed(state, meta::kStateQueued);

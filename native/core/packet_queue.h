@@ -8,10 +8,11 @@
 // - head and tail are free-running uint32 counters; entries = head - tail (mod 2^32), and the
 //   slot of counter c is c & (capacity - 1). The producer alone writes head, the consumer alone
 //   writes tail, each on its own line.
-// - Enqueue (producer, which holds the packets): write the entries past head (checking each packet
-//   is held), store pending = head + n, mark each packet meta::kStateQueued, release-store head,
-//   then pending = head. A producer that dies between the marks and the head store leaves queued
-//   packets that no window holds; [head, pending) names exactly those, for repairEnqueue(). Dequeue (consumer): acquire-load head, read the entries,
+// - Enqueue (producer, which holds the packets): for each packet, check it is held, write its
+//   entry past head, advance `pending` over the entry, mark the packet meta::kStateQueued; then
+//   release-store head and close pending (= head). A producer that dies before the head store
+//   leaves queued packets that no window holds; [head, pending) names exactly those entries,
+//   for repairEnqueue(). Dequeue (consumer): acquire-load head, read the entries,
 //   release-store tail, then check each index (range, kStateQueued) before storing its own tag.
 // - Nothing read from the region is trusted: a capacity, head or tail that a peer scribbled is
 //   clamped or refused (the view's capacity is process-local, fixed at open), and an entry whose
