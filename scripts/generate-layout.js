@@ -19,7 +19,9 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const TABLE = 'native/core/layout.json';
-const BANNER = `GENERATED from ${TABLE} by scripts/generate-layout.js. Do not edit: edit the table and\n// run \`npm run generate:layout\`.`;
+const BANNER =
+  `GENERATED from ${TABLE} by scripts/generate-layout.js. Do not edit: edit the table and\n` +
+  '// run `npm run generate:layout`.';
 const WIDTH = 100;
 
 function valueOf(entry) {
@@ -87,7 +89,9 @@ function validate(table) {
     }
   }
   const { uint32, uint64 } = table.layoutFields;
-  if (uint32.length % 2 !== 0) throw new Error(`${TABLE}: an odd number of uint32 layout fields pads the struct`);
+  if (uint32.length % 2 !== 0) {
+    throw new Error(`${TABLE}: an odd number of uint32 layout fields pads the struct`);
+  }
   const all = [...uint32, ...uint64];
   if (new Set(all).size !== all.length) throw new Error(`${TABLE}: a layout field is listed twice`);
 }
@@ -100,7 +104,9 @@ function cppLayoutTable(table) {
   const constants = [['version', 'kLayoutVersion']];
   for (const group of table.groups) {
     if (group.cppEnum) {
-      for (const e of group.entries) constants.push([`${group.key}.${e.name}`, `uint32_t(${group.cppEnum}::${e.name})`]);
+      for (const e of group.entries) {
+        constants.push([`${group.key}.${e.name}`, `uint32_t(${group.cppEnum}::${e.name})`]);
+      }
       continue;
     }
     out.push(...wrap(group.doc, WIDTH, '// '));
