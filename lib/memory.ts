@@ -4,8 +4,8 @@
  * even after the pool is); a mapping is a Buffer over a range of it.
  */
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
+import type { NativeMemoryDescriptor } from './native';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** Address and length of a memory range (`IOAddressSegment`). */
 export interface IOAddressRange {
@@ -56,12 +56,12 @@ export class IOMemoryMap {
  * retains the memory until released; methods throw kIOReturnNotAttached afterwards.
  */
 export class IOMemoryDescriptor {
-  private _native: any;
+  private _native: NativeMemoryDescriptor | null;
   private readonly _length: number;
   private readonly _address: bigint;
 
   /** @internal Descriptors come from `pool.CopyMemoryDescriptor()`. */
-  constructor(native: any) {
+  constructor(native: NativeMemoryDescriptor) {
     this._native = native;
     this._length = native.length();
     this._address = native.address();
@@ -97,7 +97,7 @@ export class IOMemoryDescriptor {
     if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || offset + len > this._length) {
       fail(kIOReturnBadArgument, `length ${describe(length)} at offset ${offset} exceeds the ${this._length}-byte memory`);
     }
-    const arrayBuffer: ArrayBuffer = this._native.map(offset, len);
+    const arrayBuffer: ArrayBuffer = this._native!.map(offset, len);
     return new IOMemoryMap(this._address + BigInt(offset), offset, len, arrayBuffer);
   }
 

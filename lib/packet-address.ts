@@ -37,7 +37,7 @@ function viewOf(pool: IOUserNetworkPacketBufferPool): AddressView {
   let v = views.get(pool);
   if (v === undefined || v.u32 !== u32) {
     pool.getName(); // throws kIOReturnNotAttached after release
-    const info = pool._native.layoutInfo();
+    const info = pool._native!.layoutInfo();
     v = { u32, u8: new Uint8Array(u32.buffer, u32.byteOffset, u32.byteLength), base: info.addressesOffset / 4 };
     views.set(pool, v);
   }

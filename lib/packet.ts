@@ -314,7 +314,7 @@ export class IOUserNetworkPacket {
    */
   addBuffer(): Buffer | null {
     this._rec();
-    const bufferIndex = this._pool._native.addBuffer(this._index) as number;
+    const bufferIndex = this._pool._native!.addBuffer(this._index);
     return bufferIndex < 0 ? null : this._pool._bufferView(bufferIndex);
   }
 

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 
-import { binding } from './binding';
+import { binding } from './native';
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
 import type { IOUserNetworkPacket } from './packet';
 import type { IOUserNetworkPacketBufferPool } from './pool';

@@ -9,7 +9,7 @@
  */
 import { threadId } from 'node:worker_threads';
 
-import { binding } from './binding';
+import { binding, type NativePool } from './native';
 import { checkKnownKeys, checkOptionalObject } from './check';
 import { DebugState, debugFromEnvironment, installDebug, inUsePackets, IOUserNetworkPacketInUse } from './debug';
 import { IONetworkPacketType } from './enums';
@@ -24,16 +24,13 @@ import {
   kIOReturnNotPermitted,
   kIOReturnNotReady,
 } from './io-return';
-import { checkLayout, Meta, Slot, State } from './layout';
+import { Meta, Slot, State } from './layout';
 import { IOMemoryDescriptor } from './memory';
 import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
 import { isUint32Array } from './typed-array';
 import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
 
-checkLayout(binding.layout);
-binding.setErrorClass(IOReturnError);
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** What `getStatistics()` returns. Exact when no other thread is mid-operation. */
 export interface IOUserNetworkPacketBufferPoolStatistics {
@@ -142,7 +139,7 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */ _f64: Float64Array = EMPTY_F64;
   /** @internal */ _bufferSize = 0;
   /** @internal */ _baseAddress = 0n;
-  /** @internal */ _native: any = null;
+  /** @internal */ _native: NativePool | null = null;
   /** @internal */ readonly _releaseHooks = new Set<() => void>(); // raw interfaces close first
   // The native call of the per-packet, refill/flush and index-batch paths, bound to this
   // attachment (native/addon/hot_calls.h: no object lookup per call), and its two argument words.
@@ -272,7 +269,7 @@ export class IOUserNetworkPacketBufferPool {
     }
   }
 
-  private _bind(native: any, owner: unknown, debug: boolean): void {
+  private _bind(native: NativePool, owner: unknown, debug: boolean): void {
     const info = native.layoutInfo();
     const region: ArrayBuffer = native.regionBuffer();
     const slotWord = (info.slotsOffset + info.slot * info.slotBytes) / 4;
@@ -339,7 +336,7 @@ export class IOUserNetworkPacketBufferPool {
     const native = this._native;
     this._native = null;
     this._callFn = () => this._checkOpen();
-    native.release();
+    native?.release();
   }
 
   // release() while this thread still holds packets: they were never given back (a leak unless
@@ -427,13 +424,13 @@ export class IOUserNetworkPacketBufferPool {
   /** Free packets: in the shared ring plus in every thread's cache. */
   getFreePacketCount(): number {
     this._checkOpen();
-    return this._native.freePacketCount();
+    return this._native!.freePacketCount();
   }
 
   /** Counters of the whole pool (every thread and process attached to it). */
   getStatistics(): IOUserNetworkPacketBufferPoolStatistics {
     this._checkOpen();
-    return this._native.stats();
+    return this._native!.stats();
   }
 
   // ---- allocation (hot path) ---------------------------------------------------------------
@@ -535,7 +532,7 @@ export class IOUserNetworkPacketBufferPool {
 
   // (Re)arms the native waiter; it keeps the process alive while any pending wait wants that.
   private _wait(): void {
-    this._native.waitForPacket(this._onPacketFreed, this._waiting.some((p) => p.ref));
+    this._native!.waitForPacket(this._onPacketFreed, this._waiting.some((p) => p.ref));
   }
 
   // allocatePacket for allocatePacketAsync's own attempts: a request that waits is not a failed
@@ -552,7 +549,7 @@ export class IOUserNetworkPacketBufferPool {
     if (at < 0) return;
     this._waiting.splice(at, 1);
     if (this._native !== null) {
-      if (this._waiting.length === 0) this._native.stopWaiting();
+      if (this._waiting.length === 0) this._native!.stopWaiting();
       else this._wait(); // the aborted wait may have been the one keeping the process alive
     }
     pending.reject(new IOReturnError(kIOReturnAborted, 'allocatePacketAsync was aborted'));
@@ -689,7 +686,7 @@ export class IOUserNetworkPacketBufferPool {
       fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
     }
     const state = this._u32[this._metaBase + index * Meta.Words];
-    if (state !== this._tag && state !== this._publishedTag) this._native.claimPacket(index);
+    if (state !== this._tag && state !== this._publishedTag) this._native!.claimPacket(index);
     return this._packetAt(index);
   }
 
@@ -719,7 +716,7 @@ export class IOUserNetworkPacketBufferPool {
           '(const id = worker.threadId) or call reclaimPackets() for every exited thread',
       );
     }
-    return this._native.reclaim(threadId);
+    return this._native!.reclaim(threadId);
   }
 
   /**
@@ -739,7 +736,7 @@ export class IOUserNetworkPacketBufferPool {
   /** A structured-clone-able handle for `IOUserNetworkPacketBufferPool.attach`. */
   createHandle(): IOUserNetworkPacketBufferPoolHandle {
     this._checkOpen();
-    const handle: IOUserNetworkPacketBufferPoolHandle = this._native.createHandle();
+    const handle: IOUserNetworkPacketBufferPoolHandle = this._native!.createHandle();
     if (this._debug !== null) handle.debug = true;
     return handle;
   }
@@ -777,7 +774,7 @@ export class IOUserNetworkPacketBufferPool {
    */
   CopyMemoryDescriptor(): IOMemoryDescriptor {
     this._checkOpen();
-    return new IOMemoryDescriptor(this._native.copyMemoryDescriptor());
+    return new IOMemoryDescriptor(this._native!.copyMemoryDescriptor());
   }
 
   // ---- internals used by IOUserNetworkPacket -----------------------------------------------

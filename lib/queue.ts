@@ -10,7 +10,7 @@
  * packet. The native side is called once per queue object (create/open, binding an end to this
  * thread), to wake a sleeping consumer, and to wait.
  */
-import { binding } from './binding';
+import { binding, type NativeQueueDescription, type NativeQueueWatcher } from './native';
 import { IOUserNetworkPacketDirection } from './enums';
 import {
   describe,
@@ -59,19 +59,7 @@ interface PendingWait {
   unref: boolean;
 }
 
-interface NativeQueueDescription {
-  queueId: number;
-  kind: number;
-  capacity: number;
-  word: number;
-}
 
-interface NativeQueueWatcher {
-  want(): void;
-  stop(): void;
-  ref(): void;
-  unref(): void;
-}
 
 const MAX_WAIT_MS = 0x7fffffff;
 
@@ -129,7 +117,7 @@ export class IOUserNetworkPacketQueue {
       fail(kIOReturnBadArgument, `pool must be an IOUserNetworkPacketBufferPool, got ${describe(pool)}`);
     }
     pool.getName(); // throws kIOReturnNotAttached after release
-    return binding.queueCreate(pool._native, kind, queueId, capacity);
+    return binding.queueCreate(pool._native!, kind, queueId, capacity);
   }
 
   /** @internal */
@@ -142,7 +130,7 @@ export class IOUserNetworkPacketQueue {
       fail(kIOReturnBadArgument, `pool must be an IOUserNetworkPacketBufferPool, got ${describe(pool)}`);
     }
     pool.getName();
-    const d: NativeQueueDescription = binding.queueOpen(pool._native, queueId);
+    const d: NativeQueueDescription = binding.queueOpen(pool._native!, queueId);
     if (d.kind !== kind) {
       fail(
         kIOReturnBadArgument,
@@ -411,7 +399,7 @@ export class IOUserNetworkPacketQueue {
     if (!(typeof timeoutMs === 'number' && Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_WAIT_MS)) {
       fail(kIOReturnBadArgument, `timeoutMs must be an integer in 0..${MAX_WAIT_MS}, got ${describe(timeoutMs)}`);
     }
-    return binding.queueWaitSync(this._pool._native, this._id, timeoutMs);
+    return binding.queueWaitSync(this._pool._native!, this._id, timeoutMs);
   }
 
   /**
@@ -454,8 +442,8 @@ export class IOUserNetworkPacketQueue {
       this._watcher = null;
     }
     if (this._pool.init() && this._pool._native !== null) {
-      if (this._producer) binding.queueReleaseEnd(this._pool._native, this._id, true);
-      if (this._consumer) binding.queueReleaseEnd(this._pool._native, this._id, false);
+      if (this._producer) binding.queueReleaseEnd(this._pool._native!, this._id, true);
+      if (this._consumer) binding.queueReleaseEnd(this._pool._native!, this._id, false);
     }
   }
 
@@ -466,7 +454,7 @@ export class IOUserNetworkPacketQueue {
   destroy(): number {
     this._checkOpen();
     this.close();
-    return binding.queueDestroy(this._pool._native, this._id);
+    return binding.queueDestroy(this._pool._native!, this._id);
   }
 
   /** `using queue = ...` closes the queue at the end of the scope. */
@@ -490,7 +478,7 @@ export class IOUserNetworkPacketQueue {
   private _producerView(): Uint32Array {
     const u = this._view();
     if (!this._producer) {
-      binding.queueAcquireEnd(this._pool._native, this._id, true);
+      binding.queueAcquireEnd(this._pool._native!, this._id, true);
       this._producer = true;
     }
     return u;
@@ -499,7 +487,7 @@ export class IOUserNetworkPacketQueue {
   private _consumerView(): Uint32Array {
     const u = this._view();
     if (!this._consumer) {
-      binding.queueAcquireEnd(this._pool._native, this._id, false);
+      binding.queueAcquireEnd(this._pool._native!, this._id, false);
       this._consumer = true;
     }
     return u;
@@ -581,13 +569,13 @@ export class IOUserNetworkPacketQueue {
     Atomics.store(u, this._head, head >>> 0);
     if (Atomics.load(u, this._waitersWord) !== 0) {
       Atomics.add(u, this._seqWord, 1);
-      binding.queueWake(this._pool._native, this._id);
+      binding.queueWake(this._pool._native!, this._id);
     }
   }
 
   private _watch(): void {
     if (this._watcher === null) {
-      this._watcher = new binding.QueueWatcher(this._pool._native, this._id, this._onData) as NativeQueueWatcher;
+      this._watcher = new binding.QueueWatcher(this._pool._native!, this._id, this._onData);
     }
     this._watcher.want();
     if (this._action === null && this._waiting.every((w) => w.unref)) this._watcher.unref();

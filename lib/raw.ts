@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 
-import { binding } from './binding';
+import { binding, type NativeRawInterface } from './native';
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
 import type { IOUserNetworkPacketBufferPool } from './pool';
 
@@ -104,14 +104,14 @@ function checkArray(a: unknown, what: string): Uint32Array {
  * `Open` throws kIOReturnNotPrivileged naming what is missing.
  */
 export class RawEthernetInterface {
-  private _native: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  private _native: NativeRawInterface | null;
   private readonly _pool: IOUserNetworkPacketBufferPool;
   private readonly _info: RawEthernetInterfaceInfo;
   private readonly _onPoolRelease = (): void => {
     this.close();
   };
 
-  private constructor(pool: IOUserNetworkPacketBufferPool, native: any) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  private constructor(pool: IOUserNetworkPacketBufferPool, native: NativeRawInterface) {
     this._pool = pool;
     this._native = native;
     this._info = native.info() as RawEthernetInterfaceInfo;
@@ -156,7 +156,7 @@ export class RawEthernetInterface {
    */
   postRxPacketIndices(indices: Uint32Array, count: number = indices?.length): number {
     this._checkOpen();
-    return this._native.postRx(checkArray(indices, 'indices'), count);
+    return this._native!.postRx(checkArray(indices, 'indices'), count);
   }
 
   /**
@@ -165,7 +165,7 @@ export class RawEthernetInterface {
    */
   pollRxPacketIndices(out: Uint32Array, max: number = out?.length): number {
     this._checkOpen();
-    return this._native.pollRx(checkArray(out, 'out'), max);
+    return this._native!.pollRx(checkArray(out, 'out'), max);
   }
 
   /**
@@ -176,7 +176,7 @@ export class RawEthernetInterface {
    */
   postTxPacketIndices(indices: Uint32Array, count: number = indices?.length): number {
     this._checkOpen();
-    return this._native.postTx(checkArray(indices, 'indices'), count);
+    return this._native!.postTx(checkArray(indices, 'indices'), count);
   }
 
   /**
@@ -185,7 +185,7 @@ export class RawEthernetInterface {
    */
   pollTxCompletionIndices(out: Uint32Array, max: number = out?.length): number {
     this._checkOpen();
-    return this._native.pollTxCompletions(checkArray(out, 'out'), max);
+    return this._native!.pollTxCompletions(checkArray(out, 'out'), max);
   }
 
   /**
@@ -194,13 +194,13 @@ export class RawEthernetInterface {
    */
   waitForFramesSync(timeoutMs: number): boolean {
     this._checkOpen();
-    return this._native.waitReadable(timeoutMs);
+    return this._native!.waitReadable(timeoutMs);
   }
 
   /** Live counters (packets held, frames in flight, ring space). */
   getCounters(): RawEthernetInterfaceCounters {
     this._checkOpen();
-    return this._native.counters();
+    return this._native!.counters();
   }
 
   /** True until {@link close}. */

@@ -23,7 +23,7 @@
  * waits in its submission queues on the completion queues with kIOReturnAborted (RX: length 0),
  * or to the pool when a completion queue is full then.
  */
-import { binding } from './binding';
+import { binding, type NativeUdpInterface } from './native';
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
 import type { IOUserNetworkPacketAddress } from './packet-address';
 import { IOUserNetworkPacketBufferPool } from './pool';
@@ -143,15 +143,6 @@ export interface IOUserNetworkUDPInterfaceInFlight {
   rxCompletion: number;
 }
 
-interface NativeUdpInterface {
-  transmit(max?: number): number;
-  receive(max?: number): number;
-  stats(): IOUserNetworkUDPInterfaceStatistics;
-  localAddress(): { family: number; port: number; scopeId: number; address: Buffer };
-  setRef(ref: boolean): void;
-  setCompletionAction(action: ((txCompleted: number, rxCompleted: number) => void) | null): void;
-  close(): void;
-}
 
 const QUEUE_OPTIONS: [keyof IOUserNetworkUDPInterfaceOptions, string, IOUserNetworkPacketQueueKind][] = [
   ['txSubmissionQueue', 'txSubmission', IOUserNetworkPacketQueueKind.TxSubmission],
@@ -235,7 +226,7 @@ export class IOUserNetworkUDPInterface {
       if (q.getPacketBufferPool() !== pool) fail(kIOReturnBadArgument, `${key} belongs to another pool`);
       native[nativeKey] = q.getQueueId();
     }
-    return new IOUserNetworkUDPInterface(pool, new binding.NativeUdpInterface(pool._native, native));
+    return new IOUserNetworkUDPInterface(pool, new binding.NativeUdpInterface(pool._native!, native));
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   kIOReturnNotPermitted,
   kIOReturnOverrun,
 } from '../lib';
-import { binding } from '../lib/binding';
+import { binding } from '../lib/native';
 import { expectIOReturn } from './helpers/io-return';
 import { makePool, releasePools } from './helpers/pool';
 

@@ -19,7 +19,7 @@ import {
   PoolFlagMapToDext,
   PoolFlagSingleMemorySegment,
 } from '../lib';
-import { binding } from '../lib/binding';
+import { binding } from '../lib/native';
 import * as layout from '../lib/layout';
 import { expectIOReturn } from './helpers/io-return';
 import { baseOptions, makePool, releasePools } from './helpers/pool';

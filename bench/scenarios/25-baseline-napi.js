@@ -5,7 +5,7 @@
  * `pool.nocache.alloc-free` makes two native calls per packet. The floor for any design that
  * crosses into C++ per packet (issue 15: pool.nocache.alloc-free <= 3x this).
  */
-const { binding } = require('../../dist/binding');
+const { binding } = require('../../dist/native');
 
 module.exports = [
   {
