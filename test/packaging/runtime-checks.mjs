@@ -15,6 +15,10 @@ import {
 } from 'packet-buffer-pool';
 
 const here = (file) => new URL(file, import.meta.url);
+// The command that starts another process of this runtime: the runtime itself, or, under an
+// emulator (scripts/arm64-test.sh runs an arm64 Node under qemu-user, and the kernel cannot exec
+// an arm64 binary by itself), PBP_CHILD_RUNNER (the emulator's command line) before it.
+const childCommand = [...(process.env.PBP_CHILD_RUNNER ?? '').split(' ').filter(Boolean), process.execPath];
 const small = { packetCount: 4, bufferCount: 4, bufferSize: 128, cacheSize: 0 };
 const isCode = (code) => (err) => err instanceof IOReturnError && err.ioReturn === code;
 
@@ -122,7 +126,8 @@ const checks = {
   async process() {
     const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'rt-process', { ...small, shared: true });
     const handle = pool.createHandle();
-    const child = spawn(process.execPath, [here('./runtime-child.mjs').pathname, JSON.stringify(handle)], {
+    const [command, ...prefix] = childCommand;
+    const child = spawn(command, [...prefix, here('./runtime-child.mjs').pathname, JSON.stringify(handle)], {
       stdio: ['ignore', 'pipe', 'inherit', handle.fd],
     });
     let out = '';
