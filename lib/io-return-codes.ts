@@ -16,7 +16,7 @@ export const kIOReturnNotPrivileged = 0xe00002c1;
 /** Invalid argument: wrong type, not an integer, out of its type's range. */
 export const kIOReturnBadArgument = 0xe00002c2;
 /** No space left (a packet queue is full). */
-export const kIOReturnNoSpace = 0xe00002c4;
+export const kIOReturnNoSpace = 0xe00002db;
 /**
  * Someone else holds it exclusively (a network queue already bound, another XDP program attached).
  */

@@ -17,7 +17,7 @@ enum class IOReturn : uint32_t {
   NotPrivileged = 0xe00002c1u,
   // Invalid argument: wrong type, not an integer, out of its type's range.
   BadArgument = 0xe00002c2u,
-  NoSpace = 0xe00002c4u,  // No space left (a packet queue is full).
+  NoSpace = 0xe00002dbu,  // No space left (a packet queue is full).
   // Someone else holds it exclusively (a network queue already bound, another XDP program
   // attached).
   ExclusiveAccess = 0xe00002c5u,
