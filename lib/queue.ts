@@ -83,6 +83,8 @@ export class IOUserNetworkPacketQueue {
   private readonly _entries: number;
   private readonly _waitersWord: number;
   private readonly _seqWord: number;
+  private _tailSeen = 0; // producer: the consumer's tail as last read (never ahead of the real one)
+  private _headSeen = 0; // consumer: the producer's head as last read
   private _producer = false;
   private _consumer = false;
   private _closed = false;
@@ -197,11 +199,7 @@ export class IOUserNetworkPacketQueue {
     const u = this._producerView();
     if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this._pool) this._notOurs(packet, 'packet');
     const head = u[this._head];
-    const used = (head - Atomics.load(u, this._tail)) >>> 0;
-    if (used >= this._capacity) {
-      if (used > this._capacity) this._broken(used);
-      this._full(used);
-    }
+    if (this._spaceFor(u, head, 1) === 0) this._full(this._capacity);
     const ok = this._put(u, head, packet._index, packet._m);
     this._finish(u, head, ok ? 1 : 0);
     if (!ok) this._notHeld(packet._index, 'packet');
@@ -291,9 +289,7 @@ export class IOUserNetworkPacketQueue {
     const pool = this._pool;
     for (;;) {
       const tail = u[this._tail];
-      const avail = (Atomics.load(u, this._head) - tail) >>> 0;
-      if (avail === 0) return null;
-      if (avail > this._capacity) this._broken(avail);
+      if (this._available(u, tail, 1) === 0) return null;
       const index = u[this._entries + (tail & this._mask)];
       Atomics.store(u, this._tail, (tail + 1) >>> 0);
       if (this._take(u, index, pool._packetCount, pool._metaBase, pool._tag)) return pool._packetAt(index);
@@ -539,20 +535,31 @@ export class IOUserNetworkPacketQueue {
     return false;
   }
 
-  // Free entries for `n` more: Atomics.load (acquire) of tail, so the consumer's reads of the
-  // slots below it are done before we overwrite them.
+  // Free entries for `n` more. The tail seen last time is enough while it shows room (the real
+  // tail is only ever further on), so the consumer's line is read only when the queue looks full,
+  // as AF_XDP's cached_cons and DPDK's rings do; a reload is Atomics.load (acquire), so the
+  // consumer's reads of the slots below it are done before we overwrite them.
   private _spaceFor(u: Uint32Array, head: number, n: number): number {
-    const used = (head - Atomics.load(u, this._tail)) >>> 0;
-    if (used > this._capacity) this._broken(used);
+    let used = (head - this._tailSeen) >>> 0;
+    if (used > this._capacity || this._capacity - used < n) {
+      this._tailSeen = Atomics.load(u, this._tail);
+      used = (head - this._tailSeen) >>> 0;
+      if (used > this._capacity) this._broken(used);
+    }
     const space = this._capacity - used;
     return n < space ? n : space;
   }
 
-  // Entries to take: Atomics.load (acquire) of head pairs with the producer's store, so the
-  // entries and the packets' contents written before it are visible.
+  // Entries to take, from the head seen last time while it shows enough; a reload is Atomics.load
+  // (acquire), pairing with the producer's store so the entries and the packets' contents written
+  // before it are visible.
   private _available(u: Uint32Array, tail: number, want: number): number {
-    const avail = (Atomics.load(u, this._head) - tail) >>> 0;
-    if (avail > this._capacity) this._broken(avail);
+    let avail = (this._headSeen - tail) >>> 0;
+    if (avail > this._capacity || avail < want) {
+      this._headSeen = Atomics.load(u, this._head);
+      avail = (this._headSeen - tail) >>> 0;
+      if (avail > this._capacity) this._broken(avail);
+    }
     return avail < want ? avail : want;
   }
 
