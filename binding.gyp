@@ -1,5 +1,5 @@
 {
-  # The source list lives in sources.json, shared with CMakeLists.txt (cmake-js).
+  # The source list and the defines live in sources.json, shared with CMakeLists.txt (cmake-js).
   "targets": [
     {
       "target_name": "packet_buffer_pool",
@@ -10,10 +10,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": [
-        "NAPI_VERSION=8",
-        "NAPI_DISABLE_CPP_EXCEPTIONS",
-        "NODE_ADDON_API_DISABLE_DEPRECATED",
-        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
+        "<!@(node -p \"require('./sources.json').defines.join(' ')\")"
       ],
       "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
       "cflags_cc!": ["-fno-exceptions"],

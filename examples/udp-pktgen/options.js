@@ -19,7 +19,7 @@ Runs the same generator and sink three ways and compares them:
           TX submission queue (sendmmsg + UDP GSO), the sink (a worker) receives them into pool
           packets (recvmmsg + UDP GRO) from the RX completion queue
 
-Usage: node examples/udp-pktgen/index.js [options]     (or: npm run pktgen -- [options])
+Usage: node examples/udp-pktgen/index.js [options]     (or: npm run demo -- [options])
 
   --size N         UDP payload bytes per packet, ${MIN_SIZE}..${MAX_SIZE} (default 512)
   --count N        packets per mode, all senders together (default: no limit)

@@ -95,7 +95,7 @@ describe('examples/pool-tour.js (npm run tour)', () => {
   });
 });
 
-describe('examples/udp-pktgen (npm run pktgen)', () => {
+describe('examples/udp-pktgen (npm run demo)', () => {
   it('runs the three modes (pool, buffer, udp interface) from the main thread and reports them as JSON', async () => {
     const count = 3000;
     const { code, stdout, stderr } = await run(PKTGEN, ['--duration', '1', '--count', String(count), '--size', '200', '--json']);
