@@ -108,11 +108,6 @@ void Pool::releaseUser() {
   region_->releasePages();
 }
 
-bool Pool::retired() const {
-  std::lock_guard<std::mutex> lock(usersMutex_);
-  return retired_;
-}
-
 void Pool::bindRings() {
   packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
   bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);

@@ -52,7 +52,6 @@ class Pool {
   // holds ArrayBuffers over the range, and no one can attach to it again.
   bool acquireUser();  // false once retired
   void releaseUser();
-  bool retired() const;
 
   const Layout& layout() const { return layout_; }
   uint8_t* base() const { return region_->base(); }

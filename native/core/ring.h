@@ -62,12 +62,7 @@ class Ring {
     return Ring(h, capacity);
   }
 
-  // A view over a ring that another thread or process created in the same memory.
-  static Ring attach(void* memory) {
-    auto* h = static_cast<Header*>(memory);
-    return Ring(h, h->capacity);
-  }
-  // Same, trusting only `capacity` (known from the pool's validated layout), not the copy in
+  // A view over a ring that another thread or process created in the same memory, trusting only `capacity` (known from the pool's validated layout), not the copy in
   // shared memory, which a misbehaving process could overwrite.
   static Ring attach(void* memory, uint32_t capacity) {
     return Ring(static_cast<Header*>(memory), capacity);

@@ -209,7 +209,7 @@ TEST(Ring, NearlyFullRingWrapsWithoutClobbering) {
 TEST(Ring, AttachSeesTheSameRing) {
   RingMemory m(8);
   Ring& a = m.ring;
-  Ring b = Ring::attach(m.mem);
+  Ring b = Ring::attach(m.mem, 8);
   EXPECT_EQ(b.capacity(), 8u);
   ASSERT_TRUE(a.enqueue(42));
   ASSERT_TRUE(a.enqueue(43));
