@@ -3,6 +3,8 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }];
 
 module.exports = {
+  // Builds dist/ once per run when it is older than lib/ (the slow tests' fixtures load dist/).
+  globalSetup: '<rootDir>/test/setup/global-setup.js',
   projects: [
     {
       displayName: 'unit',

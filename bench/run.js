@@ -25,6 +25,7 @@ const path = require('node:path');
 const { loadScenarios } = require('./scenarios');
 const { median } = require('./measure');
 const { formatChecks, RATIOS, ZERO_GC } = require('./ratios');
+const { staleDistFiles } = require('../scripts/dist-freshness');
 
 const FULL = { rounds: 3, warmMs: 300, samples: 15, sampleMs: 50, minOps: true };
 const QUICK = { rounds: 1, warmMs: 20, samples: 3, sampleMs: 2, minOps: false };
@@ -60,16 +61,10 @@ function parseArgs(argv) {
 
 // The bench measures dist/ (what `require('..')` loads); stale output would measure old code.
 function warnIfDistStale() {
-  const root = path.join(__dirname, '..');
-  const libDir = path.join(root, 'lib');
-  if (!fs.existsSync(libDir)) return;
-  for (const file of fs.readdirSync(libDir).filter((f) => f.endsWith('.ts'))) {
-    const built = path.join(root, 'dist', file.replace(/\.ts$/, '.js'));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(libDir, file)).mtimeMs) {
-      process.stderr.write(`warning: dist/ is older than lib/${file}; run \`npx tsc -p tsconfig.build.json\`\n`);
-      return;
-    }
-  }
+  if (!fs.existsSync(path.join(__dirname, '..', 'lib'))) return;
+  const stale = staleDistFiles();
+  if (stale.length === 0) return;
+  process.stderr.write(`warning: dist/ is older than lib/${stale[0]}; run \`npm run build:ts\`\n`);
 }
 
 function runScenario(name, config) {

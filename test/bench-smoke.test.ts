@@ -1,8 +1,8 @@
 /**
  * Smoke test of the benchmark harness (bench/run.js): a quick run in a child process must print
- * exactly one JSON report with every scenario the issue names. No timing is asserted (the machine
- * is shared); only the shape and sanity of the numbers. The bench measures the compiled package
- * (dist/): after editing lib/, rebuild it with `npx tsc -p tsconfig.build.json`.
+ * exactly one JSON report with every scenario the targets in bench/ratios.js name. No timing is
+ * asserted (the machine is shared); only the shape and sanity of the numbers. The bench measures
+ * the compiled package (dist/), which jest's global setup rebuilds when lib/ is newer.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';

@@ -7,8 +7,6 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 
-import { requireFreshDist } from './sharing/helpers';
-
 const ROOT = path.resolve(__dirname, '../..');
 const TOUR = path.join(ROOT, 'examples', 'pool-tour.js');
 const PKTGEN = path.join(ROOT, 'examples', 'udp-pktgen', 'index.js');
@@ -72,7 +70,6 @@ function expectSaneMode(r: ModeResult, mode: string, size: number, count: number
   expect(r.cpu.usPerPacket).toBeCloseTo(((r.cpu.userMs + r.cpu.systemMs) * 1000) / r.sent, 6);
 }
 
-beforeAll(requireFreshDist);
 jest.setTimeout(90_000);
 
 describe('examples/pool-tour.js (npm run tour)', () => {

@@ -10,8 +10,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 
-import { requireFreshDist } from './sharing/helpers';
-
 const ROOT = path.resolve(__dirname, '../..');
 const GUIDES = path.join(ROOT, 'guides');
 const PACKAGE = "'packet-buffer-pool'";
@@ -54,7 +52,6 @@ const ALL = blocks();
 let dir: string;
 
 beforeAll(() => {
-  requireFreshDist();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pbp-guides-'));
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

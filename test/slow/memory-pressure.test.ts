@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { reportOf, requireFreshDist, runFixture } from './lifetime/run-fixture';
+import { reportOf, runFixture } from './lifetime/run-fixture';
 
 interface Attempt {
   label: string;
@@ -74,7 +74,6 @@ function byLabel(report: Report): Record<string, Attempt> {
 }
 
 describe('memory pressure', () => {
-  beforeAll(requireFreshDist);
 
   describe('a locked pool beyond RLIMIT_MEMLOCK (8 MiB, CAP_IPC_LOCK dropped)', () => {
     let report: Report;

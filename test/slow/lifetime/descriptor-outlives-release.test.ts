@@ -3,7 +3,7 @@
  * pool.release() and through GC, until the descriptor is released; then they read as empty and
  * GC unmaps the region. A descriptor dropped without release() lets the region go at GC.
  */
-import { reportOf, requireFreshDist, runFixture } from './run-fixture';
+import { reportOf, runFixture } from './run-fixture';
 
 interface Report {
   released: {
@@ -21,7 +21,6 @@ describe('a memory descriptor outliving its pool', () => {
   let report: Report;
 
   beforeAll(() => {
-    requireFreshDist();
     report = reportOf<Report>(runFixture('descriptor-outlives-release.js'));
   }, 60_000);
 

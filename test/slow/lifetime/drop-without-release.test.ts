@@ -2,7 +2,7 @@
  * A 256 MiB pool, fully touched, with every packet held, dropped without release(): forced GC
  * unmaps it (gone from /proc/self/maps) and RSS falls back.
  */
-import { reportOf, requireFreshDist, runFixture } from './run-fixture';
+import { reportOf, runFixture } from './run-fixture';
 
 interface Report {
   length: number;
@@ -21,7 +21,6 @@ describe('a pool dropped without release()', () => {
   let report: Report;
 
   beforeAll(() => {
-    requireFreshDist();
     report = reportOf<Report>(runFixture('drop-without-release.js'));
   }, 60_000);
 

@@ -5,7 +5,7 @@
  * mappings of a 1 GiB pool, 7-14 ms each, before). The time per mapping is printed, not asserted
  * (the bench's pool.create-mapping-1gib measures it).
  */
-import { reportOf, requireFreshDist, runFixture } from './run-fixture';
+import { reportOf, runFixture } from './run-fixture';
 
 interface Report {
   bytes: number;
@@ -17,7 +17,6 @@ interface Report {
 }
 
 describe('mapping a 1 GiB pool repeatedly', () => {
-  beforeAll(requireFreshDist);
 
   it('2,000 whole-region createMapping() calls cause at most a few full GCs', () => {
     const r = reportOf<Report>(runFixture('map-repeatedly.js', { args: ['2000'], timeoutMs: 170_000 }));

@@ -3,7 +3,7 @@
  * process, so a segfault fails the test): views read as empty, every call throws
  * kIOReturnNotAttached, the waiter is aborted, and GC unmaps the region while views still exist.
  */
-import { reportOf, requireFreshDist, runFixture } from './run-fixture';
+import { reportOf, runFixture } from './run-fixture';
 
 interface Report {
   mappedBefore: boolean;
@@ -23,7 +23,6 @@ describe('release() while packets and views are held', () => {
   let report: Report;
 
   beforeAll(() => {
-    requireFreshDist();
     report = reportOf<Report>(runFixture('release-with-views.js'));
   }, 60_000);
 

@@ -4,21 +4,10 @@
  * report the fixture printed as its last stdout line.
  */
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures');
 const ROOT = path.join(__dirname, '..', '..', '..');
-
-/** The fixtures run dist/: refuse a dist/ older than lib/ rather than test stale code. */
-export function requireFreshDist(): void {
-  for (const file of fs.readdirSync(path.join(ROOT, 'lib')).filter((f) => f.endsWith('.ts'))) {
-    const built = path.join(ROOT, 'dist', file.replace(/\.ts$/, '.js'));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(path.join(ROOT, 'lib', file)).mtimeMs) {
-      throw new Error(`dist/ is missing or older than lib/${file}: run \`npx tsc -p tsconfig.build.json\` first`);
-    }
-  }
-}
 
 export interface FixtureRun {
   status: number | null;

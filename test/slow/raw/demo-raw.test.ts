@@ -6,8 +6,6 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { requireFreshDist } from '../lifetime/run-fixture';
-
 jest.setTimeout(120_000);
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -23,7 +21,6 @@ interface Side {
 }
 
 test('demo:raw runs the generator and capture tools and cleans up after itself', () => {
-  requireFreshDist();
   const out = execFileSync(process.execPath, [path.join(ROOT, 'examples', 'raw', 'index.js'), '--seconds', '0.5', '--json'], {
     encoding: 'utf8',
     timeout: 90_000,

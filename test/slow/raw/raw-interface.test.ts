@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { IOUserNetworkPacketBufferPool } from '../../../lib';
-import { FIXTURES, reportOf, requireFreshDist, runFixture } from '../lifetime/run-fixture';
+import { FIXTURES, reportOf, runFixture } from '../lifetime/run-fixture';
 import { createVethNamespace, startIn, VethNamespace } from './netns';
 import { readPcap } from './pcap-read';
 
@@ -31,7 +31,6 @@ let n: VethNamespace;
 let tmp: string;
 
 beforeAll(() => {
-  requireFreshDist();
   n = createVethNamespace();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pbp-raw-'));
 });

@@ -14,13 +14,11 @@ import {
   CommandWorker,
   expectBalanced,
   Message,
-  requireFreshDist,
   runNode,
   startCommandWorker,
   terminateWorkers,
 } from './helpers';
 
-beforeAll(requireFreshDist);
 jest.setTimeout(60_000);
 
 const PACKETS = 16;

@@ -11,7 +11,6 @@ import {
   expectBalanced,
   expectEveryIndexFreeOnce,
   exited,
-  requireFreshDist,
   startCommandWorker,
   startWorker,
   terminateWorkers,
@@ -31,7 +30,6 @@ interface ReceiverResult {
   deallocations: number;
 }
 
-beforeAll(requireFreshDist);
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 

@@ -4,7 +4,6 @@
  * test makes: every packet index is free exactly once, and the statistics add up.
  */
 import { ChildProcess, execFile } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
@@ -12,21 +11,6 @@ import { IOUserNetworkPacketBufferPool, IOUserNetworkPacketBufferPoolStatistics 
 import { range, sorted } from '../../helpers/pool';
 
 export const FIXTURES = path.join(__dirname, 'fixtures');
-const ROOT = path.join(__dirname, '..', '..', '..');
-
-/**
- * Fixture scripts run dist/, the tests run lib/: both must be the same code (and the same region
- * layout), so refuse to run against a dist/ older than lib/ instead of failing obscurely.
- */
-export function requireFreshDist(): void {
-  for (const file of fs.readdirSync(path.join(ROOT, 'lib')).filter((f) => f.endsWith('.ts'))) {
-    const source = path.join(ROOT, 'lib', file);
-    const built = path.join(ROOT, 'dist', file.replace(/\.ts$/, '.js'));
-    if (!fs.existsSync(built) || fs.statSync(built).mtimeMs < fs.statSync(source).mtimeMs) {
-      throw new Error(`dist/ is missing or older than lib/${file}: run \`npx tsc -p tsconfig.build.json\` first`);
-    }
-  }
-}
 
 export interface Message {
   kind: string;

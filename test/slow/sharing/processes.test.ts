@@ -15,7 +15,6 @@ import {
   expectEveryIndexFreeOnce,
   FIXTURES,
   Message,
-  requireFreshDist,
 } from './helpers';
 
 // The child's stamp and PRNG (fixtures are plain JS, shared by both sides of the test).
@@ -26,7 +25,6 @@ const { stamp, checkStamp, prng } = require('./fixtures/stamp') as {
   prng(seed: number): (bound: number) => number;
 };
 
-beforeAll(requireFreshDist);
 jest.setTimeout(60_000);
 
 const PACKETS = 256;

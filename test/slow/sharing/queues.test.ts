@@ -17,7 +17,6 @@ import {
   expectBalanced,
   expectEveryIndexFreeOnce,
   FIXTURES,
-  requireFreshDist,
   startCommandWorker,
   startWorker,
   terminateWorkers,
@@ -30,7 +29,6 @@ interface Result {
   waits: number;
 }
 
-beforeAll(requireFreshDist);
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 

@@ -14,7 +14,6 @@ import { expectIOReturn } from '../../helpers/io-return';
 import {
   expectBalanced,
   expectEveryIndexFreeOnce,
-  requireFreshDist,
   runNode,
   startWorker,
   sum,
@@ -27,7 +26,6 @@ interface LoopResult {
   cycles: number;
 }
 
-beforeAll(requireFreshDist);
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 

@@ -13,7 +13,6 @@ import {
   expectBalanced,
   expectEveryIndexFreeOnce,
   ownerTable,
-  requireFreshDist,
   startWorker,
   sum,
   terminateWorkers,
@@ -28,7 +27,6 @@ interface StressResult {
 
 const PACKETS = 256;
 
-beforeAll(requireFreshDist);
 afterEach(terminateWorkers);
 jest.setTimeout(120_000);
 
