@@ -13,12 +13,12 @@ const RATIOS = [
   { num: 'pool.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
   { num: 'pool.batch32.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
   { num: 'pool.batch32.alloc-free', den: 'pool.nocache.alloc-free', op: '<=', target: 0.5 },
-  // issue 4: two workers give 1.5x the single-thread throughput (ns/op ratio), handoff <= 5x.
+  // Workers: two workers give 1.5x the single-thread throughput (ns/op ratio), handoff <= 5x.
   { num: 'pool.alloc-free', den: 'pool.workers2.alloc-free', op: '>=', target: 1.5 },
   { num: 'pool.workers2.handoff', den: 'pool.alloc-free', op: '<=', target: 5 },
-  // issue 15: two native calls per packet (cacheSize 0) cost at most 3x two no-op Node-API calls.
+  // Native call cost: two native calls per packet (cacheSize 0) cost at most 3x two no-op Node-API calls.
   { num: 'pool.nocache.alloc-free', den: 'baseline.napi-noop', op: '<=', target: 3 },
-  // issue 10: the UDP interface sends >= 5x node:dgram's packets/s and >= 0.9x the C sender's (same
+  // UDP: the UDP interface sends >= 5x node:dgram's packets/s and >= 0.9x the C sender's (same
   // technique) at 64 and 512 bytes, and receives >= 5x node:dgram's at 512 (ns/op ratios).
   ...[64, 512].flatMap((size) => [
     { num: `wire.udp.dgram-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 5 },

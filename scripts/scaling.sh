@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 15 item 4: how the pool scales with cores. Runs, on whatever machine it is on (meant for a
+# How the pool scales with cores. Runs, on whatever machine it is on (meant for a
 # 16-core Linux box):
 #   C++  the core's ring (take-then-return, single and bulk-32) and pool (alloc/free one by one
 #        and in bursts of 32, cacheSize 256 and 0, one thread slot per thread) at 1/2/4/8/16

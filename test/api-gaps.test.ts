@@ -1,5 +1,5 @@
 /**
- * The small calls a tool author reaches for (issue 14 item 5): hasVlanTag, timestamps as plain
+ * The small calls a tool author reaches for: hasVlanTag, timestamps as plain
  * numbers, the data of chained packets as segments and copies, the -1 threadId hint, taking back
  * packets handed over to a thread that died, and the warning of a release() that leaks packets.
  * (allocatePacketAsync's `ref: false` needs a process of its own: test/slow/sharing/async.test.ts.)

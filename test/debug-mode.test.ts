@@ -1,5 +1,5 @@
 /**
- * Debug mode (issue 14 item 1): distinct handles with generations, stale uses and frees refused
+ * Debug mode (the `debug` option): distinct handles with generations, stale uses and frees refused
  * with the packet, its owner now and where it was freed; poisoned freed buffers catching a
  * Buffer kept past the free; the getInUsePackets() leak report; the environment variable; and
  * a normal pool that behaves as before (one object per slot, nothing poisoned).

@@ -1,6 +1,6 @@
 /**
  * IOReturn codes and IOReturnError: the real IOKit values, the error object's shape (also for
- * errors raised inside the addon), every bad creation option of issue 2 item 6 with its code, and
+ * errors raised inside the addon), every bad creation option with its code, and
  * deallocating something that is not an allocated packet of this pool. After each refusal the
  * pool is still consistent: every packet can still be handed out exactly once.
  */

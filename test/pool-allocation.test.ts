@@ -124,7 +124,7 @@ describe('allocatePackets', () => {
     expect(pool.allocatePackets(2, out)).toHaveLength(2);
   });
 
-  // issue 2 item 3: "possibly shorter when the pool runs low". Here the pool is not low: the
+  // DriverKit's batch allocation: "possibly shorter when the pool runs low". Here the pool is not low: the
   // free packets just sit in this thread's cache after one single allocation.
   it('sees free packets parked in this thread\'s cache', () => {
     const pool = makePool(); // default cache

@@ -1,5 +1,5 @@
 /**
- * What a shared pool's handle guarantees (issue 12, items 6 and 7):
+ * What a shared pool's handle guarantees (the fd it carries, and its identity):
  * - handle.fd is the caller's own duplicate of the memfd: closing it leaves the pool alone;
  * - the memfd is sealed against resizing, so ftruncate on handle.fd (or by any peer holding it)
  *   fails instead of shrinking the mapping under every process (SIGBUS on the next access);

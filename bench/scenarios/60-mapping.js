@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Mapping a large pool again (issue 15): createMapping() of a whole 1 GiB region, the mapping
+ * Mapping a large pool again: createMapping() of a whole 1 GiB region, the mapping
  * dropped at once. It maps nothing new, so it should cost an object, not a garbage collection
  * (gcCount counts every collection in the run; before the fix each mapping forced a full one).
  */

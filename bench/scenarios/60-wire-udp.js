@@ -1,6 +1,6 @@
 'use strict';
 /**
- * UDP over loopback (issue 10): packets per second, CPU per packet and GCs of a sender and a
+ * UDP over loopback: packets per second, CPU per packet and GCs of a sender and a
  * receiver, each at 64, 512 and 1400 bytes of payload. One op = one datagram.
  *
  *   wire.udp.dgram-tx   node:dgram on a connected socket, one reused Buffer, up to 64 sends in

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Raw Ethernet frames over a veth pair (issue 11): frames per second, CPU per frame and GCs of
+ * Raw Ethernet frames over a veth pair: frames per second, CPU per frame and GCs of
  * the pool's RawEthernetInterface (AF_XDP, the pool's buffers as the UMEM) beside a C reference
  * of the same technique, 64-byte frames. One op = one frame.
  *

@@ -1,6 +1,6 @@
 'use strict';
 /**
- * One pool, several worker threads (issue 4): how the per-packet path scales when threads share
+ * One pool, several worker threads: how the per-packet path scales when threads share
  * the pool, and what handing packets from one thread to another costs.
  *
  *   pool.workers1.alloc-free   one worker doing allocatePacket/deallocatePacket: the same loop as

@@ -1,7 +1,7 @@
 // Index arrays the caller hands to the core may be memory that another thread rewrites during
 // the call (a Uint32Array over a SharedArrayBuffer that a worker keeps writing). The core must
 // read each entry exactly once: a check and the write it guards must see the same index, or a
-// validated entry can be swapped for one outside the pool between the two (issue 12, item 1).
+// validated entry can be swapped for one outside the pool between the two (a time-of-check/time-of-use race).
 // These tests race a writer thread against deallocateBulk and allocateBurst; run plain, under
 // AddressSanitizer (an index used after it changed writes outside the metadata table) and under
 // ThreadSanitizer (the writer's stores and the core's loads are both atomic, so it stays quiet).

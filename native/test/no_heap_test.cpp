@@ -1,5 +1,5 @@
 // No call path of the core allocates heap memory in proportion to its input or to the pool
-// (issue 12, item 2): under an address-space limit such an allocation threw std::bad_alloc through
+// (bounded stack stages instead): under an address-space limit such an allocation threw std::bad_alloc through
 // Node-API and aborted the process. This binary replaces the global operator new so it can count
 // the allocations a call makes, and make them fail, on the calling thread.
 #include <cstdlib>

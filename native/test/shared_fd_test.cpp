@@ -1,4 +1,4 @@
-// What a shared pool's descriptor guarantees (issue 12, items 6 and 7):
+// What a shared pool's descriptor guarantees (sealing, and the caller's own duplicate):
 // - the memfd is sealed against shrinking and growing at creation, so no holder of the
 //   descriptor (a peer, or the caller through handle.fd) can truncate the mapping under us and
 //   turn our next access into SIGBUS; attachFd refuses descriptors without those seals;
