@@ -249,9 +249,17 @@ void Pool::releaseSlot(uint32_t s) {
   // The thread may have been stopped inside an enqueue (worker.terminate()).
   repairQueuesOf(tagOf(s));
   releaseQueueEnds(s);
-  flushCache(s, 0);
-  retireCounters(s);
+  // The thread may have stopped inside an operation (worker.terminate()): its cache can hold
+  // packets it had already marked held; those stay tagged (orphaned until reclaim), only the free
+  // ones go back.
   uint32_t* w = slotWords(s);
+  uint32_t adopted = adoptCache(s);
+  for (uint32_t i = 0; i < adopted; ++i) storeRelaxed(metaOf(w[slot::kCacheU32 + i]) + meta::kState, 0);
+  if (adopted) {
+    packetRing_.enqueueMany(w + slot::kCacheU32, adopted, Ring::Mode::Bulk);
+    notifyFreed();
+  }
+  retireCounters(s);
   bool holdsPackets = packetsHeldBy(tagOf(s), 1) != 0;
   // release: the flushed cache and counters above happen-before the next claimSlot/reclaim.
   storeRelease(w + slot::kState, holdsPackets ? slot::kDead : slot::kFree);
@@ -292,7 +300,9 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     matched = true;
     // A process that died never ran releaseSlot: its cache and counters are still in the slot.
     if (gone) retireCounters(s);
-    flushCache(s, 0);
+    // Its free cached packets become tagged like the ones it held, so the scan below frees each
+    // packet of the slot exactly once, wherever the thread stopped.
+    adoptCache(s);
     uint32_t tag = tagOf(s);
     // A process that died never ran releaseSlot: undo an enqueue it was cut short in (counted as
     // reclaimed there) and free the queue ends it held.
@@ -382,11 +392,39 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
   if (count <= keep) return count;
+  // The count first: a process killed between the two stores leaks these packets (free, in no
+  // ring or cache) rather than leaving them both in the ring and in a cache that reclaim() would
+  // flush again. Only this thread writes its cache entries, so reading them after is safe.
+  storeRelaxed(w + slot::kCacheCountU32, keep);
   // Always fits: the ring can hold every packet and each index is free in exactly one place.
   packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk);
-  storeRelaxed(w + slot::kCacheCountU32, keep);
   notifyFreed();
   return keep;
+}
+
+// Interruption safety: lib/pool.ts (and allocateOne) mark a packet held before dropping it from
+// the cache, and put a packet in the cache before marking it free, so a thread stopped anywhere
+// leaves each of its packets either held (its tag) or as a cache entry within the count, free
+// (state 0), or both: held and still counted. Taking the free entries over with a CAS 0 -> tag
+// keeps exactly the packets that are free and only here; an entry whose packet is held (by this
+// slot, or by a thread it went to since) is dropped, and so is a second copy of an index or one
+// out of range (only a scribbled region has those).
+uint32_t Pool::adoptCache(uint32_t s) {
+  uint32_t* w = slotWords(s);
+  uint32_t* cache = w + slot::kCacheU32;
+  uint32_t count = cacheCount(s);
+  uint32_t tag = tagOf(s);
+  uint32_t adopted = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t p = cache[i];
+    if (p >= layout_.packetCount) continue;
+    uint32_t expected = 0;
+    // acq_rel: the packet is free and only here, but a scribbled region may have put it
+    // elsewhere too; the CAS makes sure only one place takes it.
+    if (casAcqRel(metaOf(p) + meta::kState, expected, tag)) cache[adopted++] = p;
+  }
+  storeRelaxed(w + slot::kCacheCountU32, 0);
+  return adopted;
 }
 
 uint32_t Pool::packetsHeldBy(uint32_t tag, uint32_t stopAt) const {
@@ -414,6 +452,8 @@ void Pool::initPacket(uint32_t packet, uint32_t tag) {
 
 bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   double* c = slotCounters(s);
+  uint32_t* w = slotWords(s);
+  uint32_t count = 0;
   if (layout_.cacheSize == 0) {
     if (!packetRing_.dequeue(packet)) {
       addRelaxed(c + slot::kFailedAllocationsF64, 1);
@@ -421,20 +461,22 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
     }
     notePeak();
   } else {
-    uint32_t* w = slotWords(s);
-    uint32_t count = cacheCount(s);
+    count = cacheCount(s);
     if (count == 0 && (count = refillCache(s)) == 0) {
       addRelaxed(c + slot::kFailedAllocationsF64, 1);
       return false;
     }
     packet = w[slot::kCacheU32 + count - 1];
-    storeRelaxed(w + slot::kCacheCountU32, count - 1);
   }
-  if (packet >= layout_.packetCount) {  // see allocateBurst: only a scribbled region gets here
+  // An index outside the pool: see allocateBurst; only a scribbled region gets here.
+  bool valid = packet < layout_.packetCount;
+  if (valid) initPacket(packet, tagOf(s));
+  // Held before it leaves the cache, as in lib/pool.ts: see adoptCache.
+  if (layout_.cacheSize != 0) storeRelaxed(w + slot::kCacheCountU32, count - 1);
+  if (!valid) {
     addRelaxed(c + slot::kFailedAllocationsF64, 1);
     return false;
   }
-  initPacket(packet, tagOf(s));
   addRelaxed(c + slot::kAllocationsF64, 1);
   return true;
 }

@@ -154,6 +154,10 @@ class Pool {
   void bindRings();
   RegionHeader* header() const { return reinterpret_cast<RegionHeader*>(base()); }
   void initPacket(uint32_t packet, uint32_t tag);
+  // Empties a slot whose thread may have stopped mid-operation: its free cache entries are tagged
+  // with the slot's tag and moved to the front of the cache (their number is returned), the rest
+  // dropped. See the comment in pool.cpp.
+  uint32_t adoptCache(uint32_t s);
   void freeChain(uint32_t packet);
   // Packets whose state is `tag`, counting up to stopAt (1 = "does it hold any?").
   uint32_t packetsHeldBy(uint32_t tag, uint32_t stopAt) const;
