@@ -33,6 +33,19 @@ function badUint(field: string, value: unknown, max: number): never {
   return fail(kIOReturnBadArgument, `${field} must be an integer in 0..${max}, got ${describe(value)}`);
 }
 
+// True only while mintPacket runs: the constructor refuses every other caller.
+let minting = false;
+
+/** @internal The pool's way to make the one packet object of a slot. */
+export function mintPacket(pool: IOUserNetworkPacketBufferPool, index: number, metaWord: number): IOUserNetworkPacket {
+  minting = true;
+  try {
+    return new IOUserNetworkPacket(pool, index, metaWord);
+  } finally {
+    minting = false;
+  }
+}
+
 /**
  * A packet of a pool (DriverKit `IOUserNetworkPacket`): metadata (data window, headroom, link
  * header, timestamp, VLAN, checksum info...) and one or more buffers. Accessors on a packet that
@@ -44,8 +57,12 @@ export class IOUserNetworkPacket {
   /** @internal word index of this packet's metadata record in the region */
   readonly _m: number;
 
-  /** @internal Packets come from the pool (`allocatePacket`, `newPacket`), never from `new`. */
+  /**
+   * @internal Packets come from their pool (`allocatePacket`, `newPacket`); `new` throws
+   * kIOReturnBadArgument, so that no object but the pool's own can stand for a slot.
+   */
   constructor(pool: IOUserNetworkPacketBufferPool, index: number, metaWord: number) {
+    if (!minting) fail(kIOReturnBadArgument, 'IOUserNetworkPacket objects come from their pool (allocatePacket, newPacket)');
     this._pool = pool;
     this._index = index;
     this._m = metaWord;

@@ -7,6 +7,7 @@
  * dies) and writes the packet's metadata record. Only when the cache runs empty or full does one
  * native call move half a cache to or from the shared lock-free ring.
  */
+import { types } from 'node:util';
 import { threadId } from 'node:worker_threads';
 
 import { binding, type NativePool } from './native';
@@ -27,8 +28,8 @@ import {
 import { Meta, Slot, State } from './layout';
 import { IOMemoryDescriptor } from './memory';
 import { addressLimit, IOUserNetworkPacketBufferPoolOptions, toNativeOptions } from './options';
-import { isUint32Array } from './typed-array';
-import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor } from './packet';
+import { IOUserNetworkPacket, IOUserNetworkPacketDescriptor, mintPacket } from './packet';
+import { isUint32Array, lengthOf } from './typed-array';
 
 
 
@@ -172,6 +173,8 @@ export class IOUserNetworkPacketBufferPool {
   private _buffers: (Buffer | null)[] = [];
   private _scratch = new Uint32Array(0);
   private _undo = new Uint32Array(0); // states to restore when a batch free is refused
+  private _seen = new Uint32Array(0); // see _seenOf
+  private _mark = 0;
   private _waitersWord = 0;
   private _waiting: PendingAllocation[] = [];
 
@@ -445,16 +448,16 @@ export class IOUserNetworkPacketBufferPool {
     if (options !== undefined && (typeof options !== 'number' || options >>> 0 !== options)) this._badOptionBits(options);
     const u = this._u32;
     const cc = this._cacheCountIdx;
-    let n = u[cc];
-    if (!(n > 0)) {
-      if (this._cacheSize === 0) return this._allocateUncached();
-      n = this._refill();
-      if (n === 0) return null;
-    }
-    n -= 1;
+    const n = u[cc] - 1;
     const index = u[this._cacheBase + n];
-    u[cc] = n;
+    // Anything unusual takes the slow path before the first write: an empty cache (n is -1, so
+    // n >>> 0 is huge), no cache, a count or an entry scribbled out of range through the region.
+    if (!((n >>> 0) < this._cacheSize && index < this._packetCount)) return this._allocateSlow();
+    // Held before it leaves the cache: a thread stopped between the two stores leaves a packet
+    // that is held and still counted, which the core's reclaim sorts out (Pool::adoptCache);
+    // the other order would lose it.
     this._initPacket(u, index);
+    u[cc] = n;
     this._f64[this._allocIdx] += 1;
     return this._packetAt(index);
   }
@@ -465,7 +468,10 @@ export class IOUserNetworkPacketBufferPool {
    * kIOReturnNotPermitted for a packet that is not allocated (double free); the pool is unchanged.
    */
   deallocatePacket(packet: IOUserNetworkPacket): void {
-    if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this) return this._foreign(packet);
+    // Only the object this pool made for the slot: not a Proxy, a look-alike or one built with
+    // `new` (its identity differs from ours even when every field matches).
+    if (packet == null || this._packets[packet._index] !== packet) return this._foreign(packet);
+    const index = packet._index;
     const u = this._u32;
     const m = packet._m;
     // Slow path: chained buffers, no cache, a thread waiting for a packet (the core then puts it
@@ -473,12 +479,15 @@ export class IOUserNetworkPacketBufferPool {
     if (u[m + Meta.BufferCount] !== 1 || this._cacheSize === 0 || u[this._waitersWord] !== 0) {
       return this._deallocateSlow(packet);
     }
-    if (!this._releaseHeld(u, m)) return this._deallocateSlow(packet);
+    if (!this._holdUnpublished(u, m)) return this._deallocateSlow(packet);
     const cc = this._cacheCountIdx;
     let n = u[cc];
-    if (n >= this._cacheSize) n = this._call(OP_FLUSH, this._cacheHalf);
-    u[this._cacheBase + n] = packet._index;
+    if (n >= this._cacheSize) n = this._cacheCall(OP_FLUSH, this._cacheHalf);
+    // In the cache before it is marked free: a thread stopped between these stores leaves a
+    // packet that is still held, and counted or not; the core's reclaim frees it once.
+    u[this._cacheBase + n] = index;
     u[cc] = n + 1;
+    u[m] = 0;
     this._f64[this._deallocIdx] += 1;
   }
 
@@ -597,7 +606,7 @@ export class IOUserNetworkPacketBufferPool {
       if (!isUint32Array(packets)) {
         fail(kIOReturnBadArgument, `packets must be an array of packets or a Uint32Array, got ${describe(packets)}`);
       }
-      this._deallocateIndices(packets, this._countOf(count, packets.length));
+      this._deallocateIndices(packets, this._countOf(count, lengthOf(packets)));
       return;
     }
     if (!Array.isArray(packets)) {
@@ -607,8 +616,10 @@ export class IOUserNetworkPacketBufferPool {
     const scratch = this._scratchOf(n);
     for (let i = 0; i < n; i++) {
       const p = packets[i];
-      if (!(p instanceof IOUserNetworkPacket) || p._pool !== this) {
-        fail(kIOReturnBadArgument, `packets[${i}] is not a packet of this pool (${describe(p)})`);
+      // The object this pool made for the slot, as in deallocatePacket.
+      if (p == null || this._packets[p._index] !== p) {
+        const what = types.isProxy(p) ? 'a Proxy' : describe(p);
+        fail(kIOReturnBadArgument, `packets[${i}] is not a packet of this pool (${what})`);
       }
       scratch[i] = p._index;
     }
@@ -630,7 +641,7 @@ export class IOUserNetworkPacketBufferPool {
     if (!isUint32Array(out)) {
       fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     }
-    return this._allocateIndices(out, out.length);
+    return this._allocateIndices(out, lengthOf(out));
   }
 
   /**
@@ -643,7 +654,7 @@ export class IOUserNetworkPacketBufferPool {
     if (!isUint32Array(indices)) {
       fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     }
-    this._deallocateIndices(indices, this._countOf(count, indices.length));
+    this._deallocateIndices(indices, this._countOf(count, lengthOf(indices)));
   }
 
   /**
@@ -659,10 +670,12 @@ export class IOUserNetworkPacketBufferPool {
     if (!isUint32Array(indices)) {
       fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     }
-    const n = this._countOf(count, indices.length);
+    const n = this._countOf(count, lengthOf(indices));
     const u = this._u32;
+    // Each entry read once: another thread may be rewriting a shared array meanwhile.
+    const snapshot = this._scratchOf(n);
     for (let i = 0; i < n; i++) {
-      const index = indices[i];
+      const index = (snapshot[i] = indices[i]);
       if (!(index < this._packetCount)) {
         fail(kIOReturnBadArgument, `indices[${i}]: packet index ${index} is out of range (packetCount ${this._packetCount})`);
       }
@@ -671,7 +684,7 @@ export class IOUserNetworkPacketBufferPool {
         fail(kIOReturnNotPermitted, `indices[${i}]: packet ${index} is not held by this thread`);
       }
     }
-    for (let i = 0; i < n; i++) this._handOver(this._metaBase + indices[i] * Meta.Words, indices[i]);
+    for (let i = 0; i < n; i++) this._handOver(this._metaBase + snapshot[i] * Meta.Words, snapshot[i]);
   }
 
   /**
@@ -828,6 +841,16 @@ export class IOUserNetworkPacketBufferPool {
     return fail(kIOReturnBadArgument, `options must be IOOptionBits (an integer in 0..4294967295), got ${describe(options)}`);
   }
 
+  // A native refill or flush whose answer (the new cache count) the caller stores on. The call
+  // clears the operation word when it runs; in a worker being terminated, Node-API may not run it
+  // at all, and storing the stale answer word as the count would drop the cache's packets, so
+  // the thread stops here instead.
+  private _cacheCall(op: number, arg: number): number {
+    const n = this._call(op, arg);
+    if (this._callWords[0] !== 0) fail(kIOReturnAborted, 'the native call did not run (is the thread being terminated?)');
+    return n;
+  }
+
   private _refill(): number {
     this._checkOpen();
     const n: number = this._call(OP_REFILL, 0);
@@ -835,12 +858,27 @@ export class IOUserNetworkPacketBufferPool {
     return n;
   }
 
-  // cacheSize 0: the core takes one packet straight from the ring, initialises and counts it.
-  private _allocateUncached(): IOUserNetworkPacket | null {
+  // allocatePacket when the top of the cache is not a packet to hand out: refills an empty cache
+  // (or, with cacheSize 0, lets the core take one packet straight from the ring), and drops
+  // entries a scribbled region made out of range (the core clamps a count beyond the cache).
+  private _allocateSlow(): IOUserNetworkPacket | null {
     this._checkOpen();
-    const index = this._call(OP_ALLOC_ONE, 0);
-    if (index === NO_PACKET) return null;
-    return this._packetAt(index);
+    if (this._cacheSize === 0) {
+      const index = this._call(OP_ALLOC_ONE, 0);
+      return index === NO_PACKET ? null : this._packetAt(index);
+    }
+    const u = this._u32;
+    const cc = this._cacheCountIdx;
+    for (;;) {
+      const n = u[cc];
+      if (n === 0 || n > this._cacheSize) {
+        if (this._refill() === 0) return null;
+      } else if (u[this._cacheBase + n - 1] < this._packetCount) {
+        return this.allocatePacket();
+      } else {
+        u[cc] = n - 1;
+      }
+    }
   }
 
   private _deallocateSlow(packet: IOUserNetworkPacket): void {
@@ -852,35 +890,41 @@ export class IOUserNetworkPacketBufferPool {
 
   private _foreign(packet: unknown): never {
     this._checkOpen();
-    if (packet instanceof IOUserNetworkPacket && packet._pool instanceof IOUserNetworkPacketBufferPool) {
-      return fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${packet._pool._name}")`);
+    // Explains the refusal without running a caller's Proxy traps (getPrototypeOf, get).
+    if (types.isProxy(packet)) fail(kIOReturnBadArgument, 'expected an IOUserNetworkPacket of this pool, got a Proxy');
+    if (packet instanceof IOUserNetworkPacket) {
+      const owner = packet._pool;
+      if (owner instanceof IOUserNetworkPacketBufferPool && owner !== this && owner._packets[packet._index] === packet) {
+        fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${owner._name}")`);
+      }
+      fail(kIOReturnBadArgument, 'this IOUserNetworkPacket was not made by this pool (packets come from allocatePacket or newPacket)');
     }
     return fail(kIOReturnBadArgument, `expected an IOUserNetworkPacket of this pool, got ${describe(packet)}`);
   }
 
   // Batch allocation from this thread's cache, refilled from the ring in half-cache steps: the
-  // same work as allocatePacket per packet, without the packet objects.
+  // same work as allocatePacket per packet (in the same order: held, then uncounted), without the
+  // packet objects.
   private _allocateIndices(out: Uint32Array, want: number): number {
     if (this._cacheSize === 0) return this._call(OP_ALLOC_INDICES, want, out);
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
+    const packetCount = this._packetCount;
     let n = u[cc];
     let got = 0;
     while (got < want) {
-      if (n === 0) {
-        u[cc] = 0; // the core reads the count from the region
-        n = this._call(OP_REFILL, 0);
+      if (n === 0 || n > this._cacheSize) {
+        u[cc] = n; // the core reads the count from the region (and clamps a scribbled one)
+        n = this._cacheCall(OP_REFILL, 0);
         if (n === 0) break;
       }
-      const take = n < want - got ? n : want - got;
-      for (let i = 0; i < take; i++) {
-        const index = u[base + n - 1 - i];
-        out[got + i] = index;
-        this._initPacket(u, index);
-      }
-      n -= take;
-      got += take;
+      const index = u[base + n - 1];
+      n -= 1;
+      // Checked before the first write; an entry out of range (a scribbled region) is dropped.
+      if (!(index < packetCount)) continue;
+      out[got++] = index;
+      this._initPacket(u, index);
     }
     u[cc] = n;
     this._f64[this._allocIdx] += got;
@@ -888,9 +932,10 @@ export class IOUserNetworkPacketBufferPool {
     return got;
   }
 
-  // Batch deallocation into this thread's cache. Anything unusual (an index that is not ours,
-  // out of range, listed twice, chained buffers, a waiter, no cache) undoes what was marked and
-  // goes to the core, which frees all or nothing and names the bad entry.
+  // Batch deallocation into this thread's cache. Each caller entry is read once, into a snapshot
+  // (another thread may rewrite a shared array meanwhile). Anything unusual (an index that is
+  // not ours, out of range, listed twice, chained buffers, a waiter, no cache) undoes what was
+  // done and hands the snapshot to the core, which frees all or nothing and names the bad entry.
   private _deallocateIndices(indices: Uint32Array, count: number): void {
     const u = this._u32;
     if (this._cacheSize === 0 || u[this._waitersWord] !== 0) {
@@ -899,34 +944,41 @@ export class IOUserNetworkPacketBufferPool {
     }
     const metaBase = this._metaBase;
     const packetCount = this._packetCount;
+    const snapshot = this._scratchOf(count); // may be `indices` itself (deallocatePackets)
     const undo = this._undoOf(count);
+    const seen = this._seenOf();
+    const mark = this._nextMark();
+    // 1. Check every entry; nothing is marked free yet, so a refusal only has to give back the
+    //    published packets taken back below.
     let i = 0;
     for (; i < count; i++) {
-      const index = indices[i];
-      if (!(index < packetCount)) break;
+      const index = (snapshot[i] = indices[i]);
+      if (!(index < packetCount) || seen[index] === mark) break;
+      seen[index] = mark;
       const m = metaBase + index * Meta.Words;
       if (u[m + Meta.BufferCount] !== 1) break;
-      undo[i] = u[m + Meta.State];
-      if (!this._releaseHeld(u, m + Meta.State)) break;
+      undo[i] = u[m];
+      if (!this._holdUnpublished(u, m)) break;
     }
     if (i < count) {
-      // Marked free but in no cache or ring yet, so no other thread can have touched them.
-      for (let j = 0; j < i; j++) u[metaBase + indices[j] * Meta.Words + Meta.State] = undo[j];
-      this._call(OP_DEALLOC_INDICES, count, indices);
+      for (let j = 0; j < i; j++) u[metaBase + snapshot[j] * Meta.Words] = undo[j];
+      for (let j = i; j < count; j++) snapshot[j] = indices[j];
+      this._call(OP_DEALLOC_INDICES, count, snapshot);
       return;
     }
+    // 2. Into the cache, as in deallocatePacket: entries and count first, then the states, one
+    //    cache-full at a time (a flush moves only packets already marked free).
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
     let n = u[cc];
-    for (let j = 0; j < count; j++) {
-      if (n >= this._cacheSize) {
-        u[cc] = n;
-        n = this._call(OP_FLUSH, this._cacheHalf);
-      }
-      u[base + n] = indices[j];
-      n += 1;
+    for (let j = 0; j < count; ) {
+      if (n >= this._cacheSize) n = this._cacheCall(OP_FLUSH, this._cacheHalf);
+      const end = count - j < this._cacheSize - n ? count : j + this._cacheSize - n;
+      for (let k = j; k < end; k++) u[base + n + k - j] = snapshot[k];
+      n += end - j;
+      u[cc] = n;
+      for (; j < end; j++) u[metaBase + snapshot[j] * Meta.Words] = 0;
     }
-    u[cc] = n;
     this._f64[this._deallocIdx] += count;
   }
 
@@ -946,18 +998,16 @@ export class IOUserNetworkPacketBufferPool {
     u[m + Meta.Flags] = 0;
   }
 
-  // Marks a packet this thread holds free (state word at u[m] becomes 0); false, changing
-  // nothing, if it is not ours (free, another thread's, or taken first by the thread it was handed
-  // to). Ours and never handed out: nobody else may write the word, so a plain store. Ours and
-  // published: the thread it went to may free or claim it at this very moment, so a CAS.
-  private _releaseHeld(u: Uint32Array, m: number): boolean {
+  // Makes sure this thread holds the packet whose state word is u[m] unpublished, so that
+  // nobody else may write the word and it can be freed with plain stores in an interruption-safe
+  // order; false, changing nothing, if it is not ours (free, another thread's, or taken first by
+  // the thread it was handed to). Published: that thread may free or claim it at this very
+  // moment, so taking it back is a CAS.
+  private _holdUnpublished(u: Uint32Array, m: number): boolean {
     const state = u[m];
-    if (state === this._tag) {
-      u[m] = 0;
-      return true;
-    }
+    if (state === this._tag) return true;
     const published = this._publishedTag;
-    return state === published && Atomics.compareExchange(u, m, published, 0) === published;
+    return state === published && Atomics.compareExchange(u, m, published, this._tag) === published;
   }
 
   /** @internal handOver(): marks a packet this thread holds as handed out (State.Published). */
@@ -980,9 +1030,24 @@ export class IOUserNetworkPacketBufferPool {
     if (!(index < this._packetCount)) {
       fail(kIOReturnNotPermitted, `the pool's free list holds an invalid index ${index}; was its memory overwritten?`);
     }
-    const packet = new IOUserNetworkPacket(this, index, this._metaBase + index * Meta.Words);
+    const packet = mintPacket(this, index, this._metaBase + index * Meta.Words);
     this._packets[index] = packet;
     return packet;
+  }
+
+  // Marks of the batch free's duplicate check: entry p is in the current batch when
+  // seen[p] === the batch's mark. Made on first use (4 bytes per packet, per thread).
+  private _seenOf(): Uint32Array {
+    if (this._seen.length !== this._packetCount) this._seen = new Uint32Array(this._packetCount);
+    return this._seen;
+  }
+
+  private _nextMark(): number {
+    if (this._mark === 0xffffffff) {
+      this._seen.fill(0);
+      this._mark = 0;
+    }
+    return ++this._mark;
   }
 
   private _undoOf(n: number): Uint32Array {

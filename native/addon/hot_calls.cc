@@ -46,6 +46,9 @@ napi_value run(napi_env env, napi_callback_info info) {
   // Each word is read once: JavaScript may write them at any time, so what is checked is what is used.
   const uint32_t op = state->words[0];
   const uint32_t arg = state->words[1];
+  // Taken: lib/ checks this word after a refill or flush to know the call ran (Node-API may skip
+  // it in a worker being terminated, and a stale answer stored as a cache count loses packets).
+  state->words[0] = 0;
   const uint32_t slot = state->slot;
   switch (HotOp(op)) {
     case HotOp::AllocOne: {

@@ -98,7 +98,7 @@ class JsThread {
     countDeallocation(double(indices.size()));
   }
 
-  // lib/pool.ts _publish (getPacketIndex): the owner's plain store of the published bit.
+  // lib/pool.ts _handOver (handOver()): the owner's plain store of the published bit.
   void publish(uint32_t index) {
     uint32_t* state = pool_.metaOf(index) + meta::kState;
     if (loadRelaxed(state) == tag_) store(state, tag_ | meta::kStatePublished);
@@ -228,7 +228,7 @@ uint32_t stopAtEveryStore(Death death, const Setup& setup, const Operation& op) 
   }
 }
 
-// Holds `n` packets (handed out with getPacketIndex() when `published`), with the cache partly
+// Holds `n` packets (handed out with handOver() when `published`), with the cache partly
 // full.
 Setup holding(uint32_t n, bool published = false) {
   return [n, published](JsThread& t, std::vector<uint32_t>& held) {
