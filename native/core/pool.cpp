@@ -301,8 +301,10 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     // A process that died never ran releaseSlot: its cache and counters are still in the slot.
     if (gone) retireCounters(s);
     // Its free cached packets become tagged like the ones it held, so the scan below frees each
-    // packet of the slot exactly once, wherever the thread stopped.
-    adoptCache(s);
+    // packet of the slot exactly once, wherever the thread stopped. Only the held ones count as
+    // reclaimed: the cached ones were free all along (and nobody can take an adopted packet
+    // meanwhile: it is unpublished, so claims and frees by others are refused).
+    uint32_t cached = adoptCache(s);
     uint32_t tag = tagOf(s);
     // A process that died never ran releaseSlot: undo an enqueue it was cut short in (counted as
     // reclaimed there) and free the queue ends it held.
@@ -330,8 +332,10 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     if (staged != 0) packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk);
     freed += staged;
     notifyFreed();
-    header()->reclaimedPackets.fetch_add(freed, std::memory_order_relaxed);
-    reclaimedOut += freed;
+    // (max: a peer scribbling on the states meanwhile must not make it wrap)
+    uint32_t held = freed > cached ? freed - cached : 0;
+    header()->reclaimedPackets.fetch_add(held, std::memory_order_relaxed);
+    reclaimedOut += held;
     // release: the ring and counter updates above happen-before the slot's next claim.
     storeRelease(w + slot::kState, slot::kFree);
   }
