@@ -1,5 +1,7 @@
 #include "packet_waiter.h"
 
+#include "cache_flusher.h"
+
 namespace pbp_addon {
 
 namespace {
@@ -63,6 +65,9 @@ void PacketWaiter::run() {
       tsfn_.NonBlockingCall();
       continue;
     }
+    // Free packets may sit in the caches of threads that are idle: ask them (this process's
+    // only) to flush to the ring; the flush wakes us through the sequence like any free.
+    CacheFlusher::requestFlushes(pool_.get());
     pool_->sleepUntilFreed(seen, kMaxSleepMs);
   }
 }

@@ -189,6 +189,7 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
   hot_->pool = pool_.get();
   hot_->slot = slot_;
   region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes(), newlyMapped));
+  flusher_ = std::make_unique<CacheFlusher>(env, pool_, slot_);
   napi_add_env_cleanup_hook(env, onEnvCleanup, this);
   cleanupHookAdded_ = true;
 }
@@ -225,6 +226,7 @@ void PoolWrap::removeDetachHook(uint64_t id) { detachHooks_.erase(id); }
 void PoolWrap::detach() {
   waiter_.reset();  // joins the waiter thread before the pool reference goes
   if (hot_) hot_->pool = nullptr;
+  flusher_.reset();  // no flush of the slot once it is given back
   if (!pool_) return;
   auto hooks = std::move(detachHooks_);
   detachHooks_.clear();

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "../core/pool.h"
+#include "cache_flusher.h"
 #include "errors.h"
 #include "hot_calls.h"
 #include "packet_waiter.h"
@@ -69,6 +70,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   std::map<uint64_t, std::function<void()>> detachHooks_;
   uint64_t nextDetachHook_ = 1;
   std::unique_ptr<PacketWaiter> waiter_;
+  std::unique_ptr<CacheFlusher> flusher_;  // lets waiters of this process reach our cache
   uint32_t slot_ = 0;
   std::shared_ptr<HotState> hot_;  // what hotCall()'s function acts on; cleared by detach()
   Napi::Reference<Napi::ArrayBuffer> region_;
