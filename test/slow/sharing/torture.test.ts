@@ -1,0 +1,41 @@
+/**
+ * The torture run (issue 12, "Done means"): 4 workers and 2 processes on one shared pool doing
+ * random valid and invalid operations while workers are terminated and processes SIGKILLed at
+ * random (and, in the second run, words of the region scribbled at random). fixtures/torture.js
+ * runs it in a process of its own, so a crash or a hang is that process's outcome: a hang is
+ * killed at the time limit and fails the test.
+ */
+import { requireFreshDist, runNode } from './helpers';
+
+beforeAll(requireFreshDist);
+jest.setTimeout(120_000);
+
+interface TortureResult {
+  ok: boolean;
+  error?: string;
+  events: { terminated: number; killed: number; scribbled: number };
+  stats: { inUse: number; deadThreads: number };
+  free?: number;
+}
+
+async function torture(args: { ms: number; seed: number; scribble: boolean }): Promise<TortureResult> {
+  const outcome = await runNode('torture.js', [JSON.stringify(args)], args.ms + 40_000);
+  const lastLine = outcome.stdout.trim().split('\n').pop() ?? '';
+  expect({ seed: args.seed, code: outcome.code, signal: outcome.signal, stderr: outcome.stderr, lastLine }).toMatchObject({ code: 0, signal: null, stderr: '' });
+  return JSON.parse(lastLine) as TortureResult;
+}
+
+it('without scribbles: afterwards every packet is free exactly once, none in use', async () => {
+  const result = await torture({ ms: 10_000, seed: Date.now() % 100_000, scribble: false });
+  expect(result.ok).toBe(true);
+  expect(result.events.terminated).toBeGreaterThan(0);
+  expect(result.events.killed).toBeGreaterThan(0);
+  expect(result.free).toBe(512);
+  expect(result.stats).toMatchObject({ inUse: 0, deadThreads: 0 });
+});
+
+it('with scribbles on records, chain table and thread slots: no crash, no hang, release() works', async () => {
+  const result = await torture({ ms: 6_000, seed: Date.now() % 100_000, scribble: true });
+  expect(result.ok).toBe(true);
+  expect(result.events.scribbled).toBeGreaterThan(0);
+});
