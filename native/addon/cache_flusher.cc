@@ -27,7 +27,15 @@ CacheFlusher::CacheFlusher(Napi::Env env, std::shared_ptr<pbp::Pool> pool, uint3
   tsfn_.Unref(env);  // a pending flush must not keep the thread alive
   Flushers& f = flushers();
   std::lock_guard<std::mutex> lock(f.mutex);
-  f.byPool.emplace(key_, this);
+  try {
+    f.byPool.emplace(key_, this);
+  } catch (...) {
+    // No memory for the entry (std::bad_alloc): the destructor will not run, so let the function
+    // go here; PoolWrap answers the exception (errors.h).
+    target_->stopped = true;
+    tsfn_.Release();
+    throw;
+  }
 }
 
 CacheFlusher::~CacheFlusher() {
