@@ -20,6 +20,7 @@ function expectIntact(pool: IOUserNetworkPacketBufferPool, held: IOUserNetworkPa
   const all = pool.allocatePackets(64);
   expect(sorted(all.map((p) => p.getPacketIndex()))).toEqual(range(64));
   expect(pool.allocatePacket()).toBeNull();
+  pool.deallocatePackets(all);
 }
 
 describe('packets the pool did not make', () => {

@@ -34,6 +34,7 @@ function expectUsable(pool: IOUserNetworkPacketBufferPool, lost: number): void {
     got.add(p.getPacketIndex());
   }
   expect(got.size).toBe(64 - lost);
+  pool.deallocatePacketIndices(Uint32Array.from(got));
 }
 
 it('allocatePacket drops a cache entry past the packet table before writing anything', () => {
