@@ -17,7 +17,7 @@
  */
 import { fail, kIOReturnNotAttached, kIOReturnNotPermitted } from './io-return';
 import { Meta, State } from './layout';
-import { IOUserNetworkPacket } from './packet';
+import { IOUserNetworkPacket, minted } from './packet';
 import type { IOUserNetworkPacketBufferPool } from './pool';
 
 /** The byte freed buffers are filled with (DPDK's and malloc debuggers' choice: easy to spot). */
@@ -138,7 +138,7 @@ export function installDebug(pool: IOUserNetworkPacketBufferPool): void {
   // A fresh handle for a packet this thread just got: new generation, poison checked.
   const fresh = (index: number, api: (...args: never[]) => unknown): IOUserNetworkDebugPacket => {
     const generation = (debug.generation[index] = (debug.generation[index] + 1) >>> 0);
-    const handle = new IOUserNetworkDebugPacket(pool, index, pool._metaWordOf(index), generation);
+    const handle = minted(() => new IOUserNetworkDebugPacket(pool, index, pool._metaWordOf(index), generation));
     pool._packets[index] = handle;
     debug.allocatedTime[index] = performance.now();
     debug.allocatedAt[index] = siteOf(api);

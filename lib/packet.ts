@@ -38,9 +38,14 @@ let minting = false;
 
 /** @internal The pool's way to make the one packet object of a slot. */
 export function mintPacket(pool: IOUserNetworkPacketBufferPool, index: number, metaWord: number): IOUserNetworkPacket {
+  return minted(() => new IOUserNetworkPacket(pool, index, metaWord));
+}
+
+/** @internal Runs `make`, which may construct packets (or a subclass: debug handles). */
+export function minted<T>(make: () => T): T {
   minting = true;
   try {
-    return new IOUserNetworkPacket(pool, index, metaWord);
+    return make();
   } finally {
     minting = false;
   }

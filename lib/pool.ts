@@ -873,11 +873,18 @@ export class IOUserNetworkPacketBufferPool {
       const n = u[cc];
       if (n === 0 || n > this._cacheSize) {
         if (this._refill() === 0) return null;
-      } else if (u[this._cacheBase + n - 1] < this._packetCount) {
-        return this.allocatePacket();
-      } else {
-        u[cc] = n - 1;
+        continue;
       }
+      const index = u[this._cacheBase + n - 1];
+      if (!(index < this._packetCount)) {
+        u[cc] = n - 1; // dropped
+        continue;
+      }
+      // allocatePacket's stores, in its order (not a call to it: debug mode wraps the public method).
+      this._initPacket(u, index);
+      u[cc] = n - 1;
+      this._f64[this._allocIdx] += 1;
+      return this._packetAt(index);
     }
   }
 
