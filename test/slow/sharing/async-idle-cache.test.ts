@@ -5,9 +5,8 @@
  * threads to flush their caches, so it resolves as soon as one returns to its event loop.
  */
 import { IOUserNetworkPacketBufferPool } from '../../../lib';
-import { CommandWorker, requireFreshDist, startCommandWorker, terminateWorkers } from './helpers';
+import { CommandWorker, startCommandWorker, terminateWorkers } from './helpers';
 
-beforeAll(requireFreshDist);
 jest.setTimeout(60_000);
 
 const PACKETS = 16;

@@ -16,13 +16,11 @@ import {
   expectEveryIndexFreeOnce,
   FIXTURES,
   Message,
-  requireFreshDist,
   startWorker,
   StartedWorker,
   terminateWorkers,
 } from './helpers';
 
-beforeAll(requireFreshDist);
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 

@@ -5,9 +5,8 @@
  * runs it in a process of its own, so a crash or a hang is that process's outcome: a hang is
  * killed at the time limit and fails the test.
  */
-import { requireFreshDist, runNode } from './helpers';
+import { runNode } from './helpers';
 
-beforeAll(requireFreshDist);
 jest.setTimeout(120_000);
 
 interface TortureResult {
