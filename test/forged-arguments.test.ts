@@ -1,5 +1,5 @@
 /**
- * Objects that pose as packets or index arrays (issue 12, item 3): a Proxy of a real packet, a
+ * Objects that pose as packets or index arrays: a Proxy of a real packet, a
  * packet made with `new` or Object.create, a plain object that calls itself a Uint32Array, a
  * Uint32Array whose `length` was redefined. Only the packet objects a pool made, and real
  * Uint32Arrays (of any realm), are accepted; the rest is kIOReturnBadArgument and changes nothing.

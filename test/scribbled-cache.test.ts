@@ -1,7 +1,7 @@
 /**
- * A thread's cache lives in the region, where anyone holding a mapping can write (issue 12, item
- * 9). An entry or a count scribbled out of range must not make the JavaScript hot path write a
- * packet record outside the metadata table: it is checked before the first write and dropped.
+ * A thread's cache lives in the region, where anyone holding a mapping can write. An entry or a
+ * count scribbled out of range must not make the JavaScript hot path write a packet record
+ * outside the metadata table: it is checked before the first write and dropped.
  */
 import { IOUserNetworkPacketBufferPool } from '../lib';
 import { makePool, releasePools } from './helpers/pool';

@@ -1,6 +1,6 @@
 /**
  * allocatePacketAsync when the only free packets sit in the cache of another thread that has gone
- * idle (issue 12, item 5): the waiter watches the shared ring, and a packet freed before anyone
+ * idle: the waiter watches the shared ring, and a packet freed before anyone
  * waited went into that thread's cache, not the ring. Within the process the waiter asks idle
  * threads to flush their caches, so it resolves as soon as one returns to its event loop.
  */

@@ -1,5 +1,5 @@
 /**
- * The torture run (issue 12, "Done means"): 4 workers and 2 processes on one shared pool doing
+ * The torture run: 4 workers and 2 processes on one shared pool doing
  * random valid and invalid operations while workers are terminated and processes SIGKILLed at
  * random (and, in the second run, words of the region scribbled at random). fixtures/torture.js
  * runs it in a process of its own, so a crash or a hang is that process's outcome: a hang is
