@@ -32,6 +32,7 @@ export type {
   RawEthernetInterfaceCounters,
   RawEthernetInterfaceInfo,
   RawEthernetInterfaceOptions,
+  RawEthernetInterfaceQueues,
   RawXdpMode,
   RawZeroCopy,
 } from './raw';

@@ -8,6 +8,12 @@ import { threadId } from 'node:worker_threads';
 import { binding, type NativeRawInterface } from './native';
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
 import type { IOUserNetworkPacketBufferPool } from './pool';
+import type {
+  IOUserNetworkRxCompletionQueue,
+  IOUserNetworkRxSubmissionQueue,
+  IOUserNetworkTxCompletionQueue,
+  IOUserNetworkTxSubmissionQueue,
+} from './queue';
 
 /** Which kernel interface carries the frames. */
 export type RawBackend = 'auto' | 'af_xdp' | 'af_packet';
@@ -30,6 +36,34 @@ export interface RawEthernetInterfaceOptions {
   zeroCopy?: RawZeroCopy;
   /** Entries per kernel ring, a power of two in 64..16384. Default 2048. */
   ringSize?: number;
+  /**
+   * DriverKit packet queues that drive the interface (see {@link RawEthernetInterfaceQueues}).
+   * Without them the interface is driven by index (`postTxPacketIndices` etc.).
+   */
+  queues?: RawEthernetInterfaceQueues;
+}
+
+/**
+ * The four DriverKit queues of a raw interface, created by the caller on the same pool. The
+ * interface is the consumer of both submission queues and the producer of both completion
+ * queues; leave out both queues of a direction the interface should not carry.
+ *
+ *   txSubmission  filled packets to send (the caller enqueues)
+ *   txCompletion  packets sent, or refused with a completion status (the caller dequeues)
+ *   rxSubmission  empty packets to receive into (the caller enqueues)
+ *   rxCompletion  packets holding a received frame (the caller dequeues)
+ *
+ * `service()` moves packets between the queues and the kernel.
+ */
+export interface RawEthernetInterfaceQueues {
+  /** Filled packets to send. */
+  txSubmission?: IOUserNetworkTxSubmissionQueue;
+  /** Sent packets come back here. */
+  txCompletion?: IOUserNetworkTxCompletionQueue;
+  /** Empty packets to receive into. */
+  rxSubmission?: IOUserNetworkRxSubmissionQueue;
+  /** Packets that received a frame. */
+  rxCompletion?: IOUserNetworkRxCompletionQueue;
 }
 
 /** What {@link RawEthernetInterface.Open} opened. */
@@ -70,7 +104,19 @@ export interface RawEthernetInterfaceCounters {
   txSpace: number;
   /** Descriptors the kernel handed back for packets the interface did not hold (should stay 0). */
   droppedDescriptors: number;
+  /** With queues: frames handed to the kernel for sending. */
+  txPosted?: number;
+  /** With queues: packets delivered to TX completion. */
+  txCompleted?: number;
+  /** With queues: empty buffers handed to the kernel. */
+  rxPosted?: number;
+  /** With queues: filled packets delivered to RX completion. */
+  rxCompleted?: number;
+  /** With queues: packets the driver and the kernel hold now. */
+  driverHeld?: number;
 }
+
+const NO_QUEUE = 0xffffffff;
 
 const BACKENDS: Record<RawBackend, number> = { auto: 0, af_xdp: 1, af_packet: 2 };
 const XDP_MODES: Record<RawXdpMode, number> = { auto: 0, native: 1, generic: 2 };
@@ -141,7 +187,29 @@ export class RawEthernetInterface {
       ringSize: options.ringSize ?? 2048,
       threadId,
     });
-    return new RawEthernetInterface(pool, native);
+    const iface = new RawEthernetInterface(pool, native);
+    if (options.queues !== undefined) {
+      const q = options.queues;
+      const id = (queue: { getQueueId(): number } | undefined): number => (queue ? queue.getQueueId() : NO_QUEUE);
+      try {
+        native.bindQueues(id(q.txSubmission), id(q.txCompletion), id(q.rxSubmission), id(q.rxCompletion));
+      } catch (err) {
+        iface.close();
+        throw err;
+      }
+    }
+    return iface;
+  }
+
+  /**
+   * With queues: one pass each way (TX submission to the kernel and completions to TX completion,
+   * RX submission to the kernel and received frames to RX completion), up to `max` packets per
+   * step. Returns how many packets moved. One native call; call it after enqueueing a batch, or
+   * in a loop. kIOReturnNotReady without queues.
+   */
+  service(max = 4096): number {
+    this._checkOpen();
+    return this._native.service(max);
   }
 
   /** What was opened: backend, XDP mode, zero-copy or copy, chunk mode, frame limits. */

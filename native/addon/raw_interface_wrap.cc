@@ -33,6 +33,8 @@ Napi::Function RawInterfaceWrap::define(Napi::Env env) {
                          InstanceMethod<&RawInterfaceWrap::pollTxCompletions>("pollTxCompletions"),
                          InstanceMethod<&RawInterfaceWrap::counters>("counters"),
                          InstanceMethod<&RawInterfaceWrap::waitReadable>("waitReadable"),
+                         InstanceMethod<&RawInterfaceWrap::bindQueues>("bindQueues"),
+                         InstanceMethod<&RawInterfaceWrap::service>("service"),
                          InstanceMethod<&RawInterfaceWrap::close>("close"),
                      });
 }
@@ -110,6 +112,10 @@ void RawInterfaceWrap::onEnvCleanup(void* self) {
 uint32_t RawInterfaceWrap::shutdown() {
   if (!pool_) return 0;
   std::vector<uint32_t> held;
+  // With queues, the driver hands its packets back to the completion queues (aborted) or the
+  // pool; what is left for us is nothing. Without, the port's packets go back to the pool.
+  if (driver_) driver_->shutdown();
+  driver_.reset();
   port_->close(held);
   port_.reset();
   // Every packet the port held is under our tag; free them all (owner frees: plain stores).
@@ -124,6 +130,14 @@ uint32_t RawInterfaceWrap::shutdown() {
 bool RawInterfaceWrap::open(Napi::Env env) {
   if (pool_) return true;
   throwIOReturn(env, IOReturn::NotAttached, "the raw interface has been closed");
+  return false;
+}
+
+bool RawInterfaceWrap::byIndex(Napi::Env env) {
+  if (!open(env)) return false;
+  if (!driver_) return true;
+  throwIOReturn(env, IOReturn::NotPermitted,
+                "the raw interface is driven by its packet queues; use the queues, not the index calls");
   return false;
 }
 
@@ -181,7 +195,7 @@ Napi::Value RawInterfaceWrap::postRx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint32Array a;
   uint32_t n;
-  if (!open(env) || !readUint32Array(info, 0, "indices", a) || !readCount(info, 1, a.ElementLength(), n))
+  if (!byIndex(env) || !readUint32Array(info, 0, "indices", a) || !readCount(info, 1, a.ElementLength(), n))
     return env.Undefined();
   n = std::min(n, port_->rxSpace());
   uint32_t moved = takeFromCaller(a.Data(), n);
@@ -194,7 +208,7 @@ Napi::Value RawInterfaceWrap::postTx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint32Array a;
   uint32_t n;
-  if (!open(env) || !readUint32Array(info, 0, "indices", a) || !readCount(info, 1, a.ElementLength(), n))
+  if (!byIndex(env) || !readUint32Array(info, 0, "indices", a) || !readCount(info, 1, a.ElementLength(), n))
     return env.Undefined();
   n = std::min(n, port_->txSpace());
   uint32_t moved = takeFromCaller(a.Data(), n);
@@ -208,7 +222,7 @@ Napi::Value RawInterfaceWrap::pollRx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint32Array a;
   uint32_t n;
-  if (!open(env) || !readUint32Array(info, 0, "out", a) || !readCount(info, 1, a.ElementLength(), n))
+  if (!byIndex(env) || !readUint32Array(info, 0, "out", a) || !readCount(info, 1, a.ElementLength(), n))
     return env.Undefined();
   uint32_t got = port_->pollRx(a.Data(), n);
   giveToCaller(a.Data(), got);
@@ -219,7 +233,7 @@ Napi::Value RawInterfaceWrap::pollTxCompletions(const Napi::CallbackInfo& info) 
   Napi::Env env = info.Env();
   Napi::Uint32Array a;
   uint32_t n;
-  if (!open(env) || !readUint32Array(info, 0, "out", a) || !readCount(info, 1, a.ElementLength(), n))
+  if (!byIndex(env) || !readUint32Array(info, 0, "out", a) || !readCount(info, 1, a.ElementLength(), n))
     return env.Undefined();
   uint32_t got = port_->pollTxCompletions(a.Data(), n);
   giveToCaller(a.Data(), got);
@@ -235,6 +249,14 @@ Napi::Value RawInterfaceWrap::counters(const Napi::CallbackInfo& info) {
   o.Set("rxSpace", port_->rxSpace());
   o.Set("txSpace", port_->txSpace());
   o.Set("droppedDescriptors", double(port_->droppedDescriptors()));
+  if (driver_) {
+    const pbp::raw::RawDriverCounters& c = driver_->counters();
+    o.Set("txPosted", double(c.txPosted));
+    o.Set("txCompleted", double(c.txCompleted));
+    o.Set("rxPosted", double(c.rxPosted));
+    o.Set("rxCompleted", double(c.rxCompleted));
+    o.Set("driverHeld", driver_->held());
+  }
   return o;
 }
 
@@ -247,6 +269,33 @@ Napi::Value RawInterfaceWrap::waitReadable(const Napi::CallbackInfo& info) {
   pollfd p{port_->fd(), POLLIN, 0};
   int rc = poll(&p, 1, int(std::min<uint32_t>(timeoutMs, 0x7FFFFFFF)));
   return Napi::Boolean::New(env, rc > 0 && (p.revents & POLLIN));
+}
+
+// bindQueues(txSubmission, txCompletion, rxSubmission, rxCompletion): queue ids (0xFFFFFFFF for
+// a direction left out). From then on the interface moves packets between the queues and the
+// kernel (service()), and the index calls are refused. Packets the caller posted by index before
+// stay in the port and come back through the queues too.
+Napi::Value RawInterfaceWrap::bindQueues(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t ids[4];
+  if (!byIndex(env)) return env.Undefined();
+  for (uint32_t i = 0; i < 4; i++)
+    if (!readUint32(info, i, "queueId", ids[i])) return env.Undefined();
+  pbp::Status s = pbp::raw::RawDriver::create(pool_, slot_, *port_, ids[0], ids[1], ids[2], ids[3], driver_);
+  if (!s.isOk()) return throwStatus(env, s);
+  return env.Undefined();
+}
+
+// service(max) -> packets moved: one pass of the driver each way (TX submission to the kernel,
+// completions to TX completion; RX submission to the fill ring, received frames to RX
+// completion), up to `max` per step. Callers read counters() for detail.
+Napi::Value RawInterfaceWrap::service(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t max;
+  if (!open(env) || !readUint32(info, 0, "max", max)) return env.Undefined();
+  if (!driver_) return throwIOReturn(env, IOReturn::NotReady, "the raw interface has no packet queues bound");
+  uint32_t moved = driver_->transmit(max) + driver_->receive(max);
+  return Napi::Number::New(env, moved);
 }
 
 // close() -> how many packets went back to the pool. Idempotent (0 the second time).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../core/pool.h"
+#include "../raw/raw_driver.h"
 #include "../raw/raw_port.h"
 
 namespace pbp_addon {
@@ -33,9 +34,12 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   Napi::Value pollTxCompletions(const Napi::CallbackInfo& info);
   Napi::Value counters(const Napi::CallbackInfo& info);
   Napi::Value waitReadable(const Napi::CallbackInfo& info);
+  Napi::Value bindQueues(const Napi::CallbackInfo& info);
+  Napi::Value service(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
 
-  bool open(Napi::Env env);  // throws kIOReturnNotOpen-style NotAttached when closed
+  bool open(Napi::Env env);  // throws kIOReturnNotAttached when closed
+  bool byIndex(Napi::Env env);  // throws kIOReturnNotPermitted when queues drive the interface
   // Moves packets[0..n) from the caller's tag to the interface's, stopping at the first one the
   // caller does not hold; returns how many moved.
   uint32_t takeFromCaller(const uint32_t* packets, uint32_t n);
@@ -45,6 +49,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
 
   std::shared_ptr<pbp::Pool> pool_;
   std::unique_ptr<pbp::raw::RawPort> port_;
+  std::unique_ptr<pbp::raw::RawDriver> driver_;  // when bound to packet queues
   uint32_t callerSlot_ = 0;
   uint32_t slot_ = 0;  // the interface's own slot
   napi_env env_ = nullptr;
