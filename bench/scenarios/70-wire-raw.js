@@ -7,10 +7,14 @@
  *   wire.raw.c-tx      native/bench/raw_xdp_ref.c: AF_XDP TX in copy mode, batches of 64, a
  *                      4-byte sequence number stamped into each frame; counted when completed.
  *   wire.raw.pool-tx   bench/wire/raw-pool-peer.js: the same loop in JavaScript over pool packets
- *                      by index (one native call per batch to post, one to take completions).
+ *                      through the DriverKit queues (enqueue and dequeue in JS over the region,
+ *                      one service() call per batch moves them to and from the kernel).
+ *   wire.raw.pool-tx.indices   the same by index (postTxPacketIndices / pollTxCompletionIndices:
+ *                      two native calls per batch, no queues).
  *   wire.raw.c-rx      the C reference receiving (poll() when the ring is empty) while another
  *                      C process sends as fast as it can from the peer end.
- *   wire.raw.pool-rx   the pool receiving the same way, from the same sender.
+ *   wire.raw.pool-rx   the pool receiving the same way, from the same sender, through the queues
+ *                      (and wire.raw.pool-rx.indices by index).
  *
  * Both sides of every scenario run as child processes inside a network namespace the scenario
  * creates (veth va <-> vb) and removes, driven by the same "N" -> "N cpuNs wallNs" protocol, so
@@ -134,8 +138,10 @@ if (reason) {
 } else {
   module.exports = [
     scenario('wire.raw.c-tx', { receiver: () => ref('--tx', 'va', '--size', String(SIZE)) }),
-    scenario('wire.raw.pool-tx', { receiver: () => pool('tx', 'va', String(SIZE)) }),
+    scenario('wire.raw.pool-tx', { receiver: () => pool('tx', 'va', String(SIZE), 'queues') }),
+    scenario('wire.raw.pool-tx.indices', { receiver: () => pool('tx', 'va', String(SIZE), 'indices') }),
     scenario('wire.raw.c-rx', { receiver: () => ref('--rx', 'va'), senderOnPeer: true }),
-    scenario('wire.raw.pool-rx', { receiver: () => pool('rx', 'va'), senderOnPeer: true }),
+    scenario('wire.raw.pool-rx', { receiver: () => pool('rx', 'va', '0', 'queues'), senderOnPeer: true }),
+    scenario('wire.raw.pool-rx.indices', { receiver: () => pool('rx', 'va', '0', 'indices'), senderOnPeer: true }),
   ];
 }

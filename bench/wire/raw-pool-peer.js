@@ -4,22 +4,32 @@
  * (`ip netns exec`): a RawEthernetInterface on `ifname` over a pool of 4096 packets of 2048 bytes,
  * driven by the same protocol and the same per-frame work as native/bench/raw_xdp_ref.c:
  *
- *   node raw-pool-peer.js tx IFNAME SIZE   per stdin line "N": send N frames (each stamped with a
- *                                          4-byte sequence number), counted when completed
- *   node raw-pool-peer.js rx IFNAME        per stdin line "N": receive N frames (reading each
- *                                          one's sequence number), waiting in poll() when empty
+ *   node raw-pool-peer.js tx IFNAME SIZE PATH   per stdin line "N": send N frames (each stamped
+ *                                               with a 4-byte sequence number), counted when
+ *                                               completed
+ *   node raw-pool-peer.js rx IFNAME 0 PATH      per stdin line "N": receive N frames (reading each
+ *                                               one's sequence number), waiting in poll() when
+ *                                               the ring is empty
  *
  * and prints "N cpuNs wallNs gcCount" per run (CPU of this process, collections seen here).
- * Packets move by index in batches of 64: one native call posts a batch, one takes completions.
+ * PATH is how packets reach the interface, in batches of 64:
+ *   queues   the DriverKit queues: JS enqueues to TX/RX submission and dequeues TX/RX completion
+ *            over the region (no native call), then one service() call per batch moves them
+ *            to and from the kernel's rings
+ *   indices  postTxPacketIndices / pollTxCompletionIndices etc.: a native call per batch each way
  */
 const path = require('node:path');
 const readline = require('node:readline');
 const { PerformanceObserver } = require('node:perf_hooks');
 
-const { IOUserNetworkPacketBufferPool, RawEthernetInterface } = require(path.join(__dirname, '..', '..'));
+const {
+  IOUserNetworkPacketBufferPool, RawEthernetInterface, IOUserNetworkTxSubmissionQueue, IOUserNetworkTxCompletionQueue,
+  IOUserNetworkRxSubmissionQueue, IOUserNetworkRxCompletionQueue,
+} = require(path.join(__dirname, '..', '..'));
 
-const [mode, ifname, sizeArg] = process.argv.slice(2);
+const [mode, ifname, sizeArg, pathArg] = process.argv.slice(2);
 const size = Number(sizeArg ?? 64);
+const viaQueues = (pathArg ?? 'queues') === 'queues';
 const PACKETS = 4096;
 const BATCH = 64;
 
@@ -27,9 +37,17 @@ let gcCount = 0;
 new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'wire-raw', {
-  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048,
+  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048, maxQueues: 4, queueCapacity: PACKETS,
 });
-const iface = RawEthernetInterface.Open(pool, { interfaceName: ifname, backend: 'af_xdp' });
+const queues = viaQueues
+  ? {
+      txSubmission: IOUserNetworkTxSubmissionQueue.Create(pool, null, PACKETS, 0),
+      txCompletion: IOUserNetworkTxCompletionQueue.Create(pool, null, PACKETS, 1),
+      rxSubmission: IOUserNetworkRxSubmissionQueue.Create(pool, null, PACKETS, 2),
+      rxCompletion: IOUserNetworkRxCompletionQueue.Create(pool, null, PACKETS, 3),
+    }
+  : undefined;
+const iface = RawEthernetInterface.Open(pool, { interfaceName: ifname, backend: 'af_xdp', queues });
 const info = iface.getInfo();
 
 // Every packet's Buffer and data offset, by index (made once: nothing is allocated per frame).
@@ -61,11 +79,32 @@ const batch = new Uint32Array(BATCH);
 const done = new Uint32Array(2048);
 let seq = 0;
 
+// The two paths differ only in these four calls.
+const txComplete = viaQueues
+  ? (out) => queues.txCompletion.dequeuePacketIndices(out, out.length)
+  : (out) => iface.pollTxCompletionIndices(out, out.length);
+const txPost = viaQueues
+  ? (b, n) => {
+      const taken = queues.txSubmission.enqueuePacketIndices(b, n);
+      iface.service();
+      return taken;
+    }
+  : (b, n) => (n ? iface.postTxPacketIndices(b, n) : 0);
+const rxTake = viaQueues
+  ? (out, max) => {
+      iface.service();
+      return queues.rxCompletion.dequeuePacketIndices(out, max);
+    }
+  : (out, max) => iface.pollRxPacketIndices(out, max);
+const rxPost = viaQueues
+  ? (b, n) => queues.rxSubmission.enqueuePacketIndices(b, n)
+  : (b, n) => iface.postRxPacketIndices(b, n);
+
 function sendFrames(n) {
   let queued = 0;
   let completed = 0;
   while (completed < n) {
-    const c = iface.pollTxCompletionIndices(done, done.length);
+    const c = txComplete(done);
     for (let i = 0; i < c; i++) free[freeTop++] = done[i];
     completed += c;
     let want = BATCH;
@@ -76,7 +115,7 @@ function sendFrames(n) {
       buffers[p].writeUInt32LE(seq++ >>> 0, offsets[p] + 14);
       batch[i] = p;
     }
-    const taken = want ? iface.postTxPacketIndices(batch, want) : 0;
+    const taken = txPost(batch, want);
     for (let i = want - 1; i >= taken; i--) free[freeTop++] = batch[i];
     seq -= want - taken;
     queued += taken;
@@ -85,7 +124,7 @@ function sendFrames(n) {
 
 let checksum = 0;
 function refill() {
-  const n = iface.postRxPacketIndices(free, freeTop);
+  const n = rxPost(free, freeTop);
   // It takes from the front: move what is left down.
   free.copyWithin(0, n, freeTop);
   freeTop -= n;
@@ -94,7 +133,7 @@ function refill() {
 function receiveFrames(n) {
   let received = 0;
   while (received < n) {
-    const k = iface.pollRxPacketIndices(done, BATCH);
+    const k = rxTake(done, BATCH);
     if (k === 0) {
       iface.waitForFramesSync(100);
       continue;

@@ -17,6 +17,7 @@ import { IOUserNetworkPacketBufferPool } from '../../../lib';
 import { FIXTURES, reportOf, runFixture } from '../lifetime/run-fixture';
 import { createVethNamespace, startIn, VethNamespace } from './netns';
 import { readPcap } from './pcap-read';
+import { inject, waitExit } from './raw-helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { frame, lengthOf } = require('../fixtures/frames') as {
@@ -56,30 +57,6 @@ function runPort(args: Record<string, unknown>, opts: { wrapper?: string[]; env?
   return reportOf<Report>(runFixture('raw-port.js', { args: [JSON.stringify({ ifname: 'va', ...args })], wrapper, timeoutMs: 60_000 }));
 }
 
-/** Waits for a child process to exit, killing it after `ms`. */
-function waitExit(child: ReturnType<typeof spawn>, exited: Promise<number | null>, ms: number): Promise<number | null> {
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  return exited.finally(() => clearTimeout(timer));
-}
-
-/** Sends `frames` out of `ifname` in the namespace from a Python AF_PACKET socket. */
-function inject(frames: Buffer[], ifname = 'vb'): void {
-  const file = path.join(tmp, 'inject.bin');
-  fs.writeFileSync(file, Buffer.concat(frames.flatMap((f) => [Buffer.from([f.length >> 8, f.length & 0xff]), f])));
-  const script = [
-    'import socket, sys, time',
-    's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)',
-    `s.bind((${JSON.stringify(ifname)}, 0))`,
-    `b = open(${JSON.stringify(file)}, "rb").read()`,
-    'o = 0',
-    'while o < len(b):',
-    '    l = b[o] << 8 | b[o + 1]',
-    '    s.send(b[o + 2:o + 2 + l])',
-    '    o += 2 + l',
-  ].join('\n');
-  execFileSync(n.exec[0], [...n.exec.slice(1), 'python3', '-c', script]);
-}
-
 // af_xdp with bufferSize 3000 runs the UMEM in unaligned chunk mode (stride 3008).
 describe.each([
   ['af_xdp', 2048],
@@ -113,7 +90,7 @@ describe.each([
       'READY',
     );
     const sent = Array.from({ length: COUNT }, (_, seq) => frame(seq, lengthOf(seq)));
-    inject(sent);
+    inject(n, sent);
     await waitExit(rx.child, rx.exited, 20_000);
     const r = reportOf<Report & { frames: string[]; postedRx: number }>({ status: 0, signal: null, ...rx.output() });
     expect(r.info!.backend).toBe(backend);
