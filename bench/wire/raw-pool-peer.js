@@ -37,7 +37,7 @@ let gcCount = 0;
 new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'wire-raw', {
-  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048, maxQueues: 4, queueCapacity: PACKETS,
+  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048,
 });
 const queues = viaQueues
   ? {
