@@ -24,8 +24,12 @@
 namespace pbp::raw {
 namespace {
 
-constexpr uint32_t kBlockBytes = 1u << 18;  // 256 KiB per block
-constexpr uint32_t kBlocks = 8;
+// Many small blocks rather than a few large ones: the kernel retires a block after kBlockTimeoutMs
+// even if it holds one frame, and a frame that finds every block still owned by user space is
+// dropped, so the block count is what bridges a receiver that is descheduled for a while (64
+// blocks: 64 ms of stall at a trickle, 4 MiB of ring at full blocks).
+constexpr uint32_t kBlockBytes = 1u << 16;  // 64 KiB per block
+constexpr uint32_t kBlocks = 64;
 constexpr uint32_t kFrameBytes = 2048;      // tp_frame_size: V3 packs frames, this only sizes tp_frame_nr
 constexpr uint32_t kBlockTimeoutMs = 1;     // a partly filled block is handed over after 1 ms
 
@@ -162,7 +166,16 @@ class PacketPort final : public RawPort {
 
   int fd() const override { return fd_; }
 
+  uint64_t kernelDrops() override {
+    // PACKET_STATISTICS resets the kernel's counters on every read: keep the running total.
+    tpacket_stats_v3 st{};
+    socklen_t len = sizeof st;
+    if (fd_ >= 0 && getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) drops_ += st.tp_drops;
+    return drops_;
+  }
+
  private:
+  uint64_t drops_ = 0;
   int fd_ = -1;
   uint8_t* ring_ = nullptr;
   uint32_t ringSize_ = 0;
