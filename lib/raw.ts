@@ -104,6 +104,11 @@ export interface RawEthernetInterfaceCounters {
   txSpace: number;
   /** Descriptors the kernel handed back for packets the interface did not hold (should stay 0). */
   droppedDescriptors: number;
+  /**
+   * Frames the kernel dropped for this socket (AF_XDP: no buffer in the fill ring, RX ring full;
+   * AF_PACKET: every ring block still held by the reader).
+   */
+  kernelDrops: number;
   /** With queues: frames handed to the kernel for sending. */
   txPosted?: number;
   /** With queues: packets delivered to TX completion. */

@@ -249,6 +249,7 @@ Napi::Value RawInterfaceWrap::counters(const Napi::CallbackInfo& info) {
   o.Set("rxSpace", port_->rxSpace());
   o.Set("txSpace", port_->txSpace());
   o.Set("droppedDescriptors", double(port_->droppedDescriptors()));
+  o.Set("kernelDrops", double(port_->kernelDrops()));
   if (driver_) {
     const pbp::raw::RawDriverCounters& c = driver_->counters();
     o.Set("txPosted", double(c.txPosted));

@@ -74,6 +74,8 @@ class RawPort {
   // held to `out`. The port is unusable afterwards.
   virtual void close(std::vector<uint32_t>& out) = 0;
   virtual int fd() const = 0;
+  // Frames the kernel dropped for this socket since it opened (no buffer posted, ring full).
+  virtual uint64_t kernelDrops() = 0;
 
   const RawPortInfo& info() const { return info_; }
   uint32_t held() const { return heldCount_; }

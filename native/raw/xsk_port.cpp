@@ -165,6 +165,13 @@ class XskPort final : public RawPort {
 
   int fd() const override { return fd_; }
 
+  uint64_t kernelDrops() override {
+    xdp_statistics st{};
+    socklen_t len = sizeof st;
+    if (fd_ < 0 || getsockopt(fd_, SOL_XDP, XDP_STATISTICS, &st, &len) != 0) return 0;
+    return st.rx_dropped + st.rx_ring_full + st.rx_fill_ring_empty_descs;
+  }
+
  private:
   uint64_t addressOf(uint32_t packet) const { return uint64_t(packet) * stride_; }
 
