@@ -41,6 +41,12 @@ export interface RawEthernetInterfaceOptions {
    * Without them the interface is driven by index (`postTxPacketIndices` etc.).
    */
   queues?: RawEthernetInterfaceQueues;
+  /**
+   * With queues: the interface runs by itself on this thread's event loop (socket readiness, the
+   * submission queues' wake-ups from any thread of this process). Default true. Set false for a
+   * busy loop that calls `service()` (workers, benchmarks).
+   */
+  eventDriven?: boolean;
 }
 
 /**
@@ -53,7 +59,8 @@ export interface RawEthernetInterfaceOptions {
  *   rxSubmission  empty packets to receive into (the caller enqueues)
  *   rxCompletion  packets holding a received frame (the caller dequeues)
  *
- * `service()` moves packets between the queues and the kernel.
+ * The interface moves packets between the queues and the kernel by itself on this thread's event
+ * loop (`eventDriven`, the default), or when `service()` is called.
  */
 export interface RawEthernetInterfaceQueues {
   /** Filled packets to send. */
@@ -197,7 +204,9 @@ export class RawEthernetInterface {
       const q = options.queues;
       const id = (queue: { getQueueId(): number } | undefined): number => (queue ? queue.getQueueId() : NO_QUEUE);
       try {
-        native.bindQueues(id(q.txSubmission), id(q.txCompletion), id(q.rxSubmission), id(q.rxCompletion));
+        const eventDriven = options.eventDriven ?? true;
+        if (typeof eventDriven !== 'boolean') fail(kIOReturnBadArgument, `eventDriven must be a boolean, got ${describe(eventDriven)}`);
+        native.bindQueues(id(q.txSubmission), id(q.txCompletion), id(q.rxSubmission), id(q.rxCompletion), eventDriven);
       } catch (err) {
         iface.close();
         throw err;
@@ -268,6 +277,18 @@ export class RawEthernetInterface {
   waitForFramesSync(timeoutMs: number): boolean {
     this._checkOpen();
     return this._native!.waitReadable(timeoutMs);
+  }
+
+  /** An event-driven interface keeps the process alive while open (the default). */
+  ref(): void {
+    this._checkOpen();
+    this._native.setRef(true);
+  }
+
+  /** Lets the process exit while the event-driven interface is open (like `socket.unref()`). */
+  unref(): void {
+    this._checkOpen();
+    this._native.setRef(false);
   }
 
   /** Live counters (packets held, frames in flight, ring space). */

@@ -4,7 +4,7 @@
 
 namespace pbp_addon {
 
-DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::PacketDriver& driver, int fd,
+DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd,
                               const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission) {
   auto* d = new DriverLoop();
   d->driver_ = &driver;
@@ -102,9 +102,9 @@ void DriverLoop::rearm() {
     else uv_poll_start(&poll_, events, onPoll);
     pollEvents_ = events;
   }
-  // Nothing signals room in a completion queue, so retry a backlog on a short timer.
-  pbp::io::DriverInFlight f = driver_->inFlight();
-  bool wantTimer = f.txBacklog > 0 || f.rxBacklog > 0;
+  // Nothing signals room in a completion queue (nor, on AF_XDP, a completion ring entry), so
+  // retry what the driver says waits on such a thing on a short timer.
+  bool wantTimer = driver_->wantsTimer();
   if (wantTimer && !timerOn_) {
     uv_timer_start(&timer_, onTimer, 1, 1);
     if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));

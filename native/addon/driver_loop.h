@@ -1,10 +1,10 @@
-// Runs a PacketDriver on a Node event loop, with no thread of its own (shared by the UDP and
-// AF_XDP interfaces): uv_poll on the driver's socket, readable -> receive(); writable, watched
+// Runs a QueueDriver (io::PacketDriver for UDP, raw::RawDriver for AF_XDP / AF_PACKET) on a Node
+// event loop, with no thread of its own: uv_poll on the driver's socket, readable -> receive(); writable, watched
 // only while a send found the socket buffer full -> transmit(); a uv_async_t that the submission
 // queues' producers signal (queue_listeners.h) -> both. Completions reach JavaScript through the
 // completion queues' own wake-ups (the dequeue action, waitForPackets). A 1 ms timer runs while
-// completed packets wait in the driver's backlog for room in a completion queue (nothing signals
-// room) and while receiving is held back for want of empty packets.
+// the driver says it waits on something nothing signals (QueueDriver::wantsTimer: a backlog
+// waiting for room in a completion queue, AF_XDP frames whose completions are still to collect).
 //
 // Lifetime: created with start(), ended with close(), which stops every callback at once (the
 // driver may be destroyed right after) and frees the handles when libuv has closed them.
@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "../core/pool.h"
-#include "../io/packet_driver.h"
+#include "../io/queue_driver.h"
 
 namespace pbp_addon {
 
@@ -25,7 +25,7 @@ class DriverLoop {
  public:
   // Watches `fd` for `driver`; txQueue/rxQueue are the submission queues to listen to (pass
   // nullptr for a direction the driver does not have).
-  static DriverLoop* start(uv_loop_t* loop, pbp::io::PacketDriver& driver, int fd,
+  static DriverLoop* start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd,
                            const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission);
   // Stops all callbacks now; the object deletes itself once libuv has closed its handles.
   void close();
@@ -48,7 +48,7 @@ class DriverLoop {
   void pass(bool tx, bool rx);
   void rearm();
 
-  pbp::io::PacketDriver* driver_ = nullptr;
+  pbp::io::QueueDriver* driver_ = nullptr;
   std::function<void(uint32_t, uint32_t)> onCompleted_;
   const pbp::Pool* pool_ = nullptr;
   pbp::PacketQueue tx_, rx_;

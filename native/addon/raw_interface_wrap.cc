@@ -35,6 +35,7 @@ Napi::Function RawInterfaceWrap::define(Napi::Env env) {
                          InstanceMethod<&RawInterfaceWrap::waitReadable>("waitReadable"),
                          InstanceMethod<&RawInterfaceWrap::bindQueues>("bindQueues"),
                          InstanceMethod<&RawInterfaceWrap::service>("service"),
+                         InstanceMethod<&RawInterfaceWrap::setRef>("setRef"),
                          InstanceMethod<&RawInterfaceWrap::close>("close"),
                      });
 }
@@ -114,6 +115,8 @@ uint32_t RawInterfaceWrap::shutdown() {
   std::vector<uint32_t> held;
   // With queues, the driver hands its packets back to the completion queues (aborted) or the
   // pool; what is left for us is nothing. Without, the port's packets go back to the pool.
+  if (loop_) loop_->close();  // no callback runs after this
+  loop_ = nullptr;
   if (driver_) driver_->shutdown();
   driver_.reset();
   port_->close(held);
@@ -272,18 +275,28 @@ Napi::Value RawInterfaceWrap::waitReadable(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, rc > 0 && (p.revents & POLLIN));
 }
 
-// bindQueues(txSubmission, txCompletion, rxSubmission, rxCompletion): queue ids (0xFFFFFFFF for
-// a direction left out). From then on the interface moves packets between the queues and the
-// kernel (service()), and the index calls are refused. Packets the caller posted by index before
-// stay in the port and come back through the queues too.
+// bindQueues(txSubmission, txCompletion, rxSubmission, rxCompletion, eventDriven): queue ids
+// (0xFFFFFFFF for a direction left out). From then on the interface moves packets between the
+// queues and the kernel, and the index calls are refused. eventDriven: by itself on this thread's
+// event loop (DriverLoop: socket readiness, the submission queues' wake-ups, a 1 ms timer while
+// frames are in flight); otherwise only when service() is called. Packets the caller posted by
+// index before stay in the port and come back through the queues too.
 Napi::Value RawInterfaceWrap::bindQueues(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t ids[4];
   if (!byIndex(env)) return env.Undefined();
   for (uint32_t i = 0; i < 4; i++)
     if (!readUint32(info, i, "queueId", ids[i])) return env.Undefined();
+  bool eventDriven = info.Length() > 4 && info[4].ToBoolean().Value();
   pbp::Status s = pbp::raw::RawDriver::create(pool_, slot_, *port_, ids[0], ids[1], ids[2], ids[3], driver_);
   if (!s.isOk()) return throwStatus(env, s);
+  if (eventDriven) {
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
+      return throwIOReturn(env, IOReturn::Unsupported, "this runtime gives no event loop to drive the interface on");
+    loop_ = DriverLoop::start(loop, *driver_, port_->fd(), driver_->hasTx() ? &driver_->txSubmission() : nullptr,
+                              driver_->hasRx() ? &driver_->rxSubmission() : nullptr);
+  }
   return env.Undefined();
 }
 
@@ -296,7 +309,16 @@ Napi::Value RawInterfaceWrap::service(const Napi::CallbackInfo& info) {
   if (!open(env) || !readUint32(info, 0, "max", max)) return env.Undefined();
   if (!driver_) return throwIOReturn(env, IOReturn::NotReady, "the raw interface has no packet queues bound");
   uint32_t moved = driver_->transmit(max) + driver_->receive(max);
+  if (loop_ && (driver_->txBlocked() || driver_->wantsTimer())) loop_->kick();  // let the loop follow up
   return Napi::Number::New(env, moved);
+}
+
+// setRef(bool): whether the open interface keeps the process alive (eventDriven only).
+Napi::Value RawInterfaceWrap::setRef(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!open(env)) return env.Undefined();
+  if (loop_) loop_->setRef(info.Length() > 0 && info[0].ToBoolean().Value());
+  return env.Undefined();
 }
 
 // close() -> how many packets went back to the pool. Idempotent (0 the second time).

@@ -15,6 +15,7 @@
 #include "../core/pool.h"
 #include "../raw/raw_driver.h"
 #include "../raw/raw_port.h"
+#include "driver_loop.h"
 
 namespace pbp_addon {
 
@@ -36,6 +37,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   Napi::Value waitReadable(const Napi::CallbackInfo& info);
   Napi::Value bindQueues(const Napi::CallbackInfo& info);
   Napi::Value service(const Napi::CallbackInfo& info);
+  Napi::Value setRef(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
 
   bool open(Napi::Env env);  // throws kIOReturnNotAttached when closed
@@ -50,6 +52,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   std::shared_ptr<pbp::Pool> pool_;
   std::unique_ptr<pbp::raw::RawPort> port_;
   std::unique_ptr<pbp::raw::RawDriver> driver_;  // when bound to packet queues
+  DriverLoop* loop_ = nullptr;  // runs the driver on this thread's event loop (eventDriven)
   uint32_t callerSlot_ = 0;
   uint32_t slot_ = 0;  // the interface's own slot
   napi_env env_ = nullptr;

@@ -23,6 +23,7 @@
 
 #include "../core/packet_queue.h"
 #include "../core/pool.h"
+#include "queue_driver.h"
 
 namespace pbp::io {
 
@@ -54,7 +55,7 @@ struct DriverCounters {
   uint64_t returnedToPool = 0;     // completions that found their queue full at shutdown: freed
 };
 
-class PacketDriver {
+class PacketDriver : public QueueDriver {
  public:
   PacketDriver(std::shared_ptr<Pool> pool, uint32_t slot, const DriverQueues& queues);
   virtual ~PacketDriver() = default;
@@ -63,25 +64,26 @@ class PacketDriver {
 
   // Moves up to `max` packets each way; returns how many were completed (delivered to a
   // completion queue, to the pool, or into the backlog). After shutdown() they return 0.
-  uint32_t transmit(uint32_t max);
-  uint32_t receive(uint32_t max);
+  uint32_t transmit(uint32_t max) override;
+  uint32_t receive(uint32_t max) override;
 
   // True when the last transmit() stopped at a full socket buffer (wait for writability), and
   // when the last receive() ran out of empty packets (RX submission empty: wait for the user).
-  bool txBlocked() const { return txBlocked_; }
-  bool rxStarved() const { return rxStarved_; }
+  bool txBlocked() const override { return txBlocked_; }
+  bool rxStarved() const override { return rxStarved_; }
   bool hasTxWork() const;  // packets pending, backlogged, or waiting in TX submission
-  bool hasRxBacklog() const { return !rxBacklog_.empty(); }
+  bool hasRxBacklog() const override { return !rxBacklog_.empty(); }
+  bool wantsTimer() const override { return !txBacklog_.empty() || !rxBacklog_.empty(); }
 
   // Hands every packet back: TX submission and pending packets complete with kIOReturnAborted,
   // RX submission and held packets go to RX completion empty with kIOReturnAborted; what finds
   // a completion queue full goes back to the pool. Idempotent; then the driver is closed.
   void shutdown();
-  bool isShutDown() const { return shutDown_; }
+  bool isShutDown() const override { return shutDown_; }
 
   DriverInFlight inFlight() const;
   const DriverCounters& counters() const { return counters_; }
-  Pool& pool() const { return *pool_; }
+  Pool& pool() const override { return *pool_; }
   uint32_t ownerTag() const { return tag_; }
 
   static constexpr uint32_t kBatch = 256;  // packets per dequeue / send / receive call

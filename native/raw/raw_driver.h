@@ -24,6 +24,7 @@
 
 #include "../core/packet_queue.h"
 #include "../core/pool.h"
+#include "../io/queue_driver.h"
 #include "raw_port.h"
 
 namespace pbp::raw {
@@ -37,7 +38,7 @@ struct RawDriverCounters {
   uint64_t returnedToPool = 0; // found their completion queue full at shutdown: freed
 };
 
-class RawDriver {
+class RawDriver : public io::QueueDriver {
  public:
   // Opens the four queues by id (kNoQueue for a direction left out: both of its queues), and
   // binds the driver's ends to `slot`. Fails if a queue is missing, of the wrong kind, or its
@@ -46,17 +47,21 @@ class RawDriver {
   static Status create(std::shared_ptr<Pool> pool, uint32_t slot, RawPort& port, uint32_t txSubmission,
                        uint32_t txCompletion, uint32_t rxSubmission, uint32_t rxCompletion,
                        std::unique_ptr<RawDriver>& out);
-  ~RawDriver();
+  ~RawDriver() override;
 
   // One pass each way, up to `max` packets per step; returns packets moved (posted + completed).
-  uint32_t transmit(uint32_t max);
-  uint32_t receive(uint32_t max);
+  uint32_t transmit(uint32_t max) override;
+  uint32_t receive(uint32_t max) override;
   // Work that needs another pass without any new signal: frames in flight (completions to reap),
   // pending packets (TX ring was full), backlogs (completion queue was full).
   bool hasTxWork() const;
-  bool hasRxBacklog() const { return !rxBacklog_.empty(); }
-  bool rxStarved() const { return rxStarved_; }
-  bool txBlocked() const { return txBlocked_; }
+  bool hasRxBacklog() const override { return !rxBacklog_.empty(); }
+  bool rxStarved() const override { return rxStarved_; }
+  bool txBlocked() const override { return txBlocked_; }
+  // Frames in flight have completions to collect that nothing signals; backlogs wait for room.
+  bool wantsTimer() const override { return txInPort_ > 0 || !txBacklog_.empty() || !rxBacklog_.empty(); }
+  bool isShutDown() const override { return shutDown_; }
+  Pool& pool() const override { return *pool_; }
   bool hasTx() const { return tx_; }
   bool hasRx() const { return rx_; }
   const PacketQueue& txSubmission() const { return txSub_; }

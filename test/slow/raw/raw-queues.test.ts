@@ -87,6 +87,25 @@ describe.each(['af_xdp', 'af_packet'])('%s', (backend) => {
     expect(r.free).toBe(r.total);
   });
 
+  test('event-driven: frames flow both ways with no service() call', async () => {
+    const tx = run({ mode: 'auto-tx', backend, count: COUNT });
+    expect(tx.completed).toBe(COUNT);
+    expect(tx.statuses).toEqual({ 0: COUNT });
+    expect(tx.free).toBe(tx.total);
+    const rx = await startIn(
+      n,
+      [process.execPath, path.join(FIXTURES, 'raw-queues.js'), JSON.stringify({ mode: 'auto-rx', ifname: 'va', backend, count: COUNT })],
+      'READY',
+    );
+    const sent = Array.from({ length: COUNT }, (_, seq) => frame(seq, lengthOf(seq)));
+    inject(n, sent);
+    await waitExit(rx.child, rx.exited, 20_000);
+    const r = reportOf<Report & { frames: string[]; counters: { kernelDrops: number } }>({ status: 0, signal: null, ...rx.output() });
+    expect({ frames: r.frames.length, kernelDrops: r.counters.kernelDrops }).toEqual({ frames: COUNT, kernelDrops: 0 });
+    r.frames.forEach((hex, seq) => expect(hex).toBe(sent[seq].toString('hex')));
+    expect(r.free).toBe(r.total);
+  });
+
   test('closing with packets in the queues and on the kernel rings hands every one back', () => {
     const r = run({ mode: 'inflight', backend });
     expect(r.freeBeforeClose).toBeLessThan(r.total);
