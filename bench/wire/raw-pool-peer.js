@@ -171,6 +171,7 @@ lines.on('line', (line) => {
 });
 lines.on('close', () => {
   iface.close();
+  pool.deallocatePacketIndices(free, freeTop); // the idle packets this thread still holds
   pool.release();
   if (checksum === 0.5) process.stdout.write('');
 });
