@@ -145,6 +145,13 @@ export interface NativeRawInterfaceCounters {
   rxSpace: number;
   txSpace: number;
   droppedDescriptors: number;
+  kernelDrops: number;
+  /** With queues bound (bindQueues): the driver's counters. */
+  txPosted?: number;
+  txCompleted?: number;
+  rxPosted?: number;
+  rxCompleted?: number;
+  driverHeld?: number;
 }
 
 /** A raw Ethernet port (native/addon/raw_interface_wrap.cc). */
@@ -156,6 +163,11 @@ export interface NativeRawInterface {
   pollTxCompletions(out: Uint32Array, max: number): number;
   counters(): NativeRawInterfaceCounters;
   waitReadable(timeoutMs: number): boolean;
+  /** Queue ids (0xffffffff: a direction left out); eventDriven runs it on this thread's loop. */
+  bindQueues(txSubmission: number, txCompletion: number, rxSubmission: number, rxCompletion: number, eventDriven: boolean): void;
+  /** One driver pass each way with queues bound; packets moved. */
+  service(max: number): number;
+  setRef(ref: boolean): void;
   /** Returns the packets it held to the pool; how many. */
   close(): number;
 }

@@ -223,7 +223,7 @@ export class RawEthernetInterface {
    */
   service(max = 4096): number {
     this._checkOpen();
-    return this._native.service(max);
+    return this._native!.service(max);
   }
 
   /** What was opened: backend, XDP mode, zero-copy or copy, chunk mode, frame limits. */
@@ -282,13 +282,13 @@ export class RawEthernetInterface {
   /** An event-driven interface keeps the process alive while open (the default). */
   ref(): void {
     this._checkOpen();
-    this._native.setRef(true);
+    this._native!.setRef(true);
   }
 
   /** Lets the process exit while the event-driven interface is open (like `socket.unref()`). */
   unref(): void {
     this._checkOpen();
-    this._native.setRef(false);
+    this._native!.setRef(false);
   }
 
   /** Live counters (packets held, frames in flight, ring space). */
