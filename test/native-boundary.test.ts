@@ -84,6 +84,9 @@ describe('the typed addon boundary (lib/native.ts)', () => {
         pollTxCompletions: true,
         counters: true,
         waitReadable: true,
+        bindQueues: true,
+        service: true,
+        setRef: true,
         close: true,
       }),
     );
