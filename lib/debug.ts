@@ -106,7 +106,11 @@ export class IOUserNetworkDebugPacket extends IOUserNetworkPacket {
 }
 
 /** Throws the stale-handle error: which packet, which generations, who holds it, where freed. */
-export function staleHandle(pool: IOUserNetworkPacketBufferPool, packet: IOUserNetworkDebugPacket, what: string): never {
+export function staleHandle(
+  pool: IOUserNetworkPacketBufferPool,
+  packet: IOUserNetworkDebugPacket,
+  what: string,
+): never {
   const debug = pool._debug;
   if (debug === null) return fail(kIOReturnNotAttached, `pool "${pool._name}" has been released`);
   const index = packet._index;
@@ -168,14 +172,17 @@ export function installDebug(pool: IOUserNetworkPacketBufferPool): void {
   // batch the pool will refuse leaves every buffer as it was.
   const batchFree = (indices: number[], free: () => void, api: (...args: never[]) => unknown): void => {
     const u = pool._u32;
-    const ours = indices.every((i, k) => i >= 0 && i < pool._packetCount && pool._isOwnTag(u[pool._metaWordOf(i)]) && indices.indexOf(i) === k);
+    const ours = indices.every(
+      (i, k) => i >= 0 && i < pool._packetCount && pool._isOwnTag(u[pool._metaWordOf(i)]) && indices.indexOf(i) === k,
+    );
     if (ours) for (const i of indices) poisonHeld(i);
     free();
     for (const i of indices) freed(i, api);
   };
 
   const checkHandle = (packet: unknown, what: string): void => {
-    if (packet instanceof IOUserNetworkDebugPacket && packet._pool === pool && pool._packets[packet._index] !== packet) {
+    const fromThisPool = packet instanceof IOUserNetworkDebugPacket && packet._pool === pool;
+    if (fromThisPool && pool._packets[packet._index] !== packet) {
       staleHandle(pool, packet, what);
     }
   };
@@ -202,7 +209,9 @@ export function installDebug(pool: IOUserNetworkPacketBufferPool): void {
       const n = typeof count === 'number' ? count : (packets?.length ?? 0);
       for (let i = 0; isArray && i < n; i++) checkHandle(packets[i], `deallocated again (packets[${i}])`);
       const indices = isArray
-        ? (packets as readonly IOUserNetworkPacket[]).slice(0, n).map((p) => (p instanceof IOUserNetworkPacket ? p._index : -1))
+        ? (packets as readonly IOUserNetworkPacket[])
+            .slice(0, n)
+            .map((p) => (p instanceof IOUserNetworkPacket ? p._index : -1))
         : Array.from((packets as Uint32Array).subarray(0, n));
       batchFree(indices, () => proto.deallocatePackets.call(pool, packets, count), calls.deallocatePackets);
     },
@@ -218,7 +227,11 @@ export function installDebug(pool: IOUserNetworkPacketBufferPool): void {
     },
     newPacket(descriptor: { fPacketIndex: number }): IOUserNetworkPacket {
       const index = descriptor !== null && typeof descriptor === 'object' ? descriptor.fPacketIndex : -1;
-      const wasOurs = Number.isInteger(index) && index >= 0 && index < pool._packetCount && pool._isOwnTag(pool._u32[pool._metaWordOf(index)]);
+      const wasOurs =
+        Number.isInteger(index) &&
+        index >= 0 &&
+        index < pool._packetCount &&
+        pool._isOwnTag(pool._u32[pool._metaWordOf(index)]);
       const packet = proto.newPacket.call(pool, descriptor);
       // Ours already: the live handle. Taken over from another thread: a new one.
       return wasOurs && packet instanceof IOUserNetworkDebugPacket ? packet : fresh(packet._index, calls.newPacket);

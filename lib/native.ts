@@ -164,7 +164,13 @@ export interface NativeRawInterface {
   counters(): NativeRawInterfaceCounters;
   waitReadable(timeoutMs: number): boolean;
   /** Queue ids (0xffffffff: a direction left out); eventDriven runs it on this thread's loop. */
-  bindQueues(txSubmission: number, txCompletion: number, rxSubmission: number, rxCompletion: number, eventDriven: boolean): void;
+  bindQueues(
+    txSubmission: number,
+    txCompletion: number,
+    rxSubmission: number,
+    rxCompletion: number,
+    eventDriven: boolean,
+  ): void;
   /** One driver pass each way with queues bound; packets moved. */
   service(max: number): number;
   setRef(ref: boolean): void;

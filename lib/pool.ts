@@ -233,7 +233,8 @@ export class IOUserNetworkPacketBufferPool {
       fail(kIOReturnBadArgument, `handle must be an object from createHandle(), got ${describe(handle)}`);
     }
     const pool = new IOUserNetworkPacketBufferPool();
-    pool._bind(new binding.NativePool({ attach: handle, threadId }), null, handle.debug === true || debugFromEnvironment());
+    const debug = handle.debug === true || debugFromEnvironment();
+    pool._bind(new binding.NativePool({ attach: handle, threadId }), null, debug);
     return pool;
   }
 
@@ -901,7 +902,8 @@ export class IOUserNetworkPacketBufferPool {
     if (types.isProxy(packet)) fail(kIOReturnBadArgument, 'expected an IOUserNetworkPacket of this pool, got a Proxy');
     if (packet instanceof IOUserNetworkPacket) {
       const owner = packet._pool;
-      if (owner instanceof IOUserNetworkPacketBufferPool && owner !== this && owner._packets[packet._index] === packet) {
+      const fromOtherPool = owner instanceof IOUserNetworkPacketBufferPool && owner !== this;
+      if (fromOtherPool && owner._packets[packet._index] === packet) {
         fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${owner._name}")`);
       }
       fail(kIOReturnBadArgument, 'this IOUserNetworkPacket was not made by this pool (packets come from allocatePacket or newPacket)');

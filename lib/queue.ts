@@ -657,7 +657,8 @@ export class IOUserNetworkTxSubmissionQueue extends IOUserNetworkPacketQueue {
 
   /** This thread's (or process's) object for a queue created elsewhere. */
   static Open(pool: IOUserNetworkPacketBufferPool, queueId: number): IOUserNetworkTxSubmissionQueue {
-    return new IOUserNetworkTxSubmissionQueue(pool, null, this._open(IOUserNetworkPacketQueueKind.TxSubmission, pool, queueId));
+    const d = this._open(IOUserNetworkPacketQueueKind.TxSubmission, pool, queueId);
+    return new IOUserNetworkTxSubmissionQueue(pool, null, d);
   }
 }
 
@@ -678,7 +679,8 @@ export class IOUserNetworkTxCompletionQueue extends IOUserNetworkPacketQueue {
 
   /** This thread's (or process's) object for a queue created elsewhere. */
   static Open(pool: IOUserNetworkPacketBufferPool, queueId: number): IOUserNetworkTxCompletionQueue {
-    return new IOUserNetworkTxCompletionQueue(pool, null, this._open(IOUserNetworkPacketQueueKind.TxCompletion, pool, queueId));
+    const d = this._open(IOUserNetworkPacketQueueKind.TxCompletion, pool, queueId);
+    return new IOUserNetworkTxCompletionQueue(pool, null, d);
   }
 }
 
@@ -699,7 +701,8 @@ export class IOUserNetworkRxSubmissionQueue extends IOUserNetworkPacketQueue {
 
   /** This thread's (or process's) object for a queue created elsewhere. */
   static Open(pool: IOUserNetworkPacketBufferPool, queueId: number): IOUserNetworkRxSubmissionQueue {
-    return new IOUserNetworkRxSubmissionQueue(pool, null, this._open(IOUserNetworkPacketQueueKind.RxSubmission, pool, queueId));
+    const d = this._open(IOUserNetworkPacketQueueKind.RxSubmission, pool, queueId);
+    return new IOUserNetworkRxSubmissionQueue(pool, null, d);
   }
 }
 
@@ -720,6 +723,7 @@ export class IOUserNetworkRxCompletionQueue extends IOUserNetworkPacketQueue {
 
   /** This thread's (or process's) object for a queue created elsewhere. */
   static Open(pool: IOUserNetworkPacketBufferPool, queueId: number): IOUserNetworkRxCompletionQueue {
-    return new IOUserNetworkRxCompletionQueue(pool, null, this._open(IOUserNetworkPacketQueueKind.RxCompletion, pool, queueId));
+    const d = this._open(IOUserNetworkPacketQueueKind.RxCompletion, pool, queueId);
+    return new IOUserNetworkRxCompletionQueue(pool, null, d);
   }
 }

@@ -58,7 +58,10 @@ export interface IOUserNetworkUDPInterfaceOptions {
   rxSubmissionQueue?: IOUserNetworkRxSubmissionQueue;
   /** Where received packets go (needed with `rxSubmissionQueue`): the interface is its producer. */
   rxCompletionQueue?: IOUserNetworkRxCompletionQueue;
-  /** Coalesce same-destination, same-length runs into UDP GSO sends (default true; off silently when the kernel cannot). */
+  /**
+   * Coalesce same-destination, same-length runs into UDP GSO sends (default true; off silently when
+   * the kernel cannot).
+   */
   gso?: boolean;
   /** Datagrams per GSO super-packet, 1..128 (default 64; the kernel's own limit may be lower). */
   maxSegments?: number;
@@ -189,7 +192,10 @@ export class IOUserNetworkUDPInterface {
    * EADDRINUSE) for bad options, queues of another pool or of the wrong kind, or ends another
    * thread holds.
    */
-  static Create(pool: IOUserNetworkPacketBufferPool, options: IOUserNetworkUDPInterfaceOptions): IOUserNetworkUDPInterface {
+  static Create(
+    pool: IOUserNetworkPacketBufferPool,
+    options: IOUserNetworkUDPInterfaceOptions,
+  ): IOUserNetworkUDPInterface {
     if (!(pool instanceof IOUserNetworkPacketBufferPool)) {
       fail(kIOReturnBadArgument, `pool must be an IOUserNetworkPacketBufferPool, got ${describe(pool)}`);
     }

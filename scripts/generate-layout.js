@@ -24,7 +24,7 @@ const BANNER =
   '// run `npm run generate:layout`.';
 const WIDTH = 100;
 
-function valueOf(entry) {
+function numericValue(entry) {
   const v = entry.value;
   if (typeof v === 'number') return v;
   if (typeof v === 'string' && /^0x[0-9a-f]+$/i.test(v)) return Number(v);
@@ -34,7 +34,7 @@ function valueOf(entry) {
 
 /** How the value is spelled in source: hex when the table spells it hex or as a bit. */
 function spell(entry, lang) {
-  const n = valueOf(entry);
+  const n = numericValue(entry);
   const v = entry.value;
   if (typeof v === 'object') return lang === 'cpp' ? `1u << ${v.bit}` : `1 << ${v.bit}`;
   const text = typeof v === 'string' ? `0x${n.toString(16)}` : String(n);
@@ -82,7 +82,7 @@ function validate(table) {
     for (const entry of group.entries) {
       if (names.has(entry.name)) throw new Error(`${TABLE}: ${group.key}.${entry.name} twice`);
       names.add(entry.name);
-      const n = valueOf(entry);
+      const n = numericValue(entry);
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
         throw new Error(`${TABLE}: ${group.key}.${entry.name} = ${n} is not a uint32`);
       }
