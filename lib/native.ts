@@ -231,6 +231,8 @@ export interface NativeBinding {
   noop(): void;
   /** lib/udp-interface.ts checks the options and passes queue ids and plain values. */
   NativeUdpInterface: new (pool: NativePool, options: Readonly<Record<string, unknown>>) => NativeUdpInterface;
+  /** uint32 offsets of a ring's head/tail counters from its start (for tests that overwrite them). */
+  ringWords: { prodHead: number; prodTail: number; consHead: number; consTail: number };
 }
 
 function load(): NativeBinding {

@@ -530,14 +530,21 @@ export class IOUserNetworkPacketBufferPool {
   // Called by the native waiter when the shared ring has free packets.
   private readonly _onPacketFreed = (): void => {
     if (this._state !== 'open') return;
-    while (this._waiting.length > 0) {
-      const packet = this._allocateUncounted();
-      if (packet === null) break;
-      const pending = this._waiting.shift()!;
-      if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
-      pending.resolve(packet);
+    try {
+      while (this._waiting.length > 0) {
+        const packet = this._allocateUncounted();
+        if (packet === null) break;
+        const pending = this._waiting.shift()!;
+        if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
+        pending.resolve(packet);
+      }
+      if (this._waiting.length > 0) this._wait();
+    } catch (err) {
+      // The pool broke under the wait (kIOReturnIOError: its shared state is corrupt): every
+      // waiter learns it, instead of the error escaping this callback and waiting forever.
+      this._rejectWaiting(err instanceof Error ? err.message : String(err), err);
+      if (this._native !== null) this._native.stopWaiting();
     }
-    if (this._waiting.length > 0) this._wait();
   };
 
   // (Re)arms the native waiter; it keeps the process alive while any pending wait wants that.
@@ -565,12 +572,12 @@ export class IOUserNetworkPacketBufferPool {
     pending.reject(new IOReturnError(kIOReturnAborted, 'allocatePacketAsync was aborted'));
   }
 
-  private _rejectWaiting(message: string): void {
+  private _rejectWaiting(message: string, cause?: unknown): void {
     const waiting = this._waiting;
     this._waiting = [];
     for (const pending of waiting) {
       if (pending.onAbort) pending.signal!.removeEventListener('abort', pending.onAbort);
-      pending.reject(new IOReturnError(kIOReturnAborted, message));
+      pending.reject(cause instanceof IOReturnError ? cause : new IOReturnError(kIOReturnAborted, message));
     }
   }
 

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "../core/layout.h"
+#include "../core/ring.h"
 #include "errors.h"
 #include "hot_calls.h"
 #include "memory_descriptor_wrap.h"
@@ -48,6 +49,14 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   napi_create_function(env, "noop", NAPI_AUTO_LENGTH, noop, nullptr, &noopFn);
   exports.Set("noop", Napi::Value(env, noopFn));
   exports.Set("NativeUdpInterface", UdpInterfaceWrap::define(env));
+  // Ring counter words (uint32 from a ring's start: layoutInfo().packetRingOffset), for tests and
+  // tools that overwrite them as a misbehaving peer would. lib/ never touches the rings.
+  Napi::Object ringWords = Napi::Object::New(env);
+  ringWords.Set("prodHead", pbp::Ring::prodHeadWord());
+  ringWords.Set("prodTail", pbp::Ring::prodTailWord());
+  ringWords.Set("consHead", pbp::Ring::consHeadWord());
+  ringWords.Set("consTail", pbp::Ring::consTailWord());
+  exports.Set("ringWords", ringWords);
   return exports;
 }
 

@@ -50,11 +50,18 @@ napi_value run(napi_env env, napi_callback_info info) {
   // it in a worker being terminated, and a stale answer stored as a cache count loses packets).
   state->words[0] = 0;
   const uint32_t slot = state->slot;
+  // A broken pool (its shared ring state is impossible: ring.h) answers kIOReturnIOError, before
+  // the call and after the calls that used a ring, since that call may be the one that found out.
+  if (pool->broken()) return fail(env, pool->brokenStatus()), nullptr;
+  auto answer = [&](uint32_t value) -> napi_value {
+    if (pool->broken()) return fail(env, pool->brokenStatus()), nullptr;
+    state->words[1] = value;
+    return nullptr;
+  };
   switch (HotOp(op)) {
     case HotOp::AllocOne: {
       uint32_t packet;
-      state->words[1] = pool->allocateOne(slot, packet) ? packet : kNoPacket;
-      return nullptr;
+      return answer(pool->allocateOne(slot, packet) ? packet : kNoPacket);
     }
     case HotOp::DeallocOne: {
       pbp::Status s = pool->deallocateOne(slot, arg);
@@ -62,17 +69,14 @@ napi_value run(napi_env env, napi_callback_info info) {
       return nullptr;
     }
     case HotOp::Refill:
-      state->words[1] = pool->refillCache(slot);
-      return nullptr;
+      return answer(pool->refillCache(slot));
     case HotOp::Flush:
-      state->words[1] = pool->flushCache(slot, arg);
-      return nullptr;
+      return answer(pool->flushCache(slot, arg));
     case HotOp::AllocIndices: {
       uint32_t* out;
       size_t length;
       if (!uint32ArrayArg(env, array, "out", out, length) || !countWithin(env, arg, length)) return nullptr;
-      state->words[1] = pool->allocateBurst(slot, out, arg);
-      return nullptr;
+      return answer(pool->allocateBurst(slot, out, arg));
     }
     case HotOp::DeallocIndices: {
       uint32_t* indices;

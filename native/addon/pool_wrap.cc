@@ -243,8 +243,19 @@ PoolWrap* PoolWrap::fromArg(const Napi::CallbackInfo& info, size_t i) {
 }
 
 bool PoolWrap::attached(Napi::Env env) {
-  if (pool_) return true;
-  throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
+  if (!pool_) {
+    throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
+    return false;
+  }
+  return healthy(env);
+}
+
+// A broken pool (its shared ring state is impossible: ring.h) answers kIOReturnIOError to
+// everything but release(); checked before each call and again after calls that used a ring,
+// since that call may be the one that found out.
+bool PoolWrap::healthy(Napi::Env env) {
+  if (!pool_->broken()) return true;
+  throwStatus(env, pool_->brokenStatus());
   return false;
 }
 

@@ -62,7 +62,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   }
   void construct(const Napi::CallbackInfo& info);
 
-  bool attached(Napi::Env env);  // throws kIOReturnNotAttached when released
+  bool attached(Napi::Env env);  // throws kIOReturnNotAttached when released, IOError when broken
+  bool healthy(Napi::Env env);   // throws kIOReturnIOError when the pool is broken
   void detach();                 // gives the slot back and drops the pool; idempotent
   static void onEnvCleanup(void* self);
 

@@ -10,8 +10,9 @@
 namespace pbp {
 
 // Layout versions: 2: meta::kStatePublished; 3: RegionHeader::identity; 4: packet queues, packet
-// addresses; 5: the header holds LayoutFields as one block.
-constexpr uint32_t kLayoutVersion = 5;
+// addresses; 5: the header holds LayoutFields as one block; 6: the rings' shared `broken` word
+// (ring.h).
+constexpr uint32_t kLayoutVersion = 6;
 
 // uint32 word offsets inside a packet's metadata record (one cache line per packet, so two threads
 // working on different packets never write the same line).

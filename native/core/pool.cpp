@@ -181,6 +181,22 @@ Status Pool::checkIndex(uint32_t packet) const {
   return Status::ok();
 }
 
+Status Pool::brokenStatus() const {
+  uint32_t why = packetRing_.broken();
+  const char* ring = "free-packet";
+  if (why == Ring::kNotBroken) {
+    why = bufferRing_.broken();
+    ring = "free-buffer";
+  }
+  return Status::fail(IOReturn::IOError, std::string("the pool is broken (its ") + ring + " ring: " +
+                                             Ring::brokenText(why) + "); release it");
+}
+
+Status Pool::overfull(Ring& ring) {
+  ring.markBroken(Ring::kOverfull);
+  return brokenStatus();
+}
+
 Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
   auto take = [&](uint32_t s) {
     uint32_t* w = slotWords(s);
@@ -274,6 +290,7 @@ bool Pool::slotOwnerGone(uint32_t s) const {
 
 Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
   reclaimedOut = 0;
+  if (broken()) return brokenStatus();
   bool matched = false;
   if (threadId != kAnyThread) {
     // Refuse a thread of this process that is still attached before touching any of its slots.
@@ -323,13 +340,13 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
         freeChain(p);
         stage[staged++] = p;
         if (staged == kStageEntries) {
-          packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk);
+          if (packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk) == 0) overfull(packetRing_);
           freed += staged;
           staged = 0;
         }
       }
     }
-    if (staged != 0) packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk);
+    if (staged != 0 && packetRing_.enqueueMany(stage, staged, Ring::Mode::Bulk) == 0) overfull(packetRing_);
     freed += staged;
     notifyFreed();
     // (max: a peer scribbling on the states meanwhile must not make it wrap)
@@ -350,8 +367,10 @@ void Pool::notePeak() {
   auto& peak = header()->outOfRingPeak;
   // relaxed: a statistic; the CAS loop only keeps the maximum.
   uint32_t seen = peak.load(std::memory_order_relaxed);
-  while (out > seen && !peak.compare_exchange_weak(seen, out, std::memory_order_relaxed)) {
-  }
+  // Bounded: only a peer rewriting the word could keep the CAS failing, and a statistic is not
+  // worth a hang.
+  for (unsigned attempt = 0; attempt < kClaimAttempts && out > seen; ++attempt)
+    if (peak.compare_exchange_weak(seen, out, std::memory_order_relaxed)) break;
 }
 
 void Pool::notifyFreed() {
@@ -383,6 +402,7 @@ void Pool::sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs) {
 uint32_t Pool::refillCache(uint32_t s) {
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
+  if (broken()) return count;
   uint32_t want = layout_.cacheSize / 2;
   if (want > layout_.cacheSize - count) want = layout_.cacheSize - count;
   uint32_t got = packetRing_.dequeueMany(w + slot::kCacheU32 + count, want, Ring::Mode::Burst);
@@ -395,13 +415,18 @@ uint32_t Pool::refillCache(uint32_t s) {
 uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
-  if (count <= keep) return count;
+  // A broken ring takes nothing (its callers answer kIOReturnIOError); the cache stays as it is.
+  if (count <= keep || broken()) return count;
   // The count first: a process killed between the two stores leaks these packets (free, in no
   // ring or cache) rather than leaving them both in the ring and in a cache that reclaim() would
   // flush again. Only this thread writes its cache entries, so reading them after is safe.
   storeRelaxed(w + slot::kCacheCountU32, keep);
-  // Always fits: the ring can hold every packet and each index is free in exactly one place.
-  packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk);
+  // Always fits: the ring can hold every packet and each index is free in exactly one place; a
+  // ring that refuses is broken (overfull), and these packets are lost with it.
+  if (packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk) == 0) {
+    overfull(packetRing_);
+    return keep;
+  }
   notifyFreed();
   return keep;
 }
@@ -455,6 +480,7 @@ void Pool::initPacket(uint32_t packet, uint32_t tag) {
 }
 
 bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
+  if (broken()) return false;
   double* c = slotCounters(s);
   uint32_t* w = slotWords(s);
   uint32_t count = 0;
@@ -538,6 +564,7 @@ static Refusal releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t& previ
 }
 
 Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
+  if (broken()) return brokenStatus();
   if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
   uint32_t previous;
   Refusal why = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), previous);
@@ -545,7 +572,8 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
   freeChain(packet);
   // With someone waiting for a packet, give it to the shared ring where they can see it.
   if (layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0) {
-    packetRing_.enqueue(packet);
+    // Always fits (each index is free in one place only) unless the ring is broken.
+    if (!packetRing_.enqueue(packet)) return overfull(packetRing_);
     notifyFreed();
   } else {
     uint32_t* w = slotWords(s);
@@ -559,6 +587,7 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
 }
 
 uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
+  if (broken()) return 0;
   // `out` may be memory that another thread rewrites while we run (a Uint32Array over a
   // SharedArrayBuffer): every index is checked and initialised from our own copy and only then
   // written to `out`, never read back from it.
@@ -601,6 +630,7 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
 }
 
 Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
+  if (broken()) return brokenStatus();
   // `packets` may be memory that another thread rewrites while we run (a Uint32Array over a
   // SharedArrayBuffer): each entry is read exactly once, into `taken`, and only that copy is used
   // afterwards, so a range check, the ownership change, the undo and the ring write all see the
@@ -648,7 +678,7 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) w[slot::kCacheU32 + cached + i] = taken[i];
     storeRelaxed(w + slot::kCacheCountU32, cached + n);
   } else {
-    packetRing_.enqueueMany(taken, n, Ring::Mode::Bulk);
+    if (packetRing_.enqueueMany(taken, n, Ring::Mode::Bulk) != n) return overfull(packetRing_);
     notifyFreed();
   }
   addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);
@@ -656,6 +686,7 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
 }
 
 Status Pool::claimPacket(uint32_t s, uint32_t packet) {
+  if (broken()) return brokenStatus();
   if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
   uint32_t* state = metaOf(packet) + meta::kState;
   uint32_t myTag = tagOf(s);
@@ -684,6 +715,7 @@ void Pool::publish(uint32_t s, uint32_t packet) {
 }
 
 Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {
+  if (broken()) return brokenStatus();
   Status st = checkIndex(packet);
   if (!st.isOk()) return st;
   uint32_t* m = metaOf(packet);
@@ -696,7 +728,7 @@ Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {
                                                " buffers (maxBuffersPerPacket)");
   do {
     if (!bufferRing_.dequeue(bufferIndexOut))
-      return Status::fail(IOReturn::NoResources, "no free extra buffer");
+      return broken() ? brokenStatus() : Status::fail(IOReturn::NoResources, "no free extra buffer");
     // Only a chain table overwritten through a memory map can put a foreign index in the ring.
   } while (bufferIndexOut < layout_.packetCount || bufferIndexOut >= layout_.bufferCount);
   chainOf(packet)[count - 1] = bufferIndexOut;
@@ -712,7 +744,8 @@ void Pool::freeChain(uint32_t packet) {
   // Return only real extra buffers: the chain table is JS-writable too.
   const uint32_t* chain = chainOf(packet);
   for (uint32_t i = 0; i + 1 < count; ++i)
-    if (chain[i] >= layout_.packetCount && chain[i] < layout_.bufferCount) bufferRing_.enqueue(chain[i]);
+    if (chain[i] >= layout_.packetCount && chain[i] < layout_.bufferCount && !bufferRing_.enqueue(chain[i]))
+      overfull(bufferRing_);
   m[meta::kBufferCount] = 1;
 }
 

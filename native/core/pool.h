@@ -145,6 +145,22 @@ class Pool {
     return reinterpret_cast<uint32_t*>(base() + layout_.addressesOffset) + size_t(packet) * address::kWords;
   }
 
+  // The pool is unusable for good: one of its rings found its shared counters in a state no
+  // correct sequence of operations produces (a peer overwrote them, or died or stopped between
+  // reserving and completing a ring operation; see ring.h). Every call that needs the rings then
+  // answers kIOReturnIOError (brokenStatus()); releasing slots and the pool still works.
+  bool broken() const { return packetRing_.broken() != Ring::kNotBroken || bufferRing_.broken() != Ring::kNotBroken; }
+  Status brokenStatus() const;
+  // An enqueue that must fit (each index is free in one place only, and rings hold them all)
+  // did not: the ring is broken whether or not it noticed itself. Returns brokenStatus().
+  Status overfull(Ring& ring);
+  // Process-local: how long a ring operation waits for a peer's reservation before declaring the
+  // pool broken (Ring::kDefaultWaitLimitNs); tests shorten it.
+  void setRingWaitLimitNs(uint64_t ns) {
+    packetRing_.setWaitLimitNs(ns);
+    bufferRing_.setWaitLimitNs(ns);
+  }
+
   PoolStats stats() const;
   uint32_t freePacketCount() const;
   uint32_t freeBufferCount() const { return bufferRing_.count(); }

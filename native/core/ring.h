@@ -13,9 +13,26 @@
 // a thread anywhere, native code included, so with more runnable threads than cores that window
 // can last a whole time slice; publish() therefore yields the CPU after a short spin instead of
 // spinning a slice away (without that, 4 threads on 2 cores ran bulk operations ~1000x slower).
+//
+// Hostile or dead peers: every word in the ring lives in memory that another process (or a
+// caller writing through a memory map) can change, so nothing computed from it is trusted:
+// - capacity and mask are process-local copies; every slot index is `counter & mask`, and a
+//   reservation is never larger than the capacity, so no copy runs outside the slot array;
+// - what a side may take is at most the capacity in every state correct operations can reach
+//   (argued at reserve()); more means either our head is stale (the CAS fails and we retry) or the
+//   counters are impossible, which a CAS that expects and writes our head tells apart;
+// - the tail we wait for is never ahead of our head nor more than the capacity behind it (argued
+//   at waitForTail()), and we wait at most kDefaultWaitLimitNs for it to move: a peer killed
+//   between its head CAS and its tail store, or a scribbled tail, would otherwise keep this side
+//   waiting forever.
+// Any of these marks the ring broken (Header::broken, shared, so every process sees it): the
+// operation that found it gives up (returns 0, moving nothing), as does every later wait, and the
+// pool answers kIOReturnIOError from then on. What stays guaranteed is memory safety and bounded
+// time; packets in a broken ring may be lost or handed out twice.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -37,6 +54,33 @@ class Ring {
   static constexpr uint32_t kMaxCapacity = 1u << 30;
   // Pause-spins in publish() before it starts yielding the CPU (a few microseconds).
   static constexpr unsigned kSpinsBeforeYield = 64;
+  // Longest time a tail we wait for may stand still (or a head CAS keep failing) before the ring
+  // is declared broken. A live thread finishes its reservation within a scheduling delay; on an
+  // overloaded machine (8 threads on 2 busy cores) that was seen to reach seconds, so the limit is
+  // generous: only a dead, stopped or scribbling peer holds a tail still for this long.
+  static constexpr uint64_t kDefaultWaitLimitNs = 10'000'000'000;
+  // Yields before the waiter starts sleeping between looks, so a preempted reservation holder
+  // gets the CPU even where sched_yield does not give it up.
+  static constexpr unsigned kYieldsBeforeSleep = 1024;
+
+  // Header::broken: why the ring is unusable (0 = it is not).
+  enum Broken : uint32_t {
+    kNotBroken = 0,
+    kImpossibleCounters = 1,  // head/tail words no correct sequence of operations produces
+    kTailStuck = 2,           // an earlier reservation was never completed (dead or stopped peer)
+    kHeadLivelock = 3,        // the head kept changing for the whole wait limit
+    kOverfull = 4,            // the owner found no room for an entry that must fit (Pool)
+  };
+  static const char* brokenText(uint32_t why) {
+    switch (why) {
+      case kNotBroken: return "not broken";
+      case kImpossibleCounters: return "head/tail counters in an impossible state (overwritten through shared memory?)";
+      case kTailStuck: return "an operation in it never finished (a peer died or stopped mid-operation?)";
+      case kHeadLivelock: return "head kept changing for seconds (overwritten through shared memory?)";
+      case kOverfull: return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
+    }
+    return "its shared state is corrupt";
+  }
 
   // Smallest power of two >= wanted (and >= 1).
   static uint32_t capacityFor(uint32_t wanted) {
@@ -55,6 +99,7 @@ class Ring {
     auto* h = new (memory) Header();
     h->capacity = capacity;
     h->mask = capacity - 1;
+    h->broken.store(kNotBroken, std::memory_order_relaxed);
     h->prod.head.store(0, std::memory_order_relaxed);
     h->prod.tail.store(0, std::memory_order_relaxed);
     h->cons.head.store(0, std::memory_order_relaxed);
@@ -72,6 +117,22 @@ class Ring {
 
   uint32_t capacity() const { return capacity_; }
 
+  // Why the ring is unusable (Broken), 0 while it is fine. relaxed: a flag that only ever goes
+  // from 0 to a reason; whoever sees it late just finds out at its next look.
+  uint32_t broken() const { return h_->broken.load(std::memory_order_relaxed); }
+  // For an owner that knows an operation cannot legitimately fail (every index fits in a ring
+  // sized for all of them) and saw it fail anyway.
+  void markBroken(uint32_t why) { markBroken(h_, why); }
+  // Process-local: how long this view waits before declaring the ring broken (tests shorten it).
+  void setWaitLimitNs(uint64_t ns) { waitLimitNs_ = ns; }
+
+  // Word offsets (uint32 units from the ring's start) of the shared counters, for tests and
+  // fuzzers that scribble them.
+  static constexpr uint32_t prodHeadWord() { return uint32_t(offsetof(Header, prod) / 4); }
+  static constexpr uint32_t prodTailWord() { return prodHeadWord() + 1; }
+  static constexpr uint32_t consHeadWord() { return uint32_t(offsetof(Header, cons) / 4); }
+  static constexpr uint32_t consTailWord() { return consHeadWord() + 1; }
+
   // Entries currently published. Exact when quiescent; a snapshot otherwise.
   uint32_t count() const {
     // relaxed: a statistic, it orders nothing else.
@@ -85,18 +146,18 @@ class Ring {
   bool enqueue(uint32_t value) {
     Header* const h = h_;
     uint32_t oldHead;
-    if (reserve(h->prod, h->cons, 1, Mode::Bulk, capacity_, oldHead) == 0) return false;
+    if (reserve(h, h->prod, h->cons, 1, Mode::Bulk, capacity_, true, waitLimitNs_, oldHead) == 0)
+      return false;
     slots_[oldHead & mask_] = value;
-    publish(h->prod, oldHead, 1);
-    return true;
+    return publish(h, h->prod, oldHead, 1, capacity_, waitLimitNs_);
   }
   bool dequeue(uint32_t& value) {
     Header* const h = h_;
     uint32_t oldHead;
-    if (reserve(h->cons, h->prod, 1, Mode::Bulk, 0, oldHead) == 0) return false;
+    if (reserve(h, h->cons, h->prod, 1, Mode::Bulk, capacity_, false, waitLimitNs_, oldHead) == 0)
+      return false;
     value = slots_[oldHead & mask_];
-    publish(h->cons, oldHead, 1);
-    return true;
+    return publish(h, h->cons, oldHead, 1, capacity_, waitLimitNs_);
   }
 
   // The members are copied to locals first: every acquire load below would otherwise make the
@@ -106,11 +167,10 @@ class Ring {
     uint32_t* const slots = slots_;
     const uint32_t capacity = capacity_, mask = mask_;
     uint32_t oldHead;
-    n = reserve(h->prod, h->cons, n, mode, capacity, oldHead);
+    n = reserve(h, h->prod, h->cons, n, mode, capacity, true, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyIn(slots, capacity, mask, oldHead, values, n);
-    publish(h->prod, oldHead, n);
-    return n;
+    return publish(h, h->prod, oldHead, n, capacity, waitLimitNs_) ? n : 0;
   }
 
   unsigned dequeueMany(uint32_t* out, unsigned n, Mode mode) {
@@ -118,11 +178,10 @@ class Ring {
     const uint32_t* const slots = slots_;
     const uint32_t capacity = capacity_, mask = mask_;
     uint32_t oldHead;
-    n = reserve(h->cons, h->prod, n, mode, 0, oldHead);
+    n = reserve(h, h->cons, h->prod, n, mode, capacity, false, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyOut(slots, capacity, mask, oldHead, out, n);
-    publish(h->cons, oldHead, n);
-    return n;
+    return publish(h, h->cons, oldHead, n, capacity, waitLimitNs_) ? n : 0;
   }
 
  private:
@@ -133,6 +192,7 @@ class Ring {
   struct alignas(kFalseSharingRange) Header {
     uint32_t capacity;
     uint32_t mask;
+    std::atomic<uint32_t> broken;  // Broken; written once, read on the slow paths
     HeadTail prod;
     HeadTail cons;
     // slots follow the header
@@ -141,11 +201,52 @@ class Ring {
   Ring(Header* h, uint32_t capacity)
       : h_(h), slots_(reinterpret_cast<uint32_t*>(h + 1)), capacity_(capacity), mask_(capacity - 1) {}
 
+  // The first reason found wins. relaxed: see broken().
+  static void markBroken(Header* h, uint32_t why) {
+    uint32_t expected = kNotBroken;
+    h->broken.compare_exchange_strong(expected, why, std::memory_order_relaxed);
+  }
+
+  // Deadline bookkeeping for the slow paths: the clock is read only after a few hundred rounds,
+  // so a short wait costs no clock reads at all.
+  class Deadline {
+   public:
+    explicit Deadline(uint64_t limitNs) : limitNs_(limitNs) {}
+    void restart() { started_ = false; }
+    bool passed() {
+      auto now = std::chrono::steady_clock::now();
+      if (!started_) {
+        started_ = true;
+        start_ = now;
+        return false;
+      }
+      return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(now - start_).count()) >= limitNs_;
+    }
+
+   private:
+    uint64_t limitNs_;
+    bool started_ = false;
+    std::chrono::steady_clock::time_point start_;
+  };
+
   // Reserves up to n positions on side `self`, bounded by what the opposite side has completed.
   // For producers the bound is `capacity + cons.tail` (free slots); for consumers `prod.tail`
-  // (published entries): `capacityBias` is capacity for producers and 0 for consumers.
-  static unsigned reserve(HeadTail& self, HeadTail& other, unsigned n, Mode mode,
-                          uint32_t capacityBias, uint32_t& oldHead) {
+  // (published entries). Returns how many were reserved (0: none, or the ring is broken).
+  //
+  // Why `available` never exceeds the capacity unless the counters are impossible, once our CAS
+  // shows oldHead is the current head (producer; the consumer argument is the mirror image):
+  // - available <= capacity, i.e. oldHead >= cons.tail as we read it: the consumer that stored
+  //   that tail had first acquired a prod.tail at least as large, stored by a producer after its
+  //   head CAS; those steps happen-before our CAS, which reads prod.head at or after that CAS's
+  //   value, and head only grows.
+  // - available >= 0, i.e. oldHead <= cons.tail + capacity: the producer whose CAS wrote oldHead
+  //   had read a cons.tail T0 with oldHead <= T0 + capacity; our acquire load of the head
+  //   synchronizes with that CAS, so our later tail load reads T0 or newer.
+  // A stale oldHead can break the first inequality legitimately (producers and consumers moved on
+  // since we read it); that is why the verdict waits for a CAS.
+  static unsigned reserve(Header* h, HeadTail& self, HeadTail& other, unsigned n, Mode mode,
+                          uint32_t capacity, bool producer, uint64_t waitLimitNs,
+                          uint32_t& oldHead) {
     // acquire (not relaxed): the head we read must be ordered before the other side's tail we
     // read next. If the tail load could be satisfied first (plain loads may pass an acquire load
     // on Arm/POWER), we could pair a stale tail with a newer head, compute `available` as a huge
@@ -154,59 +255,116 @@ class Ring {
     // tail value the previous head mover saw to the next one (DPDK fixed the same hole with an
     // acquire fence in 2018 and made it load-acquire / CAS-release in 2025). Free on x86.
     oldHead = self.head.load(std::memory_order_acquire);
-    for (;;) {
+    Deadline deadline(waitLimitNs);
+    for (unsigned failures = 1;; ++failures) {
       // acquire: pairs with the release store of the other side's tail. For a producer it makes
       // the consumers' reads of the slots we are about to overwrite happen-before our writes;
       // for a consumer it makes the producers' slot writes visible before we read them.
       uint32_t otherTail = other.tail.load(std::memory_order_acquire);
-      uint32_t available = capacityBias + otherTail - oldHead;
-      unsigned take = n;
-      if (take > available) {
-        if (mode == Mode::Bulk) return 0;
-        take = available;
-        if (take == 0) return 0;
+      uint32_t available = (producer ? capacity : 0) + otherTail - oldHead;
+      if (available > capacity) {
+        // A stale head, or impossible counters: a CAS that expects our head and writes it back
+        // unchanged succeeds only if the head is still ours (then the counters are impossible,
+        // see above); on failure it loads the current head and we look again. acq_rel/acquire:
+        // as for the reserving CAS below.
+        if (self.head.compare_exchange_strong(oldHead, oldHead, std::memory_order_acq_rel,
+                                              std::memory_order_acquire)) {
+          markBroken(h, kImpossibleCounters);
+          return 0;
+        }
+      } else {
+        // Never more than the capacity, whatever n the caller asked for: the copy loops rely on it.
+        unsigned take = n;
+        if (take > available) {
+          if (mode == Mode::Bulk) return 0;
+          take = available;
+          if (take == 0) return 0;
+        }
+        // The slot data itself is ordered by the tail acquire above and the tail release in
+        // publish(). release on success / acquire on failure only keep the head -> other-tail
+        // order described at the head load above (the failure path reloads oldHead).
+        if (self.head.compare_exchange_weak(oldHead, oldHead + take, std::memory_order_release,
+                                            std::memory_order_acquire)) {
+          return take;
+        }
+        // oldHead was reloaded by the failed CAS; retry with it.
       }
-      // The slot data itself is ordered by the tail acquire above and the tail release in
-      // publish(). release on success / acquire on failure only keep the head -> other-tail
-      // order described at the head load above (the failure path reloads oldHead).
-      if (self.head.compare_exchange_weak(oldHead, oldHead + take, std::memory_order_release,
-                                          std::memory_order_acquire)) {
-        return take;
+      // Each failure means another thread moved the head, i.e. made progress; only a head that
+      // someone keeps rewriting fails for the whole wait limit.
+      if (failures % 256 == 0 && (h->broken.load(std::memory_order_relaxed) != kNotBroken || deadline.passed())) {
+        markBroken(h, kHeadLivelock);
+        return 0;
       }
-      // oldHead was reloaded by the failed CAS; retry with it.
     }
   }
 
   // Completes a reservation: waits until every earlier reservation on this side is complete,
-  // then moves tail past ours so the other side can use the slots.
-  static void publish(HeadTail& self, uint32_t oldHead, unsigned n) {
+  // then moves tail past ours so the other side can use the slots. False (tail untouched) when
+  // the ring is broken: the reservation is abandoned.
+  static bool publish(Header* h, HeadTail& self, uint32_t oldHead, unsigned n, uint32_t capacity,
+                      uint64_t waitLimitNs) {
     // acquire: we take over the tail from the thread that completed the previous reservation;
     // acquiring its release store puts its slot accesses before our release below, so the
     // other side, acquiring our tail, sees them too (a plain release sequence would not carry
     // them, because our store is not a read-modify-write).
-    if (self.tail.load(std::memory_order_acquire) != oldHead) waitForTail(self, oldHead);
+    if (self.tail.load(std::memory_order_acquire) != oldHead &&
+        !waitForTail(h, self, oldHead, capacity, waitLimitNs))
+      return false;
     // release: our slot writes (producer) or reads (consumer) happen-before the other side's
     // acquire load of this tail in reserve().
     self.tail.store(oldHead + n, std::memory_order_release);
+    return true;
   }
 
   // Out of line: the yield call (and the registers it clobbers) would otherwise cost the
   // uncontended path spills in every caller's loop.
+  //
+  // The tail we wait for is never ahead of our head and never more than the capacity behind it:
+  // reservations in flight on one side cover at most the capacity (a producer's head is at most
+  // capacity past cons.tail, which is at most prod.tail; a consumer's head is at most prod.tail,
+  // which is at most capacity past cons.tail), and the tail we read is at least the one our
+  // reservation was computed against (the acquire chain of reserve()). Outside that window the
+  // counters are impossible and waiting is pointless.
 #if defined(__GNUC__)
   __attribute__((noinline, cold))
 #endif
-  static void waitForTail(HeadTail& self, uint32_t oldHead) {
-    // acquire: as in publish().
-    for (unsigned spins = 0; self.tail.load(std::memory_order_acquire) != oldHead; ++spins) {
+  static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
+                          uint64_t waitLimitNs) {
+    Deadline deadline(waitLimitNs);
+    uint32_t lastTail = self.tail.load(std::memory_order_relaxed);
+    for (unsigned spins = 0;; ++spins) {
+      // acquire: as in publish().
+      uint32_t tail = self.tail.load(std::memory_order_acquire);
+      if (tail == oldHead) return true;
+      if (oldHead - tail > capacity) {
+        markBroken(h, kImpossibleCounters);
+        return false;
+      }
+      // An earlier reservation completed: the side is slow, not stuck; the limit starts over.
+      if (tail != lastTail) {
+        lastTail = tail;
+        deadline.restart();
+      }
       // The thread we wait for may have been preempted between its head CAS and its tail store
       // (more runnable threads than cores: worker threads, a busy or small machine). Spinning
       // then only burns the CPU it needs for the rest of our time slice, and every later thread
       // of this side piles up behind it. So spin briefly (the normal wait is a few ns), then
-      // yield the CPU on each further look.
+      // yield the CPU on each further look; and give up when the ring is already known broken
+      // or the wait limit has passed (that thread is dead or stopped, or the tail was scribbled).
       if (spins < kSpinsBeforeYield) {
         cpuRelax();
-      } else {
+        continue;
+      }
+      if (spins < kSpinsBeforeYield + kYieldsBeforeSleep)
         std::this_thread::yield();
+      else
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (spins % 64 == 0) {
+        if (h->broken.load(std::memory_order_relaxed) != kNotBroken) return false;
+        if (deadline.passed()) {
+          markBroken(h, kTailStuck);
+          return false;
+        }
       }
     }
   }
@@ -251,6 +409,7 @@ class Ring {
   // Process-local copies: the header's copies live in shared memory and are not trusted.
   uint32_t capacity_ = 0;
   uint32_t mask_ = 0;
+  uint64_t waitLimitNs_ = kDefaultWaitLimitNs;
 };
 
 }  // namespace pbp
