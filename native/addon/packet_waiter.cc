@@ -8,6 +8,10 @@ namespace {
 // Upper bound on one sleep, so a lost wake-up (a deallocation that raced with our registration
 // and parked its packet in a thread cache) is retried rather than waited on forever.
 constexpr uint32_t kMaxSleepMs = 100;
+
+// After a call back that found nothing, the next one waits this long at first, doubling up to
+// kMaxSleepMs while nothing is freed.
+constexpr uint32_t kFirstBackoffMs = 1;
 }  // namespace
 
 PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi::Function onFreed)
@@ -46,14 +50,32 @@ void PacketWaiter::want(Napi::Env env, bool keepAlive) {
 }
 
 void PacketWaiter::run() {
+  // JS asks again (want()) only when the packets it was called for were not there. If nothing
+  // was freed since that call (the free sequence has not moved), looking at the ring again at
+  // once would find the same count and call back at once: with a ring count that cannot be taken
+  // (a scribbled consumer tail, or packets another thread takes first) both threads would spin
+  // at 100% CPU. So after such a fruitless call the waiter sleeps until something is freed or a
+  // backoff (1, 2, 4 ... 100 ms) passes, and only then looks again.
+  bool calledBack = false;
+  uint32_t calledAt = 0;  // free sequence when we last called back
+  uint32_t backoffMs = 0;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return wanted_ || stopping_.load(); });
       if (stopping_.load()) return;
     }
+    if (calledBack && pool_->freeSequence() == calledAt) {
+      backoffMs = backoffMs == 0 ? kFirstBackoffMs : backoffMs * 2 > kMaxSleepMs ? kMaxSleepMs : backoffMs * 2;
+      pool_->sleepUntilFreed(calledAt, backoffMs);
+      if (stopping_.load()) return;
+    }
     uint32_t seen = pool_->freeSequence();
-    if (pool_->freeInRing() > 0) {
+    if (seen != calledAt) backoffMs = 0;  // something was freed: the next fruitless call starts over
+    // A broken pool calls back too: JS then gets kIOReturnIOError and rejects its waiters.
+    if (pool_->freeInRing() > 0 || pool_->broken()) {
+      calledBack = true;
+      calledAt = seen;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         wanted_ = false;
