@@ -6,7 +6,7 @@
  * kIOReturnIOError: the scribble is one the ring recognises as broken once it is used).
  */
 import { IOUserNetworkPacket, kIOReturnIOError } from '../lib';
-import { binding } from '../lib/binding';
+import { binding } from '../lib/native';
 import { expectIOReturn } from './helpers/io-return';
 import { makePool, releasePools } from './helpers/pool';
 

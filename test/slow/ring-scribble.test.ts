@@ -6,7 +6,7 @@
  * a child process (fixtures/ring-scribble.js) with a worker churning the same pool: every call
  * answers normally or kIOReturnIOError, terminate and release return, the child exits 0.
  */
-import { reportOf, requireFreshDist, runFixture } from './lifetime/run-fixture';
+import { reportOf, runFixture } from './lifetime/run-fixture';
 
 interface Scenario {
   word: string;
@@ -23,7 +23,6 @@ function run(scenarios: object[]): Scenario[] {
   return reportOf<Scenario[]>(runFixture('ring-scribble.js', { args: [JSON.stringify(scenarios)], timeoutMs: 120_000 }));
 }
 
-beforeAll(requireFreshDist);
 
 describe.each([
   ['a producer that died mid-operation (prod.head one ahead)', { word: 'prodHead', delta: 1 }],
