@@ -30,6 +30,9 @@ class RegionGuard {
     add(size_t(reinterpret_cast<const uint8_t*>(&h->nextTag) - base_), sizeof(RegionHeader));
     add(l.metaOffset, l.metaOffset + size_t(l.packetCount) * meta::kWords * 4);
     add(l.chainOffset, l.chainOffset + size_t(l.packetCount) * l.chainSlotsPerPacket() * 4);
+    // Packet queues and packet address records: read by stats() (queued) and the interfaces.
+    add(l.queuesOffset, l.queuesOffset + size_t(l.maxQueues) * l.queueBytes);
+    add(l.addressesOffset, l.addressesOffset + size_t(l.packetCount) * sizeof(PacketAddress));
     for (uint32_t s = 0; s < l.maxThreads; ++s) {
       size_t at = l.slotsOffset + size_t(s) * l.slotBytes;
       add(at, at + 4 * (slot::kPid + 1));                                      // control words
@@ -89,7 +92,7 @@ class RegionGuard {
   }
 
   void addRing(size_t at, uint32_t capacity) {
-    add(at + ring_peek::kCapacity, at + ring_peek::kCapacity + 8);
+    add(at + ring_peek::kCapacity, at + ring_peek::kCapacity + 12);  // capacity, mask, broken
     add(at + ring_peek::kProdHead, at + ring_peek::kProdHead + 8);
     add(at + ring_peek::kConsHead, at + ring_peek::kConsHead + 8);
     add(at + ring_peek::kSlots, at + ring_peek::kSlots + size_t(capacity) * 4);
