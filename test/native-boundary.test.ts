@@ -36,6 +36,7 @@ describe('the typed addon boundary (lib/native.ts)', () => {
       pcapWrite: true,
       setErrorClass: true,
       layout: true,
+      ringWords: true,
       queueCreate: true,
       queueOpen: true,
       queueDestroy: true,
