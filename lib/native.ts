@@ -8,6 +8,7 @@
  * or `cmake-js` put in build/. When neither exists the error says how to build it, because npm 11
  * skips dependencies' install scripts unless they were approved.
  */
+import type { IOUserNetworkPacketBufferPoolStatistics } from './pool';
 import * as path from 'node:path';
 
 import { IOReturnError } from './io-return';
@@ -29,22 +30,8 @@ export interface NativeLayoutInfo extends NativeLayoutFields {
   readonly waitersWord: number;
 }
 
-/** `NativePool#stats()`: the core's PoolStats. */
-export interface NativePoolStats {
-  allocations: number;
-  deallocations: number;
-  failedAllocations: number;
-  reclaimed: number;
-  inUse: number;
-  cached: number;
-  freeInRing: number;
-  highWaterMark: number;
-  liveThreads: number;
-  deadThreads: number;
-  orphanedPackets: number;
-  queued: number;
-  freeBuffers: number;
-}
+/** `NativePool#stats()`: the core's PoolStats, exactly the public statistics (one definition). */
+export type NativePoolStats = IOUserNetworkPacketBufferPoolStatistics;
 
 /** `NativePool#createHandle()`. */
 export interface NativePoolHandle {
