@@ -37,7 +37,7 @@ export type {
   RawZeroCopy,
 } from './raw';
 export { PcapWriter } from './pcap';
-export type { PcapWriterOptions } from './pcap';
+export type { PcapFormat, PcapWriterOptions } from './pcap';
 export { IOUserNetworkUDPInterface } from './udp-interface';
 export type {
   IOUserNetworkUDPInterfaceInFlight,

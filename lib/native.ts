@@ -198,8 +198,16 @@ export interface NativeBinding {
   NativePool: new (options: NativePoolOptions | NativeAttachOptions) => NativePool;
   NativeMemoryDescriptor: abstract new () => NativeMemoryDescriptor;
   NativeRawInterface: new (pool: NativePool, options: NativeRawInterfaceOptions) => NativeRawInterface;
-  pcapBegin(fd: number, snapLength: number, linkType: number): number;
-  pcapWrite(pool: NativePool, fd: number, snapLength: number, indices: Uint32Array, count: number): number;
+  /** Writes the file header; `format` 0 = classic pcap, 1 = pcapng. Returns the bytes written. */
+  pcapBegin(fd: number, snapLength: number, format: number, linkType: number): number;
+  pcapWrite(
+    pool: NativePool,
+    fd: number,
+    snapLength: number,
+    format: number,
+    indices: Uint32Array,
+    count: number,
+  ): number;
   setErrorClass(cls: typeof IOReturnError): void;
   /** Every value of native/core/layout.json the binary was built with, keyed "group.Name". */
   layout: Readonly<Record<string, number>>;

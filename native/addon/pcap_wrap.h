@@ -1,5 +1,7 @@
-// pcapBegin(fd, snapLength, linkType) and pcapWrite(nativePool, fd, snapLength, indices, count):
-// the pcap writer (native/raw/pcap_writer.h) over a file descriptor lib/pcap.ts owns.
+// pcapBegin(fd, snapLength, format, linkType) and
+// pcapWrite(nativePool, fd, snapLength, format, indices, count): the pcap / pcapng writer
+// (native/raw/pcap_writer.h; format 0 = classic pcap, 1 = pcapng) over a file descriptor
+// lib/pcap.ts owns.
 #pragma once
 
 #include <napi.h>
