@@ -11,15 +11,15 @@
  * worker threads themselves, since this thread's PerformanceObserver cannot see theirs.
  * Files load in name order (hence the numeric prefixes) and scenarios keep their order within a
  * file; that is the table order. A workers family would be e.g. 50-pool-workers.js.
+ *
+ * A family that cannot run here (wire.raw.* without root) exports an empty array carrying
+ * `skipped = { group, names, reason }`: `skippedScenarios()` lists those names with the reason.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
 function loadScenarios() {
-  const files = fs
-    .readdirSync(__dirname)
-    .filter((f) => f.endsWith('.js') && f !== 'index.js')
-    .sort();
+  const files = scenarioFiles();
   const all = [];
   const seen = new Set();
   for (const file of files) {
@@ -37,4 +37,26 @@ function loadScenarios() {
   return all;
 }
 
-module.exports = { loadScenarios };
+function scenarioFiles() {
+  return fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.js') && f !== 'index.js')
+    .sort();
+}
+
+/** [{ name, group, reason }]: the scenarios a family left out, and why. */
+function skippedScenarios() {
+  const out = [];
+  for (const file of scenarioFiles()) {
+    const { skipped } = require(path.join(__dirname, file));
+    if (!skipped) continue;
+    const { group, names, reason } = skipped;
+    if (typeof group !== 'string' || !Array.isArray(names) || typeof reason !== 'string') {
+      throw new Error(`bench/scenarios/${file}: skipped must be { group, names, reason }`);
+    }
+    for (const name of names) out.push({ name, group, reason });
+  }
+  return out;
+}
+
+module.exports = { loadScenarios, skippedScenarios };
