@@ -10,7 +10,7 @@ import { fail } from './io-return';
 import * as poolFlag from './pool-flags';
 import * as ioReturn from './io-return-codes';
 
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 
 /**
  * uint32 word offsets inside a packet's metadata record (one cache line per packet, so two threads
@@ -80,6 +80,10 @@ export const enum Slot {
   DeallocationsF64 = 9,
   FailedAllocationsF64 = 10,
   CacheCountU32 = 22, // uint32 index from the slot start
+  // nonzero while the owning thread is inside a core operation that moves free packets between its
+  // hands and a shared free ring; a process that dies with it set breaks the pool (see pool.cpp
+  // CoreOpMark)
+  CoreOpU32 = 23,
   CacheU32 = 32, // first cache entry, uint32 index from the slot start
 }
 
@@ -200,6 +204,7 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   'slot.DeallocationsF64': Slot.DeallocationsF64,
   'slot.FailedAllocationsF64': Slot.FailedAllocationsF64,
   'slot.CacheCountU32': Slot.CacheCountU32,
+  'slot.CoreOpU32': Slot.CoreOpU32,
   'slot.CacheU32': Slot.CacheU32,
   'slotState.Free': SlotState.Free,
   'slotState.Live': SlotState.Live,

@@ -305,7 +305,7 @@ Napi::Value PoolWrap::addBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t packet, buffer;
   if (!attached(env) || !readUint32(info, 0, "packet index", packet)) return env.Undefined();
-  pbp::Status s = pool_->addBuffer(packet, buffer);
+  pbp::Status s = pool_->addBuffer(packet, buffer, slot_);
   if (s.code == IOReturn::NoResources || s.code == IOReturn::Overrun) return Napi::Number::New(env, -1);
   if (!s.isOk()) return throwStatus(env, s);
   return Napi::Number::New(env, buffer);
@@ -345,7 +345,7 @@ Napi::Value PoolWrap::reclaim(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && !info[0].IsUndefined() && !readUint32(info, 0, "threadId", threadId))
     return env.Undefined();
   uint32_t count = 0;
-  pbp::Status s = pool_->reclaim(threadId, count);
+  pbp::Status s = pool_->reclaim(threadId, count, slot_);
   if (!s.isOk()) return throwStatus(env, s);
   return Napi::Number::New(env, count);
 }

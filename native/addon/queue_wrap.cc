@@ -67,7 +67,7 @@ Napi::Value queueDestroy(const Napi::CallbackInfo& info) {
   PoolWrap* pw = PoolWrap::fromArg(info, 0);
   uint32_t id, returned = 0;
   if (pw == nullptr || !readUint32(info, 1, "queueId", id)) return env.Undefined();
-  Status s = pw->pool()->destroyQueue(id, returned);
+  Status s = pw->pool()->destroyQueue(id, returned, pw->slot());
   if (!s.isOk()) return throwStatus(env, s);
   return Napi::Number::New(env, returned);
 }

@@ -11,8 +11,8 @@ namespace pbp {
 
 // Layout versions: 2: meta::kStatePublished; 3: RegionHeader::identity; 4: packet queues, packet
 // addresses; 5: the header holds LayoutFields as one block; 6: the rings' shared `broken` word
-// (ring.h).
-constexpr uint32_t kLayoutVersion = 6;
+// (ring.h); 7: slot::kCoreOpU32, the in-core-operation mark.
+constexpr uint32_t kLayoutVersion = 7;
 
 // uint32 word offsets inside a packet's metadata record (one cache line per packet, so two threads
 // working on different packets never write the same line).
@@ -76,6 +76,10 @@ constexpr uint32_t kAllocationsF64 = 8u;  // float64 index from the slot start
 constexpr uint32_t kDeallocationsF64 = 9u;
 constexpr uint32_t kFailedAllocationsF64 = 10u;
 constexpr uint32_t kCacheCountU32 = 22u;  // uint32 index from the slot start
+// nonzero while the owning thread is inside a core operation that moves free packets between its
+// hands and a shared free ring; a process that dies with it set breaks the pool (see pool.cpp
+// CoreOpMark)
+constexpr uint32_t kCoreOpU32 = 23u;
 constexpr uint32_t kCacheU32 = 32u;  // first cache entry, uint32 index from the slot start
 }  // namespace slot
 
@@ -216,6 +220,7 @@ inline constexpr LayoutConstant kLayoutConstants[] = {
     {"slot.DeallocationsF64", slot::kDeallocationsF64},
     {"slot.FailedAllocationsF64", slot::kFailedAllocationsF64},
     {"slot.CacheCountU32", slot::kCacheCountU32},
+    {"slot.CoreOpU32", slot::kCoreOpU32},
     {"slot.CacheU32", slot::kCacheU32},
     {"slotState.Free", slot::kFree},
     {"slotState.Live", slot::kLive},

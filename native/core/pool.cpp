@@ -111,6 +111,15 @@ void Pool::releaseUser() {
 void Pool::bindRings() {
   packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
   bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);
+  packetRing_.setDeadPeerCheck(&Pool::peerDiedMidOp, this);
+  bufferRing_.setDeadPeerCheck(&Pool::peerDiedMidOp, this);
+}
+
+bool Pool::peerDiedMidOp(const void* context) {
+  const Pool* pool = static_cast<const Pool*>(context);
+  for (uint32_t s = 0; s < pool->layout_.maxThreads; ++s)
+    if (loadRelaxed(pool->slotWords(s) + slot::kState) == slot::kLive && pool->diedMidOp(s)) return true;
+  return false;
 }
 
 Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
@@ -262,6 +271,7 @@ void Pool::retireCounters(uint32_t s) {
 }
 
 void Pool::releaseSlot(uint32_t s) {
+  CoreOpMark mark(*this, s);
   // The thread may have been stopped inside an enqueue (worker.terminate()).
   repairQueuesOf(tagOf(s));
   releaseQueueEnds(s);
@@ -288,9 +298,10 @@ bool Pool::slotOwnerGone(uint32_t s) const {
   return kill(pid_t(pid), 0) != 0 && errno == ESRCH;
 }
 
-Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
+Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerSlot) {
   reclaimedOut = 0;
   if (broken()) return brokenStatus();
+  CoreOpMark mark(*this, callerSlot);
   bool matched = false;
   if (threadId != kAnyThread) {
     // Refuse a thread of this process that is still attached before touching any of its slots.
@@ -311,6 +322,12 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut) {
     uint32_t state = loadAcquire(w + slot::kState);
     bool gone = state == slot::kLive && slotOwnerGone(s);
     if (state != slot::kDead && !gone) continue;  // live (refused above), free or being reclaimed
+    // Its process died inside a ring operation or between a ring and its cache: what it moved
+    // cannot be put back exactly (see CoreOpMark), so the pool is broken rather than wrong.
+    if (gone && diedMidOp(s)) {
+      packetRing_.markBroken(Ring::kPeerDied);
+      return brokenStatus();
+    }
     // Only one reclaimer may walk a slot: move it to Reclaiming first.
     uint32_t expected = state;
     if (!casAcqRel(w + slot::kState, expected, slot::kReclaiming)) continue;
@@ -400,6 +417,7 @@ void Pool::sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs) {
 }
 
 uint32_t Pool::refillCache(uint32_t s) {
+  CoreOpMark mark(*this, s);
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
   if (broken()) return count;
@@ -413,6 +431,7 @@ uint32_t Pool::refillCache(uint32_t s) {
 }
 
 uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
+  CoreOpMark mark(*this, s);
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
   // A broken ring takes nothing (its callers answer kIOReturnIOError); the cache stays as it is.
@@ -481,6 +500,7 @@ void Pool::initPacket(uint32_t packet, uint32_t tag) {
 
 bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   if (broken()) return false;
+  CoreOpMark mark(*this, s);
   double* c = slotCounters(s);
   uint32_t* w = slotWords(s);
   uint32_t count = 0;
@@ -565,6 +585,7 @@ static Refusal releaseOwnership(uint32_t* state, uint32_t myTag, uint32_t& previ
 
 Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
   if (broken()) return brokenStatus();
+  CoreOpMark mark(*this, s);
   if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
   uint32_t previous;
   Refusal why = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), previous);
@@ -588,6 +609,7 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
 
 uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
   if (broken()) return 0;
+  CoreOpMark mark(*this, s);
   // `out` may be memory that another thread rewrites while we run (a Uint32Array over a
   // SharedArrayBuffer): every index is checked and initialised from our own copy and only then
   // written to `out`, never read back from it.
@@ -631,6 +653,7 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
 
 Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
   if (broken()) return brokenStatus();
+  CoreOpMark mark(*this, s);
   // `packets` may be memory that another thread rewrites while we run (a Uint32Array over a
   // SharedArrayBuffer): each entry is read exactly once, into `taken`, and only that copy is used
   // afterwards, so a range check, the ownership change, the undo and the ring write all see the
@@ -714,8 +737,9 @@ void Pool::publish(uint32_t s, uint32_t packet) {
   if (loadRelaxed(state) == myTag) storeRelaxed(state, myTag | meta::kStatePublished);
 }
 
-Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut) {
+Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut, uint32_t callerSlot) {
   if (broken()) return brokenStatus();
+  CoreOpMark mark(*this, callerSlot);
   Status st = checkIndex(packet);
   if (!st.isOk()) return st;
   uint32_t* m = metaOf(packet);

@@ -10,6 +10,7 @@
 // taking a packet over, reclaim of a dead thread's packets) changes kState with a CAS.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -88,7 +89,10 @@ class Pool {
   // kAnyThread), and the cached and held packets of slots whose process died without releasing
   // them. Refuses a thread of this process that is still attached.
   static constexpr uint32_t kAnyThread = 0xFFFFFFFF;
-  Status reclaim(uint32_t threadId, uint32_t& reclaimedOut);
+  // callerSlot: the caller's own slot, marked while it moves packets (CoreOpMark); kNoSlot for a
+  // caller without one (a test, a monitor), whose own death mid-call then goes unnoticed.
+  static constexpr uint32_t kNoSlot = 0xFFFFFFFF;
+  Status reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerSlot = kNoSlot);
 
   // Per-thread cache, the same algorithm the JS hot path runs: refill moves up to half a cache
   // from the ring; flush moves everything above `keep` back. Both return the new cache count.
@@ -112,7 +116,7 @@ class Pool {
   // unpublished.
   void publish(uint32_t s, uint32_t packet);
   // Chains one extra buffer to a held packet. NoResources: none free; Overrun: chain is full.
-  Status addBuffer(uint32_t packet, uint32_t& bufferIndexOut);
+  Status addBuffer(uint32_t packet, uint32_t& bufferIndexOut, uint32_t callerSlot = kNoSlot);
 
   // Waiting for a free packet (allocatePacketAsync). A waiter registers, then loops: read the
   // sequence, check the ring, sleep until the sequence changes. Deallocations that see a waiter
@@ -131,7 +135,7 @@ class Pool {
   // destroy: returns the packets still queued to the pool (counted in `returned`).
   Status createQueue(QueueKind kind, uint32_t id, uint32_t capacity, PacketQueue& out);
   Status openQueue(uint32_t id, PacketQueue& out) const;
-  Status destroyQueue(uint32_t id, uint32_t& returned);
+  Status destroyQueue(uint32_t id, uint32_t& returned, uint32_t callerSlot = kNoSlot);
   // Binds the producer or consumer end of a queue to slot `s` (one thread per end, as SPSC
   // needs). ExclusiveAccess if a live thread holds it; an end whose holder died is taken over.
   Status acquireQueueEnd(const PacketQueue& q, bool producer, uint32_t s);
@@ -166,6 +170,46 @@ class Pool {
   uint32_t freeBufferCount() const { return bufferRing_.count(); }
 
  private:
+  // Marks slot `s` (slot::kCoreOpU32) for the lifetime of a core operation that moves free
+  // packets between the thread's hands and a shared ring (or buffers between a chain and the
+  // buffer ring). Those steps are not ordered for repair the way the JS hot path's stores are:
+  // the ring's own reservation (head CAS .. tail store) cannot be completed by anyone else, and a
+  // packet between a ring and a cache is in neither. So a process that dies with the mark set
+  // breaks the pool (Ring::kPeerDied: found by reclaim(), or at once by a ring waiter through
+  // peerDiedMidOp) instead of silently losing or duplicating packets; one that dies anywhere else
+  // is repaired exactly by reclaim(). Threads cannot die inside native code otherwise
+  // (worker.terminate() stops JavaScript only), so only process death matters here.
+  //
+  // Nesting restores the outer value. Stores are relaxed with compiler-only fences: the mark is
+  // read only about a process that is gone, whose executed stores have all reached memory by the
+  // time kill(pid, 0) says ESRCH; what must hold is program order in the emitted code, so that no
+  // step of the operation is moved outside the marked stretch.
+  class CoreOpMark {
+   public:
+    CoreOpMark(const Pool& pool, uint32_t s)
+        : word_(s < pool.layout_.maxThreads ? pool.slotWords(s) + slot::kCoreOpU32 : &unmarked_) {
+      outer_ = loadRelaxed(word_);
+      storeRelaxed(word_, 1);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    ~CoreOpMark() {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      storeRelaxed(word_, outer_);
+    }
+    CoreOpMark(const CoreOpMark&) = delete;
+    CoreOpMark& operator=(const CoreOpMark&) = delete;
+
+   private:
+    uint32_t unmarked_ = 0;  // kNoSlot: a word nobody reads
+    uint32_t* word_;
+    uint32_t outer_;
+  };
+  // Ring::DeadPeerCheck for both rings: a slot of another process is marked and that process is
+  // gone.
+  static bool peerDiedMidOp(const void* pool);
+  // Slot `s` belongs to a process that died inside a core operation (see CoreOpMark).
+  bool diedMidOp(uint32_t s) const { return loadRelaxed(slotWords(s) + slot::kCoreOpU32) != 0 && slotOwnerGone(s); }
+
   Pool(std::unique_ptr<Region> region, const Layout& layout);
   void bindRings();
   RegionHeader* header() const { return reinterpret_cast<RegionHeader*>(base()); }

@@ -58,8 +58,9 @@ Status Pool::openQueue(uint32_t id, PacketQueue& out) const {
   return Status::ok();
 }
 
-Status Pool::destroyQueue(uint32_t id, uint32_t& returned) {
+Status Pool::destroyQueue(uint32_t id, uint32_t& returned, uint32_t callerSlot) {
   returned = 0;
+  CoreOpMark mark(*this, callerSlot);
   PacketQueue q;
   Status s = openQueue(id, q);
   if (!s.isOk()) return s;

@@ -25,6 +25,9 @@
 //   at waitForTail()), and we wait at most kDefaultWaitLimitNs for it to move: a peer killed
 //   between its head CAS and its tail store, or a scribbled tail, would otherwise keep this side
 //   waiting forever.
+// - a waiter that has yielded for a while asks the owner (setDeadPeerCheck) whether a process
+//   died inside an operation on the ring; the Pool answers from its thread slots' core-operation
+//   marks, so a peer killed mid-operation breaks the ring at once instead of after the limit.
 // Any of these marks the ring broken (Header::broken, shared, so every process sees it): the
 // operation that found it gives up (returns 0, moving nothing), as does every later wait, and the
 // pool answers kIOReturnIOError from then on. What stays guaranteed is memory safety and bounded
@@ -70,6 +73,7 @@ class Ring {
     kTailStuck = 2,           // an earlier reservation was never completed (dead or stopped peer)
     kHeadLivelock = 3,        // the head kept changing for the whole wait limit
     kOverfull = 4,            // the owner found no room for an entry that must fit (Pool)
+    kPeerDied = 5,            // a process died inside an operation on it (Pool: CoreOpMark)
   };
   static const char* brokenText(uint32_t why) {
     switch (why) {
@@ -78,6 +82,7 @@ class Ring {
       case kTailStuck: return "an operation in it never finished (a peer died or stopped mid-operation?)";
       case kHeadLivelock: return "head kept changing for seconds (overwritten through shared memory?)";
       case kOverfull: return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
+      case kPeerDied: return "a process died inside an operation on it (what it was moving may be lost)";
     }
     return "its shared state is corrupt";
   }
@@ -125,6 +130,13 @@ class Ring {
   void markBroken(uint32_t why) { markBroken(h_, why); }
   // Process-local: how long this view waits before declaring the ring broken (tests shorten it).
   void setWaitLimitNs(uint64_t ns) { waitLimitNs_ = ns; }
+  // Process-local: asked by a waiter whose tail has not moved for a while (after its yields, then
+  // every few sleeps); true means a peer died inside an operation on this ring, so the tail it
+  // waits for will never move. A cheap scan of shared words plus a kill(pid, 0) per marked slot.
+  using DeadPeerCheck = bool (*)(const void* context);
+  void setDeadPeerCheck(DeadPeerCheck check, const void* context) {
+    deadPeer_ = {check, context};
+  }
 
   // Word offsets (uint32 units from the ring's start) of the shared counters, for tests and
   // fuzzers that scribble them.
@@ -149,7 +161,7 @@ class Ring {
     if (reserve(h, h->prod, h->cons, 1, Mode::Bulk, capacity_, true, waitLimitNs_, oldHead) == 0)
       return false;
     slots_[oldHead & mask_] = value;
-    return publish(h, h->prod, oldHead, 1, capacity_, waitLimitNs_);
+    return publish(h, h->prod, oldHead, 1, capacity_, waitLimitNs_, deadPeer_);
   }
   bool dequeue(uint32_t& value) {
     Header* const h = h_;
@@ -157,7 +169,7 @@ class Ring {
     if (reserve(h, h->cons, h->prod, 1, Mode::Bulk, capacity_, false, waitLimitNs_, oldHead) == 0)
       return false;
     value = slots_[oldHead & mask_];
-    return publish(h, h->cons, oldHead, 1, capacity_, waitLimitNs_);
+    return publish(h, h->cons, oldHead, 1, capacity_, waitLimitNs_, deadPeer_);
   }
 
   // The members are copied to locals first: every acquire load below would otherwise make the
@@ -170,7 +182,7 @@ class Ring {
     n = reserve(h, h->prod, h->cons, n, mode, capacity, true, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyIn(slots, capacity, mask, oldHead, values, n);
-    return publish(h, h->prod, oldHead, n, capacity, waitLimitNs_) ? n : 0;
+    return publish(h, h->prod, oldHead, n, capacity, waitLimitNs_, deadPeer_) ? n : 0;
   }
 
   unsigned dequeueMany(uint32_t* out, unsigned n, Mode mode) {
@@ -181,7 +193,7 @@ class Ring {
     n = reserve(h, h->cons, h->prod, n, mode, capacity, false, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyOut(slots, capacity, mask, oldHead, out, n);
-    return publish(h, h->cons, oldHead, n, capacity, waitLimitNs_) ? n : 0;
+    return publish(h, h->cons, oldHead, n, capacity, waitLimitNs_, deadPeer_) ? n : 0;
   }
 
  private:
@@ -196,6 +208,12 @@ class Ring {
     HeadTail prod;
     HeadTail cons;
     // slots follow the header
+  };
+
+  struct DeadPeerHook {
+    DeadPeerCheck check = nullptr;
+    const void* context = nullptr;
+    bool fired() const { return check != nullptr && check(context); }
   };
 
   Ring(Header* h, uint32_t capacity)
@@ -302,13 +320,13 @@ class Ring {
   // then moves tail past ours so the other side can use the slots. False (tail untouched) when
   // the ring is broken: the reservation is abandoned.
   static bool publish(Header* h, HeadTail& self, uint32_t oldHead, unsigned n, uint32_t capacity,
-                      uint64_t waitLimitNs) {
+                      uint64_t waitLimitNs, const DeadPeerHook& deadPeer) {
     // acquire: we take over the tail from the thread that completed the previous reservation;
     // acquiring its release store puts its slot accesses before our release below, so the
     // other side, acquiring our tail, sees them too (a plain release sequence would not carry
     // them, because our store is not a read-modify-write).
     if (self.tail.load(std::memory_order_acquire) != oldHead &&
-        !waitForTail(h, self, oldHead, capacity, waitLimitNs))
+        !waitForTail(h, self, oldHead, capacity, waitLimitNs, deadPeer))
       return false;
     // release: our slot writes (producer) or reads (consumer) happen-before the other side's
     // acquire load of this tail in reserve().
@@ -329,7 +347,7 @@ class Ring {
   __attribute__((noinline, cold))
 #endif
   static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
-                          uint64_t waitLimitNs) {
+                          uint64_t waitLimitNs, const DeadPeerHook& deadPeer) {
     Deadline deadline(waitLimitNs);
     uint32_t lastTail = self.tail.load(std::memory_order_relaxed);
     for (unsigned spins = 0;; ++spins) {
@@ -361,6 +379,12 @@ class Ring {
         std::this_thread::sleep_for(std::chrono::microseconds(50));
       if (spins % 64 == 0) {
         if (h->broken.load(std::memory_order_relaxed) != kNotBroken) return false;
+        // Only once the yields are over: a live peer finishes within a scheduling delay, and the
+        // check costs a scan of the thread slots.
+        if (spins >= kSpinsBeforeYield + kYieldsBeforeSleep && deadPeer.fired()) {
+          markBroken(h, kPeerDied);
+          return false;
+        }
         if (deadline.passed()) {
           markBroken(h, kTailStuck);
           return false;
@@ -410,6 +434,7 @@ class Ring {
   uint32_t capacity_ = 0;
   uint32_t mask_ = 0;
   uint64_t waitLimitNs_ = kDefaultWaitLimitNs;
+  DeadPeerHook deadPeer_;
 };
 
 }  // namespace pbp

@@ -4,6 +4,8 @@
 // the ring and ends within the wait limit, and a state no correct sequence of operations produces
 // marks the ring broken, after which the pool answers kIOReturnIOError but can still be released.
 #include <signal.h>
+
+#include <chrono>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,6 +214,90 @@ TEST_P(PeerKilled, BetweenHeadCasAndTailStore) {
 
 INSTANTIATE_TEST_SUITE_P(Packets, PeerKilled, ::testing::Values(60u, 64u),
                          [](const auto& info) { return "packets" + std::to_string(info.param); });
+
+// The same death inside a core operation, as the pool marks it (slot::kCoreOpU32): the survivor
+// does not wait for the limit (a minute here) but finds the dead, marked peer after its yields,
+// and reclaim() refuses to guess what the dead operation moved. A peer killed outside a core
+// operation, with the same slot state otherwise, is reclaimed exactly (interruption_test.cpp).
+TEST(PeerKilledMidOperation, BreaksThePoolAtOnceAndReclaimSaysWhy) {
+  PoolOptions o = smallOptions(60, 0);
+  o.shared = true;
+  auto pool = makePool(o);
+  pool->setRingWaitLimitNs(60'000'000'000ull);
+  uint32_t s, p;
+  ASSERT_TRUE(pool->claimSlot(1, s).isOk());
+  ASSERT_TRUE(pool->allocateOne(s, p));
+  auto* ring = reinterpret_cast<uint32_t*>(pool->base() + pool->layout().packetRingOffset);
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A thread of another process: its own slot (with its pid), marked as a core operation does,
+    // then reserve() for one slot, then nothing.
+    uint32_t cs;
+    if (!pool->claimSlot(2, cs).isOk()) _exit(2);
+    storeRelaxed(pool->slotWords(cs) + slot::kCoreOpU32, 1);
+    uint32_t head = __atomic_load_n(ring + Ring::prodHeadWord(), __ATOMIC_ACQUIRE);
+    __atomic_compare_exchange_n(ring + Ring::prodHeadWord(), &head, head + 1, false, __ATOMIC_RELEASE,
+                                __ATOMIC_RELAXED);
+    char c = 1;
+    if (write(ready[1], &c, 1) != 1) _exit(2);
+    for (;;) pause();
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  kill(child, SIGKILL);
+  int status;
+  waitpid(child, &status, 0);
+  close(ready[0]);
+  close(ready[1]);
+  auto started = std::chrono::steady_clock::now();
+  Status st = pool->deallocateOne(s, p);
+  double waitedS = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_TRUE(isCode(st, IOReturn::IOError)) << st.message;
+  EXPECT_NE(st.message.find("a process died inside an operation"), std::string::npos) << st.message;
+  // Not a timing assertion: anything short of the one-minute limit shows the peer check ended it.
+  EXPECT_LT(waitedS, 30.0);
+  uint32_t n;
+  st = pool->reclaim(Pool::kAnyThread, n);
+  EXPECT_TRUE(isCode(st, IOReturn::IOError)) << st.message;
+  pool->releaseSlot(s);
+}
+
+// reclaim() finds the mark itself when no ring operation was waiting on the dead peer: its
+// operation may have moved packets between the ring and its cache, which nobody can redo.
+// Unmarked, the same dead slot is reclaimed exactly.
+TEST(PeerKilledMidOperation, ReclaimOfAMarkedDeadSlotBreaksThePool) {
+  // The pid of a process that has exited and been reaped: as if SIGKILLed.
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status;
+  waitpid(child, &status, 0);
+  for (uint32_t mark : {0u, 1u}) {
+    PoolOptions o = smallOptions(60, 8);
+    o.shared = true;
+    auto pool = makePool(o);
+    uint32_t s, dead, p, n = 0;
+    ASSERT_TRUE(pool->claimSlot(1, s).isOk());
+    ASSERT_TRUE(pool->claimSlot(2, dead).isOk());
+    ASSERT_TRUE(pool->allocateOne(dead, p));
+    storeRelaxed(pool->slotWords(dead) + slot::kPid, uint32_t(child));
+    storeRelaxed(pool->slotWords(dead) + slot::kCoreOpU32, mark);
+    Status st = pool->reclaim(Pool::kAnyThread, n, s);
+    if (mark == 0) {
+      EXPECT_TRUE(st.isOk()) << st.message;
+      EXPECT_EQ(n, 1u) << "the packet it held";
+      EXPECT_FALSE(pool->broken());
+    } else {
+      EXPECT_TRUE(isCode(st, IOReturn::IOError)) << st.message;
+      EXPECT_NE(st.message.find("a process died inside an operation"), std::string::npos) << st.message;
+      EXPECT_TRUE(pool->broken());
+    }
+    EXPECT_EQ(loadRelaxed(pool->slotWords(s) + slot::kCoreOpU32), 0u) << "the caller's own mark is cleared";
+    pool->releaseSlot(s);
+  }
+}
 
 }  // namespace
 }  // namespace pbp::test

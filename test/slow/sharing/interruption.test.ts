@@ -113,11 +113,25 @@ function startChild(pool: IOUserNetworkPacketBufferPool, args: Record<string, un
   return child;
 }
 
+/**
+ * A process killed inside a core operation that moves free packets between a shared ring and its
+ * own hands (native/core/pool.h, CoreOpMark) leaves what nobody can redo exactly: the pool says
+ * so (kIOReturnIOError naming the dead operation) instead of losing or duplicating packets.
+ */
+function diedMidOperation(err: unknown): boolean {
+  return (
+    err instanceof IOReturnError &&
+    err.codeName === 'kIOReturnIOError' &&
+    err.message.includes('a process died inside an operation')
+  );
+}
+
 it('SIGKILL at random points, then reclaimPackets(): every packet back exactly once', async () => {
-  const pool = makePool('killed', true);
+  let pool = makePool('killed', true);
   counted = 0;
   const start = Date.now();
   let rounds = 0;
+  let brokenRounds = 0;
   for (let round = 0; round < 16 && Date.now() - start < MAX_MS; round++, rounds++) {
     const victims = [0, 1].map((k) => startChild(pool, { seed: 1000 + round * 2 + k, maxHold: 40, warmup: 2000 + 97 * round }));
     const failed = Promise.race(victims.map((c) => failureOf((l) => c.on('message', l))));
@@ -126,8 +140,26 @@ it('SIGKILL at random points, then reclaimPackets(): every packet back exactly o
     await delay(round % 3);
     for (const c of victims) c.kill('SIGKILL');
     for (const c of victims) expect(await childExit(c)).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(pool.reclaimPackets()).toBeGreaterThanOrEqual(0);
+    let reclaimed: unknown;
+    try {
+      reclaimed = pool.reclaimPackets();
+    } catch (err) {
+      if (!diedMidOperation(err)) throw err;
+      // Broken for good, and it says so to every caller; release() still works. Go on with a
+      // fresh pool.
+      expect(() => pool.reclaimPackets()).toThrow(/a process died inside/);
+      pool.release();
+      pools.splice(pools.indexOf(pool), 1);
+      pool = makePool(`killed${round}`, true);
+      counted = 0;
+      brokenRounds++;
+      continue;
+    }
+    expect(reclaimed).toBeGreaterThanOrEqual(0);
     expectWhole(pool, `round ${round}`, victims.length);
   }
   expect(rounds).toBeGreaterThanOrEqual(4);
+  // Most kills land outside the core's short ring operations, and those rounds are exact.
+  console.log(`rounds ${rounds}, broken ${brokenRounds}`);
+  expect(brokenRounds).toBeLessThan(rounds / 2);
 });
