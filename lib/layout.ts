@@ -81,9 +81,11 @@ export const enum Slot {
   FailedAllocationsF64 = 10,
   CacheCountU32 = 22, // uint32 index from the slot start
   // nonzero while the owning thread is inside a core operation that moves free packets between its
-  // hands and a shared free ring; a process that dies with it set breaks the pool (see pool.cpp
-  // CoreOpMark)
+  // hands and a shared free ring; a process that dies with it set breaks the pool (see pool.h
+  // CoreOpMark); Ring::reservedMark while a ring reservation is copied and not yet published
   CoreOpU32 = 23,
+  CoreOpHeadU32 = 24, // that reservation's first ring position (ring.h, the operation log)
+  CoreOpCountU32 = 25, // that reservation's length
   CacheU32 = 32, // first cache entry, uint32 index from the slot start
 }
 
@@ -205,6 +207,8 @@ export const expectedNativeLayout: Readonly<Record<string, number>> = {
   'slot.FailedAllocationsF64': Slot.FailedAllocationsF64,
   'slot.CacheCountU32': Slot.CacheCountU32,
   'slot.CoreOpU32': Slot.CoreOpU32,
+  'slot.CoreOpHeadU32': Slot.CoreOpHeadU32,
+  'slot.CoreOpCountU32': Slot.CoreOpCountU32,
   'slot.CacheU32': Slot.CacheU32,
   'slotState.Free': SlotState.Free,
   'slotState.Live': SlotState.Live,

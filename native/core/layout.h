@@ -66,8 +66,10 @@ static_assert(kAllocationsF64 * 8 >= kControlBytes && kDeallocationsF64 * 8 >= k
 static_assert(kCacheCountU32 * 4 >= (kFailedAllocationsF64 + 1) * 8 &&
                   kCacheCountU32 * 4 < kControlBytes + kHotBytes,
               "the cache count is in the hot line, after the counters");
-static_assert(kCoreOpU32 > kCacheCountU32 && kCoreOpU32 * 4 < kControlBytes + kHotBytes,
+static_assert(kCoreOpU32 > kCacheCountU32 && kCoreOpCountU32 * 4 < kControlBytes + kHotBytes,
               "the core-operation mark is in the hot line, written only by the owner like the count");
+static_assert(kCoreOpHeadU32 == kCoreOpU32 + 1 && kCoreOpCountU32 == kCoreOpU32 + 2,
+              "the three words of a ring operation log (ring.h) are consecutive");
 static_assert(kCacheU32 * 4 == kControlBytes + kHotBytes, "the cache starts right after the hot line");
 }  // namespace slot
 

@@ -77,9 +77,12 @@ constexpr uint32_t kDeallocationsF64 = 9u;
 constexpr uint32_t kFailedAllocationsF64 = 10u;
 constexpr uint32_t kCacheCountU32 = 22u;  // uint32 index from the slot start
 // nonzero while the owning thread is inside a core operation that moves free packets between its
-// hands and a shared free ring; a process that dies with it set breaks the pool (see pool.cpp
-// CoreOpMark)
+// hands and a shared free ring; a process that dies with it set breaks the pool (see pool.h
+// CoreOpMark); Ring::reservedMark while a ring reservation is copied and not yet published
 constexpr uint32_t kCoreOpU32 = 23u;
+// that reservation's first ring position (ring.h, the operation log)
+constexpr uint32_t kCoreOpHeadU32 = 24u;
+constexpr uint32_t kCoreOpCountU32 = 25u;  // that reservation's length
 constexpr uint32_t kCacheU32 = 32u;  // first cache entry, uint32 index from the slot start
 }  // namespace slot
 
@@ -221,6 +224,8 @@ inline constexpr LayoutConstant kLayoutConstants[] = {
     {"slot.FailedAllocationsF64", slot::kFailedAllocationsF64},
     {"slot.CacheCountU32", slot::kCacheCountU32},
     {"slot.CoreOpU32", slot::kCoreOpU32},
+    {"slot.CoreOpHeadU32", slot::kCoreOpHeadU32},
+    {"slot.CoreOpCountU32", slot::kCoreOpCountU32},
     {"slot.CacheU32", slot::kCacheU32},
     {"slotState.Free", slot::kFree},
     {"slotState.Live", slot::kLive},

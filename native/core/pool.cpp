@@ -9,7 +9,9 @@
 #endif
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <ctime>
 
 #include <cerrno>
@@ -111,15 +113,8 @@ void Pool::releaseUser() {
 void Pool::bindRings() {
   packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
   bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);
-  packetRing_.setDeadPeerCheck(&Pool::peerDiedMidOp, this);
-  bufferRing_.setDeadPeerCheck(&Pool::peerDiedMidOp, this);
-}
-
-bool Pool::peerDiedMidOp(const void* context) {
-  const Pool* pool = static_cast<const Pool*>(context);
-  for (uint32_t s = 0; s < pool->layout_.maxThreads; ++s)
-    if (loadRelaxed(pool->slotWords(s) + slot::kState) == slot::kLive && pool->diedMidOp(s)) return true;
-  return false;
+  packetRing_.setDeadPeerCheck(&Pool::deadPeerCheck, this, kPacketRingId);
+  bufferRing_.setDeadPeerCheck(&Pool::deadPeerCheck, this, kBufferRingId);
 }
 
 Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
@@ -322,9 +317,10 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerS
     uint32_t state = loadAcquire(w + slot::kState);
     bool gone = state == slot::kLive && slotOwnerGone(s);
     if (state != slot::kDead && !gone) continue;  // live (refused above), free or being reclaimed
-    // Its process died inside a ring operation or between a ring and its cache: what it moved
-    // cannot be put back exactly (see CoreOpMark), so the pool is broken rather than wrong.
-    if (gone && diedMidOp(s)) {
+    // Its process died inside a core operation: finish a ring reservation it logged, or, where
+    // what it moved cannot be put back exactly (see CoreOpMark), the pool is broken rather than
+    // wrong.
+    if (gone && !settleMarkOf(s)) {
       packetRing_.markBroken(Ring::kPeerDied);
       return brokenStatus();
     }
@@ -379,6 +375,98 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerS
   return Status::ok();
 }
 
+// A dead process's logged reservation (ring.h, the operation log) is finished by whoever finds
+// it next in line: a producer's entries are in the ring already, so moving the tail publishes
+// them; a consumer's entries are still in the ring's slots (no producer overwrites them before
+// the tail passes), so they are read, the tail moved past them, and enqueued again, free. Either
+// way the dead operation is left as if the ring call had returned, and the rest of it is what
+// reclaim() repairs exactly (see CoreOpMark for which calls log). The recoverer runs inside a
+// marked operation itself, so its own death here breaks the pool rather than leaving half a
+// recovery.
+int Pool::settleDeadPeers(uint32_t ringId, bool producer) {
+  Ring& ring = ringId == kPacketRingId ? packetRing_ : bufferRing_;
+  int result = Ring::kNoDeadPeer;
+  for (bool again = true; again;) {
+    again = false;
+    for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
+      uint32_t* log = opLog(s);
+      if (loadRelaxed(log) == 0 || loadRelaxed(slotWords(s) + slot::kState) != slot::kLive || !slotOwnerGone(s))
+        continue;
+      // acquire: the process is gone (reaped), so every store it made is in memory; this orders
+      // our reads of its log and of the ring entries it wrote after that observation.
+      std::atomic_thread_fence(std::memory_order_acquire);
+      uint32_t markRing;
+      bool markProducer;
+      if (!Ring::decodeReservedMark(loadRelaxed(log), kBufferRingId, markRing, markProducer))
+        return Ring::kDeadPeerLost;  // inside a core operation, not in a logged reservation
+      if (markRing != ringId || markProducer != producer) continue;  // that side settles it
+      int settled = settleReservation(ring, producer, log);
+      if (settled == Ring::kDeadPeerLost) return settled;
+      if (settled == Ring::kRecovered) result = again = true;
+    }
+  }
+  return result;
+}
+
+// Largest reservation a logged call makes: a cache refill of half the largest cache, or a stage.
+constexpr uint32_t kMaxLoggedReservation = kMaxCacheSize / 2 > kStageEntries ? kMaxCacheSize / 2 : kStageEntries;
+
+int Pool::settleReservation(Ring& ring, bool producer, uint32_t* log) {
+  const uint32_t first = loadRelaxed(log + 1), n = loadRelaxed(log + 2);
+  if (n == 0 || n > kMaxLoggedReservation || n > ring.capacity()) return Ring::kDeadPeerLost;  // not a real log
+  const uint32_t tail = ring.tail(producer);
+  const uint32_t past = tail - first;  // how far the tail is beyond the reservation's start
+  if (past != 0) {
+    // Not reached yet: an earlier reservation is still open; its owner (or this settling, for a
+    // dead owner) finishes it first.
+    if (first - tail <= ring.capacity()) return Ring::kNoDeadPeer;
+    // Passed: the dead process stored its tail and died before taking its mark down, or a
+    // recoverer did it and died before clearing the log. A producer had nothing left to do; a
+    // consumer's entries were gone from the ring before they reached its cache.
+    if (past >= n && past <= ring.capacity() && producer) {
+      storeRelaxed(log, 0);
+      return Ring::kNoDeadPeer;
+    }
+    return Ring::kDeadPeerLost;
+  }
+  if (producer) {
+    if (!ring.completeReservation(true, first, n)) return Ring::kNoDeadPeer;  // someone else did
+    storeRelaxed(log, 0);
+    return Ring::kRecovered;
+  }
+  // A consumer: its entries were published (the producer tail is at least `n` past them), unless
+  // the log is junk.
+  if (ring.tail(true) - first < n) return Ring::kDeadPeerLost;
+  uint32_t entries[kMaxLoggedReservation];
+  for (uint32_t i = 0; i < n; ++i) entries[i] = ring.entryAt(first + i);
+  if (!ring.completeReservation(false, first, n)) return Ring::kNoDeadPeer;  // someone else did
+  storeRelaxed(log, 0);
+  // Always fits: these entries have just left the ring.
+  if (ring.enqueueMany(entries, n, Ring::Mode::Bulk) != n) {
+    overfull(ring);
+    return Ring::kDeadPeerLost;
+  }
+  notifyFreed();
+  return Ring::kRecovered;
+}
+
+bool Pool::settleMarkOf(uint32_t s) {
+  uint32_t* log = opLog(s);
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    uint32_t mark = loadRelaxed(log);
+    if (mark == 0) return true;
+    uint32_t ringId;
+    bool producer;
+    if (!Ring::decodeReservedMark(mark, kBufferRingId, ringId, producer)) return false;
+    if (settleDeadPeers(ringId, producer) == Ring::kDeadPeerLost) return false;
+    if (loadRelaxed(log) == 0) return true;
+    // An earlier reservation of a live thread is still open: it ends within a scheduling delay.
+    if (std::chrono::steady_clock::now() - start > std::chrono::nanoseconds(packetRing_.waitLimitNs())) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+}
+
 void Pool::notePeak() {
   uint32_t out = layout_.packetCount - packetRing_.count();
   auto& peak = header()->outOfRingPeak;
@@ -423,7 +511,7 @@ uint32_t Pool::refillCache(uint32_t s) {
   if (broken()) return count;
   uint32_t want = layout_.cacheSize / 2;
   if (want > layout_.cacheSize - count) want = layout_.cacheSize - count;
-  uint32_t got = packetRing_.dequeueMany(w + slot::kCacheU32 + count, want, Ring::Mode::Burst);
+  uint32_t got = packetRing_.dequeueMany(w + slot::kCacheU32 + count, want, Ring::Mode::Burst, opLog(s));
   if (got) notePeak();
   count += got;
   storeRelaxed(w + slot::kCacheCountU32, count);
@@ -442,7 +530,7 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   storeRelaxed(w + slot::kCacheCountU32, keep);
   // Always fits: the ring can hold every packet and each index is free in exactly one place; a
   // ring that refuses is broken (overfull), and these packets are lost with it.
-  if (packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk) == 0) {
+  if (packetRing_.enqueueMany(w + slot::kCacheU32 + keep, count - keep, Ring::Mode::Bulk, opLog(s)) == 0) {
     overfull(packetRing_);
     return keep;
   }
@@ -505,7 +593,7 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   uint32_t* w = slotWords(s);
   uint32_t count = 0;
   if (layout_.cacheSize == 0) {
-    if (!packetRing_.dequeue(packet)) {
+    if (!packetRing_.dequeue(packet, opLog(s))) {
       addRelaxed(c + slot::kFailedAllocationsF64, 1);
       return false;
     }
@@ -587,19 +675,23 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
   if (broken()) return brokenStatus();
   CoreOpMark mark(*this, s);
   if (packet >= layout_.packetCount) return refusalStatus(Refusal::OutOfRange, packet, layout_.packetCount);
+  // With someone waiting for a packet, give it to the shared ring where they can see it.
+  const bool toRing = layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0;
+  uint32_t* w = slotWords(s);
+  uint32_t count = cacheCount(s);
+  // Room in the cache before the packet is free: a flush is whole in itself (a process killed in
+  // its ring reservation is finished for, see CoreOpMark), while a free packet waiting for it
+  // would be in neither place. A refused free below leaves just a flushed cache.
+  if (!toRing && count == layout_.cacheSize) count = flushCache(s, layout_.cacheSize / 2);
   uint32_t previous;
   Refusal why = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), previous);
   if (why != Refusal::None) return refusalStatus(why, packet, layout_.packetCount);
   freeChain(packet);
-  // With someone waiting for a packet, give it to the shared ring where they can see it.
-  if (layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0) {
+  if (toRing) {
     // Always fits (each index is free in one place only) unless the ring is broken.
-    if (!packetRing_.enqueue(packet)) return overfull(packetRing_);
+    if (!packetRing_.enqueue(packet, opLog(s))) return overfull(packetRing_);
     notifyFreed();
   } else {
-    uint32_t* w = slotWords(s);
-    uint32_t count = cacheCount(s);
-    if (count == layout_.cacheSize) count = flushCache(s, layout_.cacheSize / 2);
     w[slot::kCacheU32 + count] = packet;
     storeRelaxed(w + slot::kCacheCountU32, count + 1);
   }
@@ -633,7 +725,7 @@ uint32_t Pool::allocateBurst(uint32_t s, uint32_t* out, uint32_t n) {
   bool fromRing = false;
   for (uint32_t want = n - fromCache; want > 0;) {
     uint32_t ask = want < kStageEntries ? want : kStageEntries;
-    uint32_t taken = packetRing_.dequeueMany(stage, ask, Ring::Mode::Burst);
+    uint32_t taken = packetRing_.dequeueMany(stage, ask, Ring::Mode::Burst, opLog(s));
     fromRing |= taken != 0;
     for (uint32_t i = 0; i < taken; ++i) {
       uint32_t p = stage[i];
@@ -701,7 +793,7 @@ Status Pool::deallocateBulk(uint32_t s, const uint32_t* packets, uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) w[slot::kCacheU32 + cached + i] = taken[i];
     storeRelaxed(w + slot::kCacheCountU32, cached + n);
   } else {
-    if (packetRing_.enqueueMany(taken, n, Ring::Mode::Bulk) != n) return overfull(packetRing_);
+    if (packetRing_.enqueueMany(taken, n, Ring::Mode::Bulk, opLog(s)) != n) return overfull(packetRing_);
     notifyFreed();
   }
   addRelaxed(slotCounters(s) + slot::kDeallocationsF64, n);

@@ -172,13 +172,15 @@ class Pool {
  private:
   // Marks slot `s` (slot::kCoreOpU32) for the lifetime of a core operation that moves free
   // packets between the thread's hands and a shared ring (or buffers between a chain and the
-  // buffer ring). Those steps are not ordered for repair the way the JS hot path's stores are:
-  // the ring's own reservation (head CAS .. tail store) cannot be completed by anyone else, and a
-  // packet between a ring and a cache is in neither. So a process that dies with the mark set
-  // breaks the pool (Ring::kPeerDied: found by reclaim(), or at once by a ring waiter through
-  // peerDiedMidOp) instead of silently losing or duplicating packets; one that dies anywhere else
-  // is repaired exactly by reclaim(). Threads cannot die inside native code otherwise
-  // (worker.terminate() stops JavaScript only), so only process death matters here.
+  // buffer ring). Those steps are not ordered for repair the way the JS hot path's stores are: a
+  // packet between a ring and a cache is in neither. Threads cannot die inside native code
+  // otherwise (worker.terminate() stops JavaScript only), so only process death matters here:
+  // - where the ring logs a reservation (Ring::reservedMark, from the entries' copy to the tail
+  //   store, where a process spends any time it waits for a peer), the operation is finished for
+  //   the dead (settleDeadPeers), and its remaining steps are ones reclaim() repairs;
+  // - anywhere else inside the mark, the pool breaks (Ring::kPeerDied, found by reclaim() or at
+  //   once by a ring waiter) instead of silently losing or duplicating packets.
+  // A process that dies outside the mark is repaired exactly by reclaim().
   //
   // Nesting restores the outer value. Stores are relaxed with compiler-only fences: the mark is
   // read only about a process that is gone, whose executed stores have all reached memory by the
@@ -204,11 +206,22 @@ class Pool {
     uint32_t* word_;
     uint32_t outer_;
   };
-  // Ring::DeadPeerCheck for both rings: a slot of another process is marked and that process is
-  // gone.
-  static bool peerDiedMidOp(const void* pool);
-  // Slot `s` belongs to a process that died inside a core operation (see CoreOpMark).
-  bool diedMidOp(uint32_t s) const { return loadRelaxed(slotWords(s) + slot::kCoreOpU32) != 0 && slotOwnerGone(s); }
+  // The ring ids in operation logs (Ring::setDeadPeerCheck).
+  static constexpr uint32_t kPacketRingId = 0;
+  static constexpr uint32_t kBufferRingId = 1;
+  uint32_t* opLog(uint32_t s) const { return slotWords(s) + slot::kCoreOpU32; }
+  // Ring::DeadPeerCheck for both rings: settleDeadPeers.
+  static int deadPeerCheck(void* pool, uint32_t ringId, bool producer) {
+    return static_cast<Pool*>(pool)->settleDeadPeers(ringId, producer);
+  }
+  // Finishes, on side `producer` of ring `ringId`, every reservation a dead process logged that
+  // is next in line (its tail reached it). Ring::kDeadPeerLost if some dead process was inside a
+  // core operation where nothing can be redone; kRecovered if a tail moved.
+  int settleDeadPeers(uint32_t ringId, bool producer);
+  int settleReservation(Ring& ring, bool producer, uint32_t* log);
+  // reclaim() of a slot whose process died with its mark up: waits (bounded) until its logged
+  // reservation is settled. False: the pool is broken.
+  bool settleMarkOf(uint32_t s);
 
   Pool(std::unique_ptr<Region> region, const Layout& layout);
   void bindRings();

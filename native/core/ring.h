@@ -25,9 +25,13 @@
 //   at waitForTail()), and we wait at most kDefaultWaitLimitNs for it to move: a peer killed
 //   between its head CAS and its tail store, or a scribbled tail, would otherwise keep this side
 //   waiting forever.
-// - a waiter that has yielded for a while asks the owner (setDeadPeerCheck) whether a process
-//   died inside an operation on the ring; the Pool answers from its thread slots' core-operation
-//   marks, so a peer killed mid-operation breaks the ring at once instead of after the limit.
+// - a waiter that has yielded for a while asks the owner (setDeadPeerCheck) about dead peers.
+//   An operation given an OpLog (three words in the caller's thread slot) writes its reservation
+//   there once its entries are copied: a process killed from then until its tail store left a
+//   reservation anyone can finish (completeReservation): the Pool publishes a dead producer's
+//   entries, and takes a dead consumer's entries back out of its slots and enqueues them again.
+//   A process killed anywhere else inside an operation cannot be undone: the ring breaks at once
+//   (kPeerDied) instead of after the limit.
 // Any of these marks the ring broken (Header::broken, shared, so every process sees it): the
 // operation that found it gives up (returns 0, moving nothing), as does every later wait, and the
 // pool answers kIOReturnIOError from then on. What stays guaranteed is memory safety and bounded
@@ -130,12 +134,51 @@ class Ring {
   void markBroken(uint32_t why) { markBroken(h_, why); }
   // Process-local: how long this view waits before declaring the ring broken (tests shorten it).
   void setWaitLimitNs(uint64_t ns) { waitLimitNs_ = ns; }
-  // Process-local: asked by a waiter whose tail has not moved for a while (after its yields, then
-  // every few sleeps); true means a peer died inside an operation on this ring, so the tail it
-  // waits for will never move. A cheap scan of shared words plus a kill(pid, 0) per marked slot.
-  using DeadPeerCheck = bool (*)(const void* context);
-  void setDeadPeerCheck(DeadPeerCheck check, const void* context) {
-    deadPeer_ = {check, context};
+  uint64_t waitLimitNs() const { return waitLimitNs_; }
+  // What a DeadPeerCheck found.
+  enum DeadPeer : int {
+    kNoDeadPeer = 0,    // keep waiting
+    kRecovered = 1,     // it completed a dead peer's reservation: the tail moved
+    kDeadPeerLost = 2,  // a peer died where nothing can be redone: the ring is broken
+  };
+  // Process-local: asked by a waiter on side `producer` whose tail has not moved for a while
+  // (after its yields, then every few sleeps). `ringId` is the one given here, so one check can
+  // serve several rings. A scan of shared words plus a kill(pid, 0) per marked slot.
+  using DeadPeerCheck = int (*)(void* context, uint32_t ringId, bool producer);
+  void setDeadPeerCheck(DeadPeerCheck check, void* context, uint32_t ringId) {
+    deadPeer_ = {check, context, ringId};
+  }
+
+  // The operation log: three words of the caller's (shared) thread slot. word 0 is the caller's
+  // mark, which the ring sets to reservedMark() from the moment its reserved entries are copied
+  // until its tail store, and back to kMarkInOp after; words 1 and 2 then hold the reservation's
+  // first position and length. A null log writes nothing.
+  static constexpr uint32_t kMarkInOp = 1;
+  static constexpr uint32_t reservedMark(uint32_t ringId, bool producer) { return 2 + ringId * 2 + (producer ? 1 : 0); }
+  // Decodes a reservedMark (false for 0, kMarkInOp and junk above maxRingId).
+  static bool decodeReservedMark(uint32_t mark, uint32_t maxRingId, uint32_t& ringId, bool& producer) {
+    if (mark < 2 || (mark - 2) / 2 > maxRingId) return false;
+    ringId = (mark - 2) / 2;
+    producer = (mark - 2) % 2 == 1;
+    return true;
+  }
+
+  // Recovery, for the owner's DeadPeerCheck. The tail of a side; acquire: a producer-side tail
+  // makes the published entries readable (entryAt), as in reserve().
+  uint32_t tail(bool producer) const { return (producer ? h_->prod : h_->cons).tail.load(std::memory_order_acquire); }
+  uint32_t head(bool producer) const { return (producer ? h_->prod : h_->cons).head.load(std::memory_order_acquire); }
+  // The entry at a counter position (masked: always inside the slot array).
+  uint32_t entryAt(uint32_t position) const { return slots_[position & mask_]; }
+  // Moves a side's tail from `first` past a reservation of `n` whose owner died after copying its
+  // entries: the work publish() would have done. The CAS lets only one of several recoverers do
+  // it; false when the tail is no longer `first` (someone else did it).
+  bool completeReservation(bool producer, uint32_t first, uint32_t n) {
+    HeadTail& side = producer ? h_->prod : h_->cons;
+    // release: as publish()'s store. The dead owner's slot writes (producer) reached memory
+    // before its process was reaped, which the caller has seen (kill(pid, 0) == ESRCH) and
+    // ordered with an acquire fence.
+    return side.tail.compare_exchange_strong(first, first + n, std::memory_order_release,
+                                             std::memory_order_relaxed);
   }
 
   // Word offsets (uint32 units from the ring's start) of the shared counters, for tests and
@@ -155,26 +198,26 @@ class Ring {
   }
 
   // Single-object forms: the same protocol as the batch ones without the copy loops.
-  bool enqueue(uint32_t value) {
+  bool enqueue(uint32_t value, uint32_t* log = nullptr) {
     Header* const h = h_;
     uint32_t oldHead;
     if (reserve(h, h->prod, h->cons, 1, Mode::Bulk, capacity_, true, waitLimitNs_, oldHead) == 0)
       return false;
     slots_[oldHead & mask_] = value;
-    return publish(h, h->prod, oldHead, 1, capacity_, waitLimitNs_, deadPeer_);
+    return publish(h, h->prod, oldHead, 1, capacity_, waiting(log, true));
   }
-  bool dequeue(uint32_t& value) {
+  bool dequeue(uint32_t& value, uint32_t* log = nullptr) {
     Header* const h = h_;
     uint32_t oldHead;
     if (reserve(h, h->cons, h->prod, 1, Mode::Bulk, capacity_, false, waitLimitNs_, oldHead) == 0)
       return false;
     value = slots_[oldHead & mask_];
-    return publish(h, h->cons, oldHead, 1, capacity_, waitLimitNs_, deadPeer_);
+    return publish(h, h->cons, oldHead, 1, capacity_, waiting(log, false));
   }
 
   // The members are copied to locals first: every acquire load below would otherwise make the
   // compiler reload them from *this, putting an extra dependent load in front of each access.
-  unsigned enqueueMany(const uint32_t* values, unsigned n, Mode mode) {
+  unsigned enqueueMany(const uint32_t* values, unsigned n, Mode mode, uint32_t* log = nullptr) {
     Header* const h = h_;
     uint32_t* const slots = slots_;
     const uint32_t capacity = capacity_, mask = mask_;
@@ -182,10 +225,10 @@ class Ring {
     n = reserve(h, h->prod, h->cons, n, mode, capacity, true, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyIn(slots, capacity, mask, oldHead, values, n);
-    return publish(h, h->prod, oldHead, n, capacity, waitLimitNs_, deadPeer_) ? n : 0;
+    return publish(h, h->prod, oldHead, n, capacity, waiting(log, true)) ? n : 0;
   }
 
-  unsigned dequeueMany(uint32_t* out, unsigned n, Mode mode) {
+  unsigned dequeueMany(uint32_t* out, unsigned n, Mode mode, uint32_t* log = nullptr) {
     Header* const h = h_;
     const uint32_t* const slots = slots_;
     const uint32_t capacity = capacity_, mask = mask_;
@@ -193,7 +236,7 @@ class Ring {
     n = reserve(h, h->cons, h->prod, n, mode, capacity, false, waitLimitNs_, oldHead);
     if (n == 0) return 0;
     copyOut(slots, capacity, mask, oldHead, out, n);
-    return publish(h, h->cons, oldHead, n, capacity, waitLimitNs_, deadPeer_) ? n : 0;
+    return publish(h, h->cons, oldHead, n, capacity, waiting(log, false)) ? n : 0;
   }
 
  private:
@@ -212,9 +255,18 @@ class Ring {
 
   struct DeadPeerHook {
     DeadPeerCheck check = nullptr;
-    const void* context = nullptr;
-    bool fired() const { return check != nullptr && check(context); }
+    void* context = nullptr;
+    uint32_t ringId = 0;
   };
+  // What publish() needs besides the counters: how long to wait, whom to ask about dead peers,
+  // and where to log the reservation.
+  struct Waiting {
+    uint64_t limitNs;
+    DeadPeerHook deadPeer;
+    uint32_t* log;
+    bool producer;
+  };
+  Waiting waiting(uint32_t* log, bool producer) const { return {waitLimitNs_, deadPeer_, log, producer}; }
 
   Ring(Header* h, uint32_t capacity)
       : h_(h), slots_(reinterpret_cast<uint32_t*>(h + 1)), capacity_(capacity), mask_(capacity - 1) {}
@@ -320,18 +372,34 @@ class Ring {
   // then moves tail past ours so the other side can use the slots. False (tail untouched) when
   // the ring is broken: the reservation is abandoned.
   static bool publish(Header* h, HeadTail& self, uint32_t oldHead, unsigned n, uint32_t capacity,
-                      uint64_t waitLimitNs, const DeadPeerHook& deadPeer) {
+                      const Waiting& waiting) {
+    // The entries are copied: from here to the tail store, a recoverer can finish our work if
+    // this process dies (see completeReservation). Relaxed stores with compiler-only fences: the
+    // log is read only about a process that is gone (see pool.h, CoreOpMark), so program order
+    // in the emitted code is what matters: position and length before the mark that vouches for
+    // them, the mark before the tail store, the tail store before the mark comes down.
+    uint32_t* const log = waiting.log;
+    if (log != nullptr) {
+      __atomic_store_n(log + 1, oldHead, __ATOMIC_RELAXED);
+      __atomic_store_n(log + 2, uint32_t(n), __ATOMIC_RELAXED);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      __atomic_store_n(log, reservedMark(waiting.deadPeer.ringId, waiting.producer), __ATOMIC_RELAXED);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
     // acquire: we take over the tail from the thread that completed the previous reservation;
     // acquiring its release store puts its slot accesses before our release below, so the
     // other side, acquiring our tail, sees them too (a plain release sequence would not carry
     // them, because our store is not a read-modify-write).
-    if (self.tail.load(std::memory_order_acquire) != oldHead &&
-        !waitForTail(h, self, oldHead, capacity, waitLimitNs, deadPeer))
-      return false;
+    bool ours = self.tail.load(std::memory_order_acquire) == oldHead ||
+                waitForTail(h, self, oldHead, capacity, waiting);
     // release: our slot writes (producer) or reads (consumer) happen-before the other side's
     // acquire load of this tail in reserve().
-    self.tail.store(oldHead + n, std::memory_order_release);
-    return true;
+    if (ours) self.tail.store(oldHead + n, std::memory_order_release);
+    if (log != nullptr) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      __atomic_store_n(log, kMarkInOp, __ATOMIC_RELAXED);
+    }
+    return ours;
   }
 
   // Out of line: the yield call (and the registers it clobbers) would otherwise cost the
@@ -347,8 +415,8 @@ class Ring {
   __attribute__((noinline, cold))
 #endif
   static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
-                          uint64_t waitLimitNs, const DeadPeerHook& deadPeer) {
-    Deadline deadline(waitLimitNs);
+                          const Waiting& waiting) {
+    Deadline deadline(waiting.limitNs);
     uint32_t lastTail = self.tail.load(std::memory_order_relaxed);
     for (unsigned spins = 0;; ++spins) {
       // acquire: as in publish().
@@ -381,7 +449,7 @@ class Ring {
         if (h->broken.load(std::memory_order_relaxed) != kNotBroken) return false;
         // Only once the yields are over: a live peer finishes within a scheduling delay, and the
         // check costs a scan of the thread slots.
-        if (spins >= kSpinsBeforeYield + kYieldsBeforeSleep && deadPeer.fired()) {
+        if (spins >= kSpinsBeforeYield + kYieldsBeforeSleep && askAboutDeadPeers(waiting) == kDeadPeerLost) {
           markBroken(h, kPeerDied);
           return false;
         }
@@ -393,6 +461,28 @@ class Ring {
     }
   }
 
+
+  // The owner's check may enqueue what it takes back from a dead consumer: that is not our
+  // reservation, so our mark says "inside an operation" meanwhile (a death during it cannot be
+  // redone), and is back to our reservation after. A recovery moves the tail, which the wait
+  // loop sees as progress.
+  static int askAboutDeadPeers(const Waiting& waiting) {
+    const DeadPeerHook& hook = waiting.deadPeer;
+    if (hook.check == nullptr) return kNoDeadPeer;
+    uint32_t* const log = waiting.log;
+    uint32_t mark = 0;
+    if (log != nullptr) {
+      mark = __atomic_load_n(log, __ATOMIC_RELAXED);
+      __atomic_store_n(log, kMarkInOp, __ATOMIC_RELAXED);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    }
+    int found = hook.check(hook.context, hook.ringId, waiting.producer);
+    if (log != nullptr) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      __atomic_store_n(log, mark, __ATOMIC_RELAXED);
+    }
+    return found;
+  }
 
   // Copy n entries into / out of the slots from position `head` on. The usual case (no wrap) is
   // one contiguous run, copied 8 at a time like DPDK's __rte_ring_enqueue_elems_32; a bulk of 32

@@ -5,6 +5,7 @@
 // marks the ring broken, after which the pool answers kIOReturnIOError but can still be released.
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -264,6 +265,100 @@ TEST(PeerKilledMidOperation, BreaksThePoolAtOnceAndReclaimSaysWhy) {
   EXPECT_TRUE(isCode(st, IOReturn::IOError)) << st.message;
   pool->releaseSlot(s);
 }
+
+// A process killed while a logged reservation was open (its entries copied, its tail not yet
+// stored: where a process waits for its peers) is finished for by whoever finds it next in line:
+// a producer's entry is published, a consumer's goes back to the ring. Nothing breaks, nothing
+// is lost or duplicated; found by a waiter on the same side, or by reclaim() when nobody waits.
+struct Settle {
+  bool producer;
+  bool byReclaim;
+};
+class DeadReservation : public ::testing::TestWithParam<Settle> {};
+
+TEST_P(DeadReservation, IsFinishedForTheDeadAndEveryPacketStaysFreeOnce) {
+  const Settle how = GetParam();
+  constexpr uint32_t kCount = 60;
+  PoolOptions o = smallOptions(kCount, 0);  // cacheSize 0: every call goes through the ring
+  o.shared = true;
+  auto pool = makePool(o);
+  pool->setRingWaitLimitNs(60'000'000'000ull);
+  uint32_t s, p;
+  ASSERT_TRUE(pool->claimSlot(1, s).isOk());
+  ASSERT_TRUE(pool->allocateOne(s, p));
+  auto* ring = reinterpret_cast<uint32_t*>(pool->base() + pool->layout().packetRingOffset);
+  uint32_t* slots = ring + Ring::bytesFor(0) / 4;
+  const uint32_t mask = pool->layout().packetRingCapacity - 1;
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // What a logged call does up to its wait for the tail, by hand: the mark, the head CAS, the
+    // entry's copy, the log; then nothing.
+    uint32_t cs, q = 0;
+    if (!pool->claimSlot(2, cs).isOk()) _exit(2);
+    if (how.producer && !pool->allocateOne(cs, q)) _exit(2);
+    uint32_t* log = pool->slotWords(cs) + slot::kCoreOpU32;
+    storeRelaxed(log, Ring::kMarkInOp);
+    if (how.producer) storeRelaxed(pool->metaOf(q) + meta::kState, 0);  // freed, on its way to the ring
+    uint32_t headWord = how.producer ? Ring::prodHeadWord() : Ring::consHeadWord();
+    uint32_t head = __atomic_load_n(ring + headWord, __ATOMIC_ACQUIRE);
+    if (!__atomic_compare_exchange_n(ring + headWord, &head, head + 1, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+      _exit(2);
+    if (how.producer) slots[head & mask] = q;
+    storeRelaxed(log + 1, head);
+    storeRelaxed(log + 2, 1);
+    storeRelaxed(log, Ring::reservedMark(0, how.producer));
+    char c = 1;
+    if (write(ready[1], &c, 1) != 1) _exit(2);
+    for (;;) pause();
+  }
+  char c;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  kill(child, SIGKILL);
+  int status;
+  waitpid(child, &status, 0);
+  close(ready[0]);
+  close(ready[1]);
+  uint32_t n = 0;
+  if (how.byReclaim) {
+    Status st = pool->reclaim(Pool::kAnyThread, n, s);
+    ASSERT_TRUE(st.isOk()) << st.message;
+  } else {
+    // The same side: a free waits behind a dead producer, an allocation behind a dead consumer.
+    if (how.producer) {
+      Status st = pool->deallocateOne(s, p);
+      ASSERT_TRUE(st.isOk()) << st.message;
+    } else {
+      uint32_t q;
+      ASSERT_TRUE(pool->allocateOne(s, q));
+      ASSERT_TRUE(pool->deallocateOne(s, q).isOk());
+      ASSERT_TRUE(pool->deallocateOne(s, p).isOk());
+    }
+    Status st = pool->reclaim(Pool::kAnyThread, n, s);
+    ASSERT_TRUE(st.isOk()) << st.message;
+  }
+  EXPECT_FALSE(pool->broken());
+  if (how.byReclaim) {
+    ASSERT_TRUE(pool->deallocateOne(s, p).isOk());
+  }
+  // Every packet free exactly once.
+  std::vector<uint32_t> got(kCount + 1);
+  uint32_t all = pool->allocateBurst(s, got.data(), kCount + 1);
+  EXPECT_EQ(all, kCount);
+  std::sort(got.begin(), got.begin() + all);
+  EXPECT_EQ(std::adjacent_find(got.begin(), got.begin() + all), got.begin() + all) << "an index twice";
+  pool->releaseSlot(s);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sides, DeadReservation,
+                         ::testing::Values(Settle{true, false}, Settle{false, false}, Settle{true, true},
+                                           Settle{false, true}),
+                         [](const auto& info) {
+                           return std::string(info.param.producer ? "producer" : "consumer") +
+                                  (info.param.byReclaim ? "ByReclaim" : "ByWaiter");
+                         });
 
 // reclaim() finds the mark itself when no ring operation was waiting on the dead peer: its
 // operation may have moved packets between the ring and its cache, which nobody can redo.
