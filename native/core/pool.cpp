@@ -679,12 +679,16 @@ Status Pool::deallocateOne(uint32_t s, uint32_t packet) {
   const bool toRing = layout_.cacheSize == 0 || header()->waiters.load(std::memory_order_relaxed) != 0;
   uint32_t* w = slotWords(s);
   uint32_t count = cacheCount(s);
-  // Room in the cache before the packet is free: a flush is whole in itself (a process killed in
-  // its ring reservation is finished for, see CoreOpMark), while a free packet waiting for it
-  // would be in neither place. A refused free below leaves just a flushed cache.
+  // Checked first, so a refused free changes nothing. Then room in the cache before the packet is
+  // free: a flush is whole in itself (a process killed in its ring reservation is finished for,
+  // see CoreOpMark), while a free packet waiting for it would be in neither place. Only a race
+  // lost to another thread freeing the same handed-over packet leaves just a flushed cache.
+  uint32_t* state = metaOf(packet) + meta::kState;
+  Refusal why = mayTouch(loadRelaxed(state), tagOf(s));
+  if (why != Refusal::None) return refusalStatus(why, packet, layout_.packetCount);
   if (!toRing && count == layout_.cacheSize) count = flushCache(s, layout_.cacheSize / 2);
   uint32_t previous;
-  Refusal why = releaseOwnership(metaOf(packet) + meta::kState, tagOf(s), previous);
+  why = releaseOwnership(state, tagOf(s), previous);
   if (why != Refusal::None) return refusalStatus(why, packet, layout_.packetCount);
   freeChain(packet);
   if (toRing) {

@@ -36,7 +36,8 @@ class RegionGuard {
     for (uint32_t s = 0; s < l.maxThreads; ++s) {
       size_t at = l.slotsOffset + size_t(s) * l.slotBytes;
       add(at, at + 4 * (slot::kPid + 1));                                      // control words
-      add(at + 8 * slot::kAllocationsF64, at + 4 * (slot::kCacheCountU32 + 1));  // counters, count
+      // counters, count, core-operation mark and ring operation log
+      add(at + 8 * slot::kAllocationsF64, at + 4 * (slot::kCoreOpCountU32 + 1));
       add(at + 4 * slot::kCacheU32, at + 4 * (slot::kCacheU32 + l.cacheSize));  // cache entries
     }
     addRing(l.packetRingOffset, l.packetRingCapacity);
