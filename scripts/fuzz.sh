@@ -8,7 +8,8 @@
 #   scripts/fuzz.sh [seconds] [--scribble]
 #     seconds     total fuzzing time, the corpus replay included (default 60)
 #     --scribble  also honour scribble-mode inputs (PBP_FUZZ_SCRIBBLE=1): arbitrary JS-style
-#                 writes into the region; only "no crash, no sanitizer report" is asserted
+#                 writes into the region and the rings' counters; asserted: no crash, no
+#                 sanitizer report, and kIOReturnIOError from a pool that found itself broken
 #
 # Exit status: 0 clean, 1 crash found (see the seed file named at the end), 2 setup/build error.
 # Needs clang with the libFuzzer runtime; on Debian/Ubuntu:

@@ -39,8 +39,11 @@
 //   13 ring dequeue    m n
 //   14 attachFd                  map the pool a second time (shared) / expect refusal (private)
 //   15 scribble mode:  a i v0 v1 v2 v3   write the little-endian word v into the JS-writable
-//                      region part (a & 7) % 5: 0 cache count, 1 cache entry, 2 metadata word,
-//                      3 chain entry, 4 float64 counter; i and a >> 3 pick the slot, entry,
+//                      region part (a & 7) % 6: 0 cache count, 1 cache entry, 2 metadata word,
+//                      3 chain entry, 4 float64 counter, 5 a ring counter (a >> 3 & 1: buffer
+//                      ring, a >> 4 & 3: prod.head/prod.tail/cons.head/cons.tail, a >> 6 & 1: add
+//                      the signed byte v0 instead of storing v, e.g. a peer that died between
+//                      its head CAS and its tail store); i and a >> 3 pick the slot, entry,
 //                      packet or word (see PoolHarness::scribble)
 //      otherwise:      p         rewrite a held packet's payload, as JS would
 //   16 waiter          w         w & 1: addWaiter (up to 4), else removeWaiter (if any)
@@ -50,8 +53,9 @@
 //   there is none); p picks a packet: top bits 00/01 a held packet, 10 any index, 11 an out-of-range
 //   index (see PoolHarness::pickPacket).
 //
-// Scribble mode models a JS caller writing arbitrary values through its typed array over the
-// region. It only asserts that the core does not crash or trip a sanitizer, and it is off unless
+// Scribble mode models a JS caller (or a peer process) writing arbitrary values through its view
+// of the region. It asserts that the core does not crash, hang or trip a sanitizer, and that a
+// pool that found its ring counters impossible answers kIOReturnIOError from then on, and it is off unless
 // PBP_FUZZ_SCRIBBLE=1 so the default invariant run stays clean while the core trusts those words.
 // PBP_FUZZ_TRACE=1 prints each decoded operation.
 #include <cstdint>

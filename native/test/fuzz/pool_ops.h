@@ -24,6 +24,7 @@ class PoolHarness {
   explicit PoolHarness(Pool& pool) : pool_(pool), l_(pool.layout()), guard_(pool), m_(pool) {}
 
   bool checking() const { return checking_; }
+  bool ringScribbled() const { return ringScribbled_; }
   const PoolModel& model() const { return m_; }
   const Layout& layout() const { return l_; }
 
@@ -138,7 +139,9 @@ class PoolHarness {
         if (reclaiming(m_.packets[p].owner)) m_.verifyPacketPayload(p, "before reclaim");
     Snapshot before = snapshotIf(want != IOReturn::Success && reclaimedSlots.empty());
     uint32_t got = 0;
+    bool wasBroken = pool_.broken();
     Status st = pool_.reclaim(threadId, got);
+    if (wasBroken) checkBrokenAnswer(st, "reclaim");
     FUZZ_TRACE("reclaim(thread %u) -> %s, %u packets\n", threadId, ioReturnName(st.code), got);
     if (!checking_) return syncSlots();
     if (want != IOReturn::Success && reclaimedSlots.empty()) return expectRefused(st, want, before);
@@ -188,8 +191,10 @@ class PoolHarness {
     if (checking_ && want == IOReturn::Success) m_.verifyPacketPayload(p, "before deallocateOne");
     Snapshot before = snapshotIf(want != IOReturn::Success);
     uint32_t cachedBefore = m_.cacheCount(s);
+    bool wasBroken = pool_.broken();
     Status st = pool_.deallocateOne(s, p);
     FUZZ_TRACE("deallocateOne(slot %u, packet %u) -> %s\n", s, p, ioReturnName(st.code));
+    if (wasBroken) checkBrokenAnswer(st, "deallocateOne");
     if (!checking_) return;
     if (want != IOReturn::Success) return expectRefused(st, want, before);
     FUZZ_CHECK(st.isOk(), "deallocateOne(" + std::to_string(p) + ") of a held packet: " + st.message);
@@ -244,7 +249,9 @@ class PoolHarness {
     // A batch that fits in the cache (and no waiter) is parked there, else it goes to the ring.
     uint32_t cachedAfter =
         cached + batch.size() <= l_.cacheSize && m_.waiters == 0 ? cached + uint32_t(batch.size()) : cached;
+    bool wasBroken = pool_.broken();
     Status st = pool_.deallocateBulk(s, batch.data(), uint32_t(batch.size()));
+    if (wasBroken) checkBrokenAnswer(st, "deallocateBulk");
     FUZZ_TRACE("deallocateBulk(slot %u, %zu packets) -> %s\n", s, batch.size(), ioReturnName(st.code));
     if (!checking_) return;
     if (want != IOReturn::Success) return expectRefused(st, want, before);
@@ -264,7 +271,9 @@ class PoolHarness {
     else if (m_.chainedCount() == l_.extraBufferCount()) want = IOReturn::NoResources;
     Snapshot before = snapshotIf(want != IOReturn::Success);
     uint32_t b = ~0u;
+    bool wasBroken = pool_.broken();
     Status st = pool_.addBuffer(p, b);
+    if (wasBroken) checkBrokenAnswer(st, "addBuffer");
     FUZZ_TRACE("addBuffer(packet %u) -> %s buffer %u\n", p, ioReturnName(st.code), b);
     if (!checking_) return;
     if (want != IOReturn::Success) return expectRefused(st, want, before);
@@ -278,7 +287,9 @@ class PoolHarness {
   void claimPacket(uint32_t s, uint32_t p) {
     IOReturn want = p >= l_.packetCount ? IOReturn::BadArgument : m_.packets[p].ownershipCheck(s);
     Snapshot before = snapshotIf(want != IOReturn::Success);
+    bool wasBroken = pool_.broken();
     Status st = pool_.claimPacket(s, p);
+    if (wasBroken) checkBrokenAnswer(st, "claimPacket");
     FUZZ_TRACE("claimPacket(slot %u, packet %u) -> %s\n", s, p, ioReturnName(st.code));
     if (!checking_) return;
     if (want != IOReturn::Success) return expectRefused(st, want, before);
@@ -354,7 +365,26 @@ class PoolHarness {
   void scribble(uint8_t area, uint8_t index, uint32_t value) {
     const uint32_t slotIndex = index % l_.maxThreads;
     uint32_t* slotW = pool_.slotWords(slotIndex);
-    switch ((area & 7) % 5) {
+    switch ((area & 7) % 6) {
+      case 5: {
+        // A ring's head or tail, as a peer sharing the memory could write it (or a peer that died
+        // between its head CAS and its tail store: area >> 5 & 1 with a small delta). Ring
+        // operations must stay inside the ring and end within the wait limit, and once the pool
+        // says it is broken every call that needs the rings answers kIOReturnIOError.
+        // Stuck tails are given up on after 1 ms here instead of the default seconds.
+        pool_.setRingWaitLimitNs(1'000'000);
+        const Layout& l = pool_.layout();
+        auto* ring = reinterpret_cast<uint32_t*>(
+            pool_.base() + ((area >> 3) & 1 ? l.bufferRingOffset : l.packetRingOffset));
+        static const uint32_t kWords[] = {Ring::prodHeadWord(), Ring::prodTailWord(), Ring::consHeadWord(),
+                                          Ring::consTailWord()};
+        uint32_t* word = ring + kWords[(area >> 4) & 3];
+        uint32_t old = __atomic_load_n(word, __ATOMIC_RELAXED);
+        uint32_t next = (area >> 6) & 1 ? old + uint32_t(int8_t(value & 0xFF)) : value;
+        __atomic_store_n(word, next, __ATOMIC_RELAXED);
+        ringScribbled_ = true;
+        break;
+      }
       case 0:
         slotW[slot::kCacheCountU32] = value;
         break;
@@ -379,8 +409,16 @@ class PoolHarness {
         break;
       }
     }
-    FUZZ_TRACE("scribble(area %u, index %u, value 0x%x)\n", (area & 7) % 5, index, value);
+    FUZZ_TRACE("scribble(area %u, index %u, value 0x%x)\n", (area & 7) % 6, index, value);
     checking_ = false;
+  }
+
+  // After a ring scribble: a broken pool refuses everything that needs its rings with
+  // kIOReturnIOError (checked on every Status-returning call of the harness).
+  void checkBrokenAnswer(const Status& st, const char* call) const {
+    if (!ringScribbled_ || !pool_.broken()) return;
+    FUZZ_CHECK(st.code == IOReturn::IOError,
+               std::string(call) + " on a broken pool answered " + ioReturnName(st.code) + ": " + st.message);
   }
 
   void check() const {
@@ -464,6 +502,7 @@ class PoolHarness {
   RegionGuard guard_;
   PoolModel m_;
   bool checking_ = true;
+  bool ringScribbled_ = false;  // a ring counter was overwritten (scribble area 5)
 };
 
 }  // namespace pbp::fuzz

@@ -42,6 +42,9 @@ class RegionGuard {
     }
     addRing(l.packetRingOffset, l.packetRingCapacity);
     addRing(l.bufferRingOffset, l.bufferRingCapacity);
+    // Packet queues (read by stats() and reclaim) and the per-packet address table.
+    add(l.queuesOffset, l.queuesOffset + size_t(l.maxQueues) * l.queueBytes);
+    add(l.addressesOffset, l.addressesOffset + size_t(l.packetCount) * sizeof(PacketAddress));
     for (uint32_t b = 0; b < l.bufferCount; ++b) {
       size_t at = l.buffersOffset + size_t(b) * l.bufferStride;
       add(at, at + l.bufferSize);
