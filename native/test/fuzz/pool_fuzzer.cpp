@@ -33,8 +33,10 @@
 //    8 claimPacket     s p
 //    9 refillCache     s
 //   10 flushCache      s k       keep k % (cacheSize + 3)
-//   11 markGone        s         the slot's process "dies" attached: its pid word is set to a
-//                                pid that does not exist, so reclaim() must recover its packets
+//   11 markGone        h s       the slot's process "dies" attached: its pid word is set to a
+//                                pid that does not exist, so reclaim() must recover its packets;
+//                                h % 3: 1 inside a ring reservation freeing one of its packets, 2
+//                                inside one taking a free packet (then reclaim() at once)
 //   12 ring enqueue    m n       standalone ring; m & 1: Burst, else Bulk; n % (2 * capacity + 2)
 //   13 ring dequeue    m n
 //   14 attachFd                  map the pool a second time (shared) / expect refusal (private)
@@ -175,9 +177,11 @@ void runOne(ByteStream& in, PoolHarness& h, RingHarness& ring, bool scribble) {
       if (have) h.flushCache(uint32_t(s), keep);
       break;
     }
-    case 11:
-      if (slotArg(s)) h.markGone(uint32_t(s));
+    case 11: {
+      uint8_t how = in.byte();
+      if (slotArg(s)) h.markGone(uint32_t(s), how);
       break;
+    }
     case 12:
     case 13: {
       bool burst = in.byte() & 1;

@@ -154,6 +154,9 @@ class PoolModel {
   uint64_t retiredDeallocations = 0;
   uint64_t retiredFailedAllocations = 0;
   uint64_t reclaimed = 0;
+  // Frees a process finished when it died inside them (markGone): no counter saw them, the same
+  // as the one operation a stopped thread's statistics miss (README, Safety).
+  uint64_t uncountedDeallocations = 0;
   uint32_t outOfRingPeak = 0;         // max of packetCount - ringCount over time
   uint32_t waiters = 0;               // addWaiter() calls not yet undone
 

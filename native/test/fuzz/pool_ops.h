@@ -92,10 +92,43 @@ class PoolHarness {
   // The slot's process dies without releasing it: its pid word now names a process that does
   // not exist (above any pid_max), which is what reclaim() and stats() look for.
   static constexpr uint32_t kGonePid = 0x7FFFFFF0;
-  void markGone(uint32_t s) {
+  // The slot's process dies. how % 3: 0 between calls; 1 inside a logged producer reservation
+  // (freeing one of its held, unpublished, unchained packets through the ring: the packet marked
+  // free, the head moved, the entry copied, the reservation logged, the tail not stored); 2 inside
+  // a logged consumer reservation (one free entry reserved, not taken). Either reservation must
+  // be finished for the dead (Pool::settleDeadPeers), so the reclaim() that follows is exact: the
+  // freed packet is in the ring once, the reserved one is back in it.
+  void markGone(uint32_t s, uint8_t how) {
+    int32_t freeing = -1;
+    if (how % 3 == 1)
+      for (uint32_t p = 0; p < l_.packetCount && freeing < 0; ++p)
+        if (m_.packets[p].owner == int(s) && !m_.packets[p].published && m_.packets[p].chain.empty())
+          freeing = int32_t(p);
+    const bool producer = freeing >= 0;
+    const bool inRing = producer || (how % 3 == 2 && m_.ringCount() > 0);
+    if (inRing) {
+      auto* ring = reinterpret_cast<uint32_t*>(pool_.base() + l_.packetRingOffset);
+      uint32_t* log = pool_.slotWords(s) + slot::kCoreOpU32;
+      storeRelaxed(log, Ring::kMarkInOp);
+      if (producer) {
+        storeRelaxed(pool_.metaOf(uint32_t(freeing)) + meta::kState, 0);
+        m_.packets[freeing].owner = kNobody;
+        ++m_.uncountedDeallocations;
+      }
+      // Single-threaded: the ring is quiescent (head == tail on both sides).
+      uint32_t* head = ring + (producer ? Ring::prodHeadWord() : Ring::consHeadWord());
+      uint32_t first = loadRelaxed(head);
+      storeRelaxed(head, first + 1);
+      if (producer) ring[ring_peek::kSlots / 4 + (first & (l_.packetRingCapacity - 1))] = uint32_t(freeing);
+      storeRelaxed(log + 1, first);
+      storeRelaxed(log + 2, 1);
+      storeRelaxed(log, Ring::reservedMark(0, producer));  // 0: Pool::kPacketRingId
+    }
     storeRelaxed(pool_.slotWords(s) + slot::kPid, kGonePid);
-    FUZZ_TRACE("markGone(slot %u)\n", s);
+    FUZZ_TRACE("markGone(slot %u, %s)\n", s, !inRing ? "between calls" : producer ? "freeing" : "taking");
     m_.slots[s].gone = true;
+    // The ring is not whole until someone finishes the reservation: reclaim() does.
+    if (inRing) reclaim(Pool::kAnyThread);
   }
 
   // allocatePacketAsync registers as a waiter; while any is registered, frees go to the ring.
