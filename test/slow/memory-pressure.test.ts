@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { reportOf, runFixture } from './lifetime/run-fixture';
+import { reportOf, runFixture } from './support/run-fixture';
 
 interface Attempt {
   label: string;

@@ -6,7 +6,7 @@
  * a child process (fixtures/ring-scribble.js) with a worker churning the same pool: every call
  * answers normally or kIOReturnIOError, terminate and release return, the child exits 0.
  */
-import { reportOf, runFixture } from './lifetime/run-fixture';
+import { reportOf, runFixture } from './support/run-fixture';
 
 interface Scenario {
   word: string;

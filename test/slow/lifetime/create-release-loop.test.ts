@@ -5,7 +5,7 @@
  * event-loop turn every 100 pools (so a failure of the first but not the second means memory
  * waits for GC rather than leaking for good).
  */
-import { reportOf, runFixture } from './run-fixture';
+import { reportOf, runFixture } from '../support/run-fixture';
 
 interface Counts {
   rss: number;

@@ -3,7 +3,7 @@
  * pool.release() and through GC, until the descriptor is released; then they read as empty and
  * GC unmaps the region. A descriptor dropped without release() lets the region go at GC.
  */
-import { reportOf, runFixture } from './run-fixture';
+import { reportOf, runFixture } from '../support/run-fixture';
 
 interface Report {
   released: {

@@ -2,7 +2,7 @@
  * A 256 MiB pool, fully touched, with every packet held, dropped without release(): forced GC
  * unmaps it (gone from /proc/self/maps) and RSS falls back.
  */
-import { reportOf, runFixture } from './run-fixture';
+import { reportOf, runFixture } from '../support/run-fixture';
 
 interface Report {
   length: number;

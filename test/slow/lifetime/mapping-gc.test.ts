@@ -5,7 +5,7 @@
  * mappings of a 1 GiB pool, 7-14 ms each, before). The time per mapping is printed, not asserted
  * (the bench's pool.create-mapping-1gib measures it).
  */
-import { reportOf, runFixture } from './run-fixture';
+import { reportOf, runFixture } from '../support/run-fixture';
 
 interface Report {
   bytes: number;

@@ -3,7 +3,7 @@
  * process, so a segfault fails the test): views read as empty, every call throws
  * kIOReturnNotAttached, the waiter is aborted, and GC unmaps the region while views still exist.
  */
-import { reportOf, runFixture } from './run-fixture';
+import { reportOf, runFixture } from '../support/run-fixture';
 
 interface Report {
   mappedBefore: boolean;

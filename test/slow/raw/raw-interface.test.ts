@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { IOUserNetworkPacketBufferPool } from '../../../lib';
-import { FIXTURES, reportOf, runFixture } from '../lifetime/run-fixture';
+import { FIXTURES, reportOf, runFixture } from '../support/run-fixture';
 import { createVethNamespace, startIn, VethNamespace } from './netns';
 import { readPcap } from './pcap-read';
 import { inject, waitExit } from './raw-helpers';

@@ -5,7 +5,7 @@
  * threads to flush their caches, so it resolves as soon as one returns to its event loop.
  */
 import { IOUserNetworkPacketBufferPool } from '../../../lib';
-import { CommandWorker, startCommandWorker, terminateWorkers } from './helpers';
+import { CommandWorker, startCommandWorker, terminateWorkers } from '../support/workers';
 
 jest.setTimeout(60_000);
 

@@ -17,7 +17,7 @@ import {
   runNode,
   startCommandWorker,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 
 jest.setTimeout(60_000);
 

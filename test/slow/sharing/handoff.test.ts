@@ -14,9 +14,9 @@ import {
   startCommandWorker,
   startWorker,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const W = require('./fixtures/double-free-words') as Record<'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS', number>;
+const W = require('../fixtures/double-free-words') as Record<'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS', number>;
 
 interface SenderResult {
   allocations: number;

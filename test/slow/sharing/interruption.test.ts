@@ -19,7 +19,7 @@ import {
   startWorker,
   StartedWorker,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);

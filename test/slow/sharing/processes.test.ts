@@ -15,11 +15,11 @@ import {
   expectEveryIndexFreeOnce,
   FIXTURES,
   Message,
-} from './helpers';
+} from '../support/workers';
 
 // The child's stamp and PRNG (fixtures are plain JS, shared by both sides of the test).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { stamp, checkStamp, prng } = require('./fixtures/stamp') as {
+const { stamp, checkStamp, prng } = require('../fixtures/stamp') as {
   stamp(packet: IOUserNetworkPacket, owner: number, seq: number): void;
   checkStamp(packet: IOUserNetworkPacket, owner: number, seq: number, who: string): void;
   prng(seed: number): (bound: number) => number;

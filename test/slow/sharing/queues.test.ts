@@ -20,7 +20,7 @@ import {
   startCommandWorker,
   startWorker,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 
 interface Result {
   kind: string;

@@ -5,7 +5,7 @@
  * runs it in a process of its own, so a crash or a hang is that process's outcome: a hang is
  * killed at the time limit and fails the test.
  */
-import { runNode } from './helpers';
+import { runNode } from '../support/workers';
 
 jest.setTimeout(120_000);
 

@@ -18,7 +18,7 @@ import {
   startWorker,
   sum,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 
 interface LoopResult {
   allocations: number;

@@ -16,7 +16,7 @@ import {
   startWorker,
   sum,
   terminateWorkers,
-} from './helpers';
+} from '../support/workers';
 
 interface StressResult {
   allocations: number;

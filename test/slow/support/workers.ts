@@ -1,7 +1,7 @@
 /**
  * What the sharing tests have in common: starting fixture workers and child processes (plain .js
- * scripts in ./fixtures that load the compiled package), and the two end-of-test checks every
- * test makes: every packet index is free exactly once, and the statistics add up.
+ * scripts in test/slow/fixtures that load the compiled package), and the two end-of-test checks
+ * every test makes: every packet index is free exactly once, and the statistics add up.
  */
 import { ChildProcess, execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -10,7 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { IOUserNetworkPacketBufferPool, IOUserNetworkPacketBufferPoolStatistics } from '../../../lib';
 import { range, sorted } from '../../helpers/pool';
 
-export const FIXTURES = path.join(__dirname, 'fixtures');
+import { FIXTURES } from './run-fixture';
+
+export { FIXTURES };
 
 export interface Message {
   kind: string;
@@ -171,7 +173,7 @@ export async function startCommandWorker(handle: unknown): Promise<CommandWorker
 /** The SharedArrayBuffer of a fixtures/spsc.js ring of packet indices (capacity a power of two). */
 export function createIndexRing(capacity: number): SharedArrayBuffer {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const spsc = require('./fixtures/spsc') as { createRing(capacity: number): SharedArrayBuffer };
+  const spsc = require('../fixtures/spsc') as { createRing(capacity: number): SharedArrayBuffer };
   return spsc.createRing(capacity);
 }
 
