@@ -27,7 +27,7 @@ const RATIOS = [
     { num: `wire.udp.c-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 0.9 },
   ]),
   { num: 'wire.udp.dgram-rx.512', den: 'wire.udp.pool-rx.512', op: '>=', target: 5 },
-  // Raw Ethernet (issue 11), 64-byte frames, ns/op ratios like the UDP ones (den's frames/s over
+  // Raw Ethernet, 64-byte frames, ns/op ratios like the UDP ones (den's frames/s over
   // num's): wire.raw.pool-tx sends >= 0.9x the C reference's frames/s (same technique) and
   // >= 3x node:dgram's UDP packets/s; wire.raw.pool-rx receives >= 0.9x the C reference's.
   { num: 'wire.raw.c-tx', den: 'wire.raw.pool-tx', op: '>=', target: 0.9 },

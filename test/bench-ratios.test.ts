@@ -1,5 +1,5 @@
 /**
- * bench/ratios.js on made-up reports (no bench run): the raw Ethernet targets of issue 11 are
+ * bench/ratios.js on made-up reports (no bench run): the raw Ethernet targets are
  * computed like the UDP ones (ns/op ratios), reported SKIP with the reason when the report says
  * the wire.raw.* scenarios were skipped (not root), and FAIL when a scenario is missing without
  * a reason.

@@ -108,7 +108,7 @@ describe('npm run bench -- --json --quick', () => {
     ]) {
       expect(out).toMatch(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*(PASS|FAIL)$`, 'm'));
     }
-    // The raw Ethernet targets (issue 11): measured as root, SKIP with the reason otherwise.
+    // The raw Ethernet targets: measured as root, SKIP with the reason otherwise.
     const skipped = report.skipped.map((s) => s.name);
     for (const label of [
       'wire.raw.c-tx / wire.raw.pool-tx',

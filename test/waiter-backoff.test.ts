@@ -1,5 +1,5 @@
 /**
- * The async waiter on a ring whose consumer tail was scribbled (issue 12, item 10): the ring's
+ * The async waiter on a ring whose consumer tail was scribbled: the ring's
  * count says packets are free that no one can take. The waiter used to call back at once after
  * every fruitless call (1.7 s of CPU per 2 s between its thread and JS); now it backs off (1, 2,
  * 4 ... 100 ms) until something is freed; a real free then ends the wait (here with

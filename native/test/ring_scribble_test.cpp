@@ -1,5 +1,5 @@
 // A ring whose head/tail words another process overwrote, or whose peer died between its head
-// CAS and its tail store (issue 12, item 8). Before: one changed word made the next operation copy
+// CAS and its tail store. Before: one changed word made the next operation copy
 // outside the slot array (up to ~16 KB past it) or wait forever. Now every operation stays inside
 // the ring and ends within the wait limit, and a state no correct sequence of operations produces
 // marks the ring broken, after which the pool answers kIOReturnIOError but can still be released.

@@ -1,5 +1,5 @@
 /**
- * A peer that overwrites one word of the shared ring state (issue 12, item 8), or dies between
+ * A peer that overwrites one word of the shared ring state, or dies between
  * reserving ring slots and completing the reservation (the same state: a head moved past a tail
  * that never follows). Before, the next ring operation read or wrote outside the ring or spun
  * forever, and release(), worker.terminate() and process exit hung with it. Each scenario runs in
