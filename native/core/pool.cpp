@@ -898,8 +898,13 @@ PoolStats Pool::stats() const {
     st.failedAllocations += counterValue(loadRelaxed(c + slot::kFailedAllocationsF64));
     st.cached += cacheCount(s);
     if (state == slot::kDead || (state == slot::kLive && slotOwnerGone(s))) {
+      uint32_t orphans = packetsHeldBy(tagOf(s), layout_.packetCount);
+      // A released slot whose packets were all freed or taken over since (a worker that handed
+      // its last packets on and exited) holds nothing: claimSlot() recycles it, and there is
+      // nothing to reclaim, so it is not a dead thread any more.
+      if (state == slot::kDead && orphans == 0) continue;
       ++st.deadThreads;
-      st.orphanedPackets += packetsHeldBy(tagOf(s), layout_.packetCount);
+      st.orphanedPackets += orphans;
     } else {
       ++st.liveThreads;
     }

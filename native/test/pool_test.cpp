@@ -480,6 +480,7 @@ TEST(Pool, DeadSlotWhosePacketsWereFreedElsewhereIsRecycled) {
 
   ASSERT_TRUE(pool->deallocateOne(mainSlot, handed[2]).isOk());
   EXPECT_EQ(pool->stats().orphanedPackets, 0u);
+  EXPECT_EQ(pool->stats().deadThreads, 0u) << "an emptied dead slot holds nothing to reclaim";
   ASSERT_TRUE(pool->claimSlot(6, s).isOk()) << "the emptied dead slot is recycled";
   EXPECT_EQ(s, worker);
   EXPECT_EQ(pool->slotWords(s)[slot::kState], slot::kLive);

@@ -35,7 +35,8 @@ inline void checkStats(const Pool& pool, const PoolModel& m) {
   uint32_t live = 0, dead = 0, orphans = 0;
   for (uint32_t s = 0; s < l.maxThreads; ++s) {
     live += m.slots[s].usable();
-    if (m.slots[s].orphaning()) {
+    // A released slot that no packet is tagged with any more holds nothing (see Pool::stats).
+    if (m.slots[s].orphaning() && !(m.slots[s].state == slot::kDead && m.heldBy(int(s)) == 0)) {
       ++dead;
       orphans += m.heldBy(int(s));
     }
