@@ -3,11 +3,12 @@
 #include <string>
 
 #include "pool.h"
+#include "pool_internal.h"
 
 namespace pbp {
 namespace {
 
-std::string str(uint64_t v) { return std::to_string(v); }
+using pool_internal::str;
 
 uint32_t* queueWords(const Pool& pool, uint32_t id) {
   const Layout& l = pool.layout();

@@ -402,121 +402,15 @@ class Ring {
     return ours;
   }
 
-  // Out of line: the yield call (and the registers it clobbers) would otherwise cost the
-  // uncontended path spills in every caller's loop.
-  //
-  // The tail we wait for is never ahead of our head and never more than the capacity behind it:
-  // reservations in flight on one side cover at most the capacity (a producer's head is at most
-  // capacity past cons.tail, which is at most prod.tail; a consumer's head is at most prod.tail,
-  // which is at most capacity past cons.tail), and the tail we read is at least the one our
-  // reservation was computed against (the acquire chain of reserve()). Outside that window the
-  // counters are impossible and waiting is pointless.
-#if defined(__GNUC__)
-  __attribute__((noinline, cold))
-#endif
+  // The slow paths and the slot copies: ring_impl.h (out of line of this header only, so the
+  // class reads as the protocol; all are still inline).
   static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
-                          const Waiting& waiting) {
-    Deadline deadline(waiting.limitNs);
-    uint32_t lastTail = self.tail.load(std::memory_order_relaxed);
-    for (unsigned spins = 0;; ++spins) {
-      // acquire: as in publish().
-      uint32_t tail = self.tail.load(std::memory_order_acquire);
-      if (tail == oldHead) return true;
-      if (oldHead - tail > capacity) {
-        markBroken(h, kImpossibleCounters);
-        return false;
-      }
-      // An earlier reservation completed: the side is slow, not stuck; the limit starts over.
-      if (tail != lastTail) {
-        lastTail = tail;
-        deadline.restart();
-      }
-      // The thread we wait for may have been preempted between its head CAS and its tail store
-      // (more runnable threads than cores: worker threads, a busy or small machine). Spinning
-      // then only burns the CPU it needs for the rest of our time slice, and every later thread
-      // of this side piles up behind it. So spin briefly (the normal wait is a few ns), then
-      // yield the CPU on each further look; and give up when the ring is already known broken
-      // or the wait limit has passed (that thread is dead or stopped, or the tail was scribbled).
-      if (spins < kSpinsBeforeYield) {
-        cpuRelax();
-        continue;
-      }
-      if (spins < kSpinsBeforeYield + kYieldsBeforeSleep)
-        std::this_thread::yield();
-      else
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
-      if (spins % 64 == 0) {
-        if (h->broken.load(std::memory_order_relaxed) != kNotBroken) return false;
-        // Only once the yields are over: a live peer finishes within a scheduling delay, and the
-        // check costs a scan of the thread slots.
-        if (spins >= kSpinsBeforeYield + kYieldsBeforeSleep && askAboutDeadPeers(waiting) == kDeadPeerLost) {
-          markBroken(h, kPeerDied);
-          return false;
-        }
-        if (deadline.passed()) {
-          markBroken(h, kTailStuck);
-          return false;
-        }
-      }
-    }
-  }
-
-
-  // The owner's check may enqueue what it takes back from a dead consumer: that is not our
-  // reservation, so our mark says "inside an operation" meanwhile (a death during it cannot be
-  // redone), and is back to our reservation after. A recovery moves the tail, which the wait
-  // loop sees as progress.
-  static int askAboutDeadPeers(const Waiting& waiting) {
-    const DeadPeerHook& hook = waiting.deadPeer;
-    if (hook.check == nullptr) return kNoDeadPeer;
-    uint32_t* const log = waiting.log;
-    uint32_t mark = 0;
-    if (log != nullptr) {
-      mark = __atomic_load_n(log, __ATOMIC_RELAXED);
-      __atomic_store_n(log, kMarkInOp, __ATOMIC_RELAXED);
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-    }
-    int found = hook.check(hook.context, hook.ringId, waiting.producer);
-    if (log != nullptr) {
-      std::atomic_signal_fence(std::memory_order_seq_cst);
-      __atomic_store_n(log, mark, __ATOMIC_RELAXED);
-    }
-    return found;
-  }
-
-  // Copy n entries into / out of the slots from position `head` on. The usual case (no wrap) is
-  // one contiguous run, copied 8 at a time like DPDK's __rte_ring_enqueue_elems_32; a bulk of 32
-  // measured ~3x faster than a split min(first, n) loop pair, which GCC versioned for aliasing
-  // and gathered element by element. start + n cannot overflow: n <= capacity <= 2^30.
+                          const Waiting& waiting);
+  static int askAboutDeadPeers(const Waiting& waiting);
   static void copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                     const uint32_t* values, unsigned n) {
-    uint32_t start = head & mask;
-    unsigned i = 0;
-    if (start + n <= capacity) {
-      uint32_t* dst = slots + start;
-      for (; i + 8 <= n; i += 8)
-        for (unsigned k = 0; k < 8; ++k) dst[i + k] = values[i + k];
-      for (; i < n; ++i) dst[i] = values[i];
-      return;
-    }
-    for (; start < capacity; ++i, ++start) slots[start] = values[i];
-    for (unsigned k = 0; i < n; ++i, ++k) slots[k] = values[i];
-  }
-
+                     const uint32_t* values, unsigned n);
   static void copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                      uint32_t* out, unsigned n) {
-    uint32_t start = head & mask;
-    unsigned i = 0;
-    if (start + n <= capacity) {
-      const uint32_t* src = slots + start;
-      for (; i + 8 <= n; i += 8)
-        for (unsigned k = 0; k < 8; ++k) out[i + k] = src[i + k];
-      for (; i < n; ++i) out[i] = src[i];
-      return;
-    }
-    for (; start < capacity; ++i, ++start) out[i] = slots[start];
-    for (unsigned k = 0; i < n; ++i, ++k) out[i] = slots[k];
-  }
+                      uint32_t* out, unsigned n);
 
   Header* h_ = nullptr;
   uint32_t* slots_ = nullptr;
@@ -528,3 +422,5 @@ class Ring {
 };
 
 }  // namespace pbp
+
+#include "ring_impl.h"
