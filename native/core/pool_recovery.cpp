@@ -39,7 +39,10 @@ int Pool::settleDeadPeers(uint32_t ringId, bool producer) {
       if (markRing != ringId || markProducer != producer) continue;  // that side settles it
       int settled = settleReservation(ring, producer, log);
       if (settled == Ring::kDeadPeerLost) return settled;
-      if (settled == Ring::kRecovered) result = again = true;
+      if (settled == Ring::kRecovered) {
+        result = Ring::kRecovered;
+        again = true;  // the next dead reservation in line may be this side's again
+      }
     }
   }
   return result;

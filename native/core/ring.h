@@ -26,8 +26,8 @@
 //   between its head CAS and its tail store, or a scribbled tail, would otherwise keep this side
 //   waiting forever.
 // - a waiter that has yielded for a while asks the owner (setDeadPeerCheck) about dead peers.
-//   An operation given an OpLog (three words in the caller's thread slot) writes its reservation
-//   there once its entries are copied: a process killed from then until its tail store left a
+//   An operation given an operation log (three words in the caller's thread slot) writes its
+//   reservation there once its entries are copied: a process killed from then until its tail store left a
 //   reservation anyone can finish (completeReservation): the Pool publishes a dead producer's
 //   entries, and takes a dead consumer's entries back out of its slots and enqueues them again.
 //   A process killed anywhere else inside an operation cannot be undone: the ring breaks at once
@@ -166,7 +166,6 @@ class Ring {
   // Recovery, for the owner's DeadPeerCheck. The tail of a side; acquire: a producer-side tail
   // makes the published entries readable (entryAt), as in reserve().
   uint32_t tail(bool producer) const { return (producer ? h_->prod : h_->cons).tail.load(std::memory_order_acquire); }
-  uint32_t head(bool producer) const { return (producer ? h_->prod : h_->cons).head.load(std::memory_order_acquire); }
   // The entry at a counter position (masked: always inside the slot array).
   uint32_t entryAt(uint32_t position) const { return slots_[position & mask_]; }
   // Moves a side's tail from `first` past a reservation of `n` whose owner died after copying its
