@@ -92,6 +92,9 @@ class Pool {
   // callerSlot: the caller's own slot, marked while it moves packets (CoreOpMark); kNoSlot for a
   // caller without one (a test, a monitor), whose own death mid-call then goes unnoticed.
   static constexpr uint32_t kNoSlot = 0xFFFFFFFF;
+  // The ring ids in operation logs (Ring::setDeadPeerCheck, Ring::reservedMark).
+  static constexpr uint32_t kPacketRingId = 0;
+  static constexpr uint32_t kBufferRingId = 1;
   Status reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerSlot = kNoSlot);
 
   // Per-thread cache, the same algorithm the JS hot path runs: refill moves up to half a cache
@@ -191,7 +194,7 @@ class Pool {
     CoreOpMark(const Pool& pool, uint32_t s)
         : word_(s < pool.layout_.maxThreads ? pool.slotWords(s) + slot::kCoreOpU32 : &unmarked_) {
       outer_ = loadRelaxed(word_);
-      storeRelaxed(word_, 1);
+      storeRelaxed(word_, Ring::kMarkInOp);
       std::atomic_signal_fence(std::memory_order_seq_cst);
     }
     ~CoreOpMark() {
@@ -206,9 +209,6 @@ class Pool {
     uint32_t* word_;
     uint32_t outer_;
   };
-  // The ring ids in operation logs (Ring::setDeadPeerCheck).
-  static constexpr uint32_t kPacketRingId = 0;
-  static constexpr uint32_t kBufferRingId = 1;
   uint32_t* opLog(uint32_t s) const { return slotWords(s) + slot::kCoreOpU32; }
   // Ring::DeadPeerCheck for both rings: settleDeadPeers.
   static int deadPeerCheck(void* pool, uint32_t ringId, bool producer) {

@@ -309,7 +309,7 @@ TEST_P(DeadReservation, IsFinishedForTheDeadAndEveryPacketStaysFreeOnce) {
     if (how.producer) slots[head & mask] = q;
     storeRelaxed(log + 1, head);
     storeRelaxed(log + 2, 1);
-    storeRelaxed(log, Ring::reservedMark(0, how.producer));
+    storeRelaxed(log, Ring::reservedMark(Pool::kPacketRingId, how.producer));
     char c = 1;
     if (write(ready[1], &c, 1) != 1) _exit(2);
     for (;;) pause();

@@ -122,7 +122,7 @@ class PoolHarness {
       if (producer) ring[ring_peek::kSlots / 4 + (first & (l_.packetRingCapacity - 1))] = uint32_t(freeing);
       storeRelaxed(log + 1, first);
       storeRelaxed(log + 2, 1);
-      storeRelaxed(log, Ring::reservedMark(0, producer));  // 0: Pool::kPacketRingId
+      storeRelaxed(log, Ring::reservedMark(Pool::kPacketRingId, producer));
     }
     storeRelaxed(pool_.slotWords(s) + slot::kPid, kGonePid);
     FUZZ_TRACE("markGone(slot %u, %s)\n", s, !inRing ? "between calls" : producer ? "freeing" : "taking");
