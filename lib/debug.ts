@@ -99,7 +99,7 @@ export class IOUserNetworkDebugPacket extends IOUserNetworkPacket {
 
   /** @internal */
   override _rec(): number {
-    const pool = this._pool;
+    const pool = this.getPacketBufferPool();
     if (pool._debug !== null && pool._packets[this._index] !== this) staleHandle(pool, this, 'used');
     return super._rec();
   }

@@ -51,7 +51,7 @@ function viewOf(pool: IOUserNetworkPacketBufferPool): AddressView {
  */
 function heldView(packet: IOUserNetworkPacket, what: string): AddressView {
   if (!(packet instanceof IOUserNetworkPacket)) fail(kIOReturnBadArgument, `${what} must be a packet, got ${describe(packet)}`);
-  const v = viewOf(packet._pool);
+  const v = viewOf(packet._pool as IOUserNetworkPacketBufferPool); // the one PacketPool
   if (!v.u32[packet._m]) fail(kIOReturnNotPermitted, `${what}: packet ${packet._index} is not held (deallocated?)`);
   return v;
 }

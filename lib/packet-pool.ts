@@ -2,8 +2,10 @@
  * The narrow interface between a packet and its pool: everything `IOUserNetworkPacket`
  * (lib/packet*.ts) uses of `IOUserNetworkPacketBufferPool`, which implements it in
  * lib/pool-packet-access.ts. A packet reads and writes its metadata record through `_u32`
- * directly (the accessors' hot path); everything else is a call.
+ * directly (the accessors' hot path); everything else is a call. Also the argument check the
+ * packet files share.
  */
+import { describe, fail, kIOReturnBadArgument } from './io-return';
 import type { IOUserNetworkPacket } from './packet';
 
 /** @internal What a packet needs of its pool. */
@@ -26,4 +28,9 @@ export interface PacketPool {
   _handOver(m: number, index: number): void;
   /** Throws the right error for an accessor on a packet that is not held (or a released pool). */
   _notHeld(packet: IOUserNetworkPacket): never;
+}
+
+/** @internal Throws kIOReturnBadArgument: `field` must be an integer in 0..max. */
+export function badUint(field: string, value: unknown, max: number): never {
+  return fail(kIOReturnBadArgument, `${field} must be an integer in 0..${max}, got ${describe(value)}`);
 }
