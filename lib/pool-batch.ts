@@ -2,7 +2,7 @@
  * The batch and index API of `IOUserNetworkPacketBufferPool`: many packets per call, as packet
  * objects or as indices. The same work per packet as the hot path (pool-hot-path.ts), in the
  * same order, served from this thread's cache and refilled or flushed in half-cache steps; the
- * core's `Pool::allocateBurst` / `Pool::deallocateBulk` (native/core/pool.cpp) take over when
+ * core's `Pool::allocateBurst` / `Pool::deallocateBulk` (native/core/pool_alloc.cpp) take over when
  * there is no cache or an entry needs its verdict. Added to the pool's one prototype by
  * lib/pool.ts.
  */

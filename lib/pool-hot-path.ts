@@ -1,7 +1,7 @@
 /**
  * The per-packet hot path of `IOUserNetworkPacketBufferPool`: `allocatePacket` and
  * `deallocatePacket` pop and push this thread's cache of free indices in the region, following
- * the ownership rules of pool-ownership.ts (twins of native/core/pool.cpp's `allocateOne` and
+ * the ownership rules of pool-ownership.ts (twins of native/core/pool_alloc.cpp's `allocateOne` and
  * `deallocateOne`); anything unusual goes to a slow path that asks the core. Added to the pool's
  * one prototype by lib/pool.ts.
  */

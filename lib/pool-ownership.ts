@@ -1,9 +1,9 @@
 /**
  * The packet ownership rules of the JS hot path, as plain functions over the region's words. Each
- * is the JavaScript twin of a step of native/core/pool.cpp and must write the same words in the
+ * is the JavaScript twin of a step of native/core/pool_alloc.cpp and must write the same words in the
  * same order (native/test/interruption_test.cpp replays these orders):
  *
- * | here | native/core/pool.cpp |
+ * | here | native/core/pool_alloc.cpp |
  * |---|---|
  * | `initPacket` | `Pool::initPacket` |
  * | `holdUnpublished` | the owner's half of `releaseOwnership` (used by `deallocateOne` / `deallocateBulk`) |

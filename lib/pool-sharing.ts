@@ -2,7 +2,7 @@
  * Sharing an `IOUserNetworkPacketBufferPool` between threads and processes: handles for
  * `attach`, handing packets over by index and taking them over (`newPacket`), giving this
  * thread's cache back, and reclaiming what dead threads held. Their counterparts in
- * native/core/pool.cpp are `Pool::publish`, `Pool::claimPacket`, `Pool::flushCache` and
+ * native/core/pool_alloc.cpp are `Pool::publish`, `Pool::claimPacket`, `Pool::flushCache`, and in pool_slots.cpp
  * `Pool::reclaim`. Added to the pool's one prototype by lib/pool.ts.
  */
 import { binding } from './native';

@@ -14,7 +14,7 @@
  * | file | methods |
  * |---|---|
  * | `pool-hot-path.ts` | `allocatePacket`, `deallocatePacket` and their slow paths |
- * | `pool-ownership.ts` | the ownership rules they follow, as plain functions (twins of native/core/pool.cpp) |
+ * | `pool-ownership.ts` | the ownership rules they follow, as plain functions (twins of native/core/pool_alloc.cpp) |
  * | `pool-batch.ts` | `allocatePackets`, `deallocatePackets`, `allocatePacketIndices`, `deallocatePacketIndices` |
  * | `pool-sharing.ts` | handles, handing over, `newPacket`, `flush`, reclaiming |
  * | `pool-waiting.ts` | `allocatePacketAsync` and its queue of waiters |
