@@ -79,17 +79,8 @@ class Ring {
     kOverfull = 4,            // the owner found no room for an entry that must fit (Pool)
     kPeerDied = 5,            // a process died inside an operation on it (Pool: CoreOpMark)
   };
-  static const char* brokenText(uint32_t why) {
-    switch (why) {
-      case kNotBroken: return "not broken";
-      case kImpossibleCounters: return "head/tail counters in an impossible state (overwritten through shared memory?)";
-      case kTailStuck: return "an operation in it never finished (a peer died or stopped mid-operation?)";
-      case kHeadLivelock: return "head kept changing for seconds (overwritten through shared memory?)";
-      case kOverfull: return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
-      case kPeerDied: return "a process died inside an operation on it (what it was moving may be lost)";
-    }
-    return "its shared state is corrupt";
-  }
+  // A sentence for a Broken value (the pool's kIOReturnIOError message).
+  static const char* brokenText(uint32_t why);
 
   // Smallest power of two >= wanted (and >= 1).
   static uint32_t capacityFor(uint32_t wanted) {
@@ -156,12 +147,7 @@ class Ring {
   static constexpr uint32_t kMarkInOp = 1;
   static constexpr uint32_t reservedMark(uint32_t ringId, bool producer) { return 2 + ringId * 2 + (producer ? 1 : 0); }
   // Decodes a reservedMark (false for 0, kMarkInOp and junk above maxRingId).
-  static bool decodeReservedMark(uint32_t mark, uint32_t maxRingId, uint32_t& ringId, bool& producer) {
-    if (mark < 2 || (mark - 2) / 2 > maxRingId) return false;
-    ringId = (mark - 2) / 2;
-    producer = (mark - 2) % 2 == 1;
-    return true;
-  }
+  static bool decodeReservedMark(uint32_t mark, uint32_t maxRingId, uint32_t& ringId, bool& producer);
 
   // Recovery, for the owner's DeadPeerCheck. The tail of a side; acquire: a producer-side tail
   // makes the published entries readable (entryAt), as in reserve().
@@ -170,15 +156,9 @@ class Ring {
   uint32_t entryAt(uint32_t position) const { return slots_[position & mask_]; }
   // Moves a side's tail from `first` past a reservation of `n` whose owner died after copying its
   // entries: the work publish() would have done. The CAS lets only one of several recoverers do
-  // it; false when the tail is no longer `first` (someone else did it).
-  bool completeReservation(bool producer, uint32_t first, uint32_t n) {
-    HeadTail& side = producer ? h_->prod : h_->cons;
-    // release: as publish()'s store. The dead owner's slot writes (producer) reached memory
-    // before its process was reaped, which the caller has seen (kill(pid, 0) == ESRCH) and
-    // ordered with an acquire fence.
-    return side.tail.compare_exchange_strong(first, first + n, std::memory_order_release,
-                                             std::memory_order_relaxed);
-  }
+  // it; false when the tail is no longer `first` (someone else did it). Its release CAS, and why
+  // it suffices, are in ring_impl.h.
+  bool completeReservation(bool producer, uint32_t first, uint32_t n);
 
   // Word offsets (uint32 units from the ring's start) of the shared counters, for tests and
   // fuzzers that scribble them.
@@ -402,7 +382,8 @@ class Ring {
   }
 
   // The slow paths and the slot copies: ring_impl.h (out of line of this header only, so the
-  // class reads as the protocol; all are still inline).
+  // class reads as the protocol; all are still inline), as are brokenText(), decodeReservedMark()
+  // and completeReservation().
   static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
                           const Waiting& waiting);
   static int askAboutDeadPeers(const Waiting& waiting);

@@ -1,5 +1,6 @@
 // The out-of-line members of Ring (ring.h): waiting for an earlier reservation's tail, asking the
-// owner about dead peers, and copying entries into and out of the slots. Included by ring.h only.
+// owner about dead peers, copying entries into and out of the slots, the owner's recovery helpers
+// (decodeReservedMark, completeReservation) and brokenText. Included by ring.h only.
 #pragma once
 
 #include <atomic>
@@ -125,6 +126,34 @@ inline void Ring::copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mas
   }
   for (; start < capacity; ++i, ++start) out[i] = slots[start];
   for (unsigned k = 0; i < n; ++i, ++k) out[i] = slots[k];
+}
+
+inline const char* Ring::brokenText(uint32_t why) {
+  switch (why) {
+    case kNotBroken: return "not broken";
+    case kImpossibleCounters: return "head/tail counters in an impossible state (overwritten through shared memory?)";
+    case kTailStuck: return "an operation in it never finished (a peer died or stopped mid-operation?)";
+    case kHeadLivelock: return "head kept changing for seconds (overwritten through shared memory?)";
+    case kOverfull: return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
+    case kPeerDied: return "a process died inside an operation on it (what it was moving may be lost)";
+  }
+  return "its shared state is corrupt";
+}
+
+inline bool Ring::decodeReservedMark(uint32_t mark, uint32_t maxRingId, uint32_t& ringId, bool& producer) {
+  if (mark < 2 || (mark - 2) / 2 > maxRingId) return false;
+  ringId = (mark - 2) / 2;
+  producer = (mark - 2) % 2 == 1;
+  return true;
+}
+
+inline bool Ring::completeReservation(bool producer, uint32_t first, uint32_t n) {
+  HeadTail& side = producer ? h_->prod : h_->cons;
+  // release: as publish()'s store. The dead owner's slot writes (producer) reached memory
+  // before its process was reaped, which the caller has seen (kill(pid, 0) == ESRCH) and
+  // ordered with an acquire fence.
+  return side.tail.compare_exchange_strong(first, first + n, std::memory_order_release,
+                                           std::memory_order_relaxed);
 }
 
 }  // namespace pbp
