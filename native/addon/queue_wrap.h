@@ -1,4 +1,4 @@
-// The addon's packet-queue functions (lib/queue.ts calls them once per queue object or per wait,
+// The addon's packet-queue functions (lib/queue-*.ts call them once per queue object or per wait,
 // never per packet: enqueue and dequeue run in JS over the region). Each takes the NativePool of
 // the calling thread as its first argument.
 #pragma once

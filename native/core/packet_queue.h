@@ -1,7 +1,7 @@
 // Packet queues: bounded single-producer / single-consumer rings of packet indices inside the
 // pool's region (DriverKit's IOUserNetworkTx/RxSubmission/CompletionQueue; AF_XDP's fill, rx, tx
 // and completion rings are the same shape). Because they live in the region, the two ends may be
-// in different threads or processes; the JS hot path (lib/queue.ts) runs the same protocol over
+// in different threads or processes; the JS hot path (lib/queue-transfer.ts) runs the same protocol over
 // typed arrays, with no native call per packet.
 //
 // Protocol (words in native/core/layout.h, namespace queue):

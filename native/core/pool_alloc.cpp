@@ -104,7 +104,7 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   return keep;
 }
 
-// The same words the JS hot path (lib/pool.ts allocatePacket) writes: the optional fields
+// The same words the JS hot path (lib/pool-ownership.ts initPacket) writes: the optional fields
 // (timestamp, VLAN, checksum, service class, completion status, trace id) read as absent unless
 // their flag is set, so clearing kFlags resets them all.
 void Pool::initPacket(uint32_t packet, uint32_t tag) {
@@ -143,7 +143,7 @@ bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   // An index outside the pool: see allocateBurst; only a scribbled region gets here.
   bool valid = packet < layout_.packetCount;
   if (valid) initPacket(packet, tagOf(s));
-  // Held before it leaves the cache, as in lib/pool.ts: see adoptCache.
+  // Held before it leaves the cache, as in lib/pool-hot-path.ts: see adoptCache.
   if (layout_.cacheSize != 0) storeRelaxed(w + slot::kCacheCountU32, count - 1);
   if (!valid) {
     addRelaxed(c + slot::kFailedAllocationsF64, 1);

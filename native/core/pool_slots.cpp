@@ -190,13 +190,13 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerS
   return Status::ok();
 }
 
-// Interruption safety: lib/pool.ts (and allocateOne) mark a packet held before dropping it from
-// the cache, and put a packet in the cache before marking it free, so a thread stopped anywhere
-// leaves each of its packets either held (its tag) or as a cache entry within the count, free
-// (state 0), or both: held and still counted. Taking the free entries over with a CAS 0 -> tag
-// keeps exactly the packets that are free and only here; an entry whose packet is held (by this
-// slot, or by a thread it went to since) is dropped, and so is a second copy of an index or one
-// out of range (only a scribbled region has those).
+// Interruption safety: the JS hot path (lib/pool-hot-path.ts) and allocateOne mark a packet held
+// before dropping it from the cache, and put a packet in the cache before marking it free, so a
+// thread stopped anywhere leaves each of its packets either held (its tag) or as a cache entry
+// within the count, free (state 0), or both: held and still counted. Taking the free entries over
+// with a CAS 0 -> tag keeps exactly the packets that are free and only here; an entry whose packet
+// is held (by this slot, or by a thread it went to since) is dropped, and so is a second copy of
+// an index or one out of range (only a scribbled region has those).
 uint32_t Pool::adoptCache(uint32_t s) {
   uint32_t* w = slotWords(s);
   uint32_t* cache = w + slot::kCacheU32;

@@ -3,8 +3,8 @@
 // process stops everywhere (its slot stays Live with a dead pid). Either way reclaim() must then
 // return every packet the thread had, cached or held, exactly once.
 //
-// JsThread below replays lib/pool.ts's stores, in lib/pool.ts's order, one store per step, on a
-// real Pool: allocatePacket, deallocatePacket (of a packet handed out or not), _allocateIndices
+// JsThread below replays the JS hot path's stores (lib/pool-hot-path.ts, lib/pool-batch.ts), in
+// their order, one store per step, on a real Pool: allocatePacket, deallocatePacket (of a packet handed out or not), _allocateIndices
 // and _deallocateIndices. Native calls (refill, flush) run whole: terminate cannot stop them,
 // and a SIGKILL inside them is outside this model (the README says what it can cost). Every test
 // stops a thread after store 0, 1, 2, ... of an operation until the operation completes, each
@@ -33,7 +33,7 @@ class JsThread {
     tag_ = pool.tagOf(s);
   }
 
-  // lib/pool.ts allocatePacket: the packet is marked held (_initPacket, state word first), then
+  // lib/pool-hot-path.ts allocatePacket: the packet is marked held (_initPacket, state word first), then
   // dropped from the cache count, then counted.
   uint32_t allocatePacket() {
     uint32_t n = count();
@@ -47,7 +47,7 @@ class JsThread {
     return index;
   }
 
-  // lib/pool.ts deallocatePacket for a packet this thread holds (published or not): taken back
+  // lib/pool-hot-path.ts deallocatePacket for a packet this thread holds (published or not): taken back
   // unpublished (CAS), put in the cache, counted, and only then marked free.
   void deallocatePacket(uint32_t index) {
     uint32_t* state = pool_.metaOf(index) + meta::kState;
@@ -60,7 +60,7 @@ class JsThread {
     countDeallocation(1);
   }
 
-  // lib/pool.ts _allocateIndices: each packet held before the count drops; the count is stored
+  // lib/pool-batch.ts _allocateIndices: each packet held before the count drops; the count is stored
   // once at the end (and before a refill).
   std::vector<uint32_t> allocateIndices(uint32_t want) {
     std::vector<uint32_t> out;
@@ -81,7 +81,7 @@ class JsThread {
     return out;
   }
 
-  // lib/pool.ts _deallocateIndices: every entry checked and taken back unpublished first; then,
+  // lib/pool-batch.ts _deallocateIndices: every entry checked and taken back unpublished first; then,
   // one cache-full at a time, the entries, the count, and the states.
   void deallocateIndices(const std::vector<uint32_t>& indices) {
     for (uint32_t index : indices) holdUnpublished(pool_.metaOf(index) + meta::kState);
@@ -98,7 +98,7 @@ class JsThread {
     countDeallocation(double(indices.size()));
   }
 
-  // lib/pool.ts _handOver (handOver()): the owner's plain store of the published bit.
+  // lib/pool-sharing.ts _handOver (handOver()): the owner's plain store of the published bit.
   void publish(uint32_t index) {
     uint32_t* state = pool_.metaOf(index) + meta::kState;
     if (loadRelaxed(state) == tag_) store(state, tag_ | meta::kStatePublished);
@@ -120,7 +120,7 @@ class JsThread {
     --budget_;
   }
 
-  // lib/pool.ts _initPacket: the state word, then the metadata words.
+  // lib/pool-ownership.ts initPacket: the state word, then the metadata words.
   void initPacket(uint32_t index) {
     uint32_t* m = pool_.metaOf(index);
     store(m + meta::kState, tag_);
@@ -130,7 +130,7 @@ class JsThread {
     for (const auto& f : fields) store(m + f[0], f[1]);
   }
 
-  // lib/pool.ts _holdUnpublished: a published packet is taken back with a CAS.
+  // lib/pool-ownership.ts holdUnpublished: a published packet is taken back with a CAS.
   void holdUnpublished(uint32_t* state) {
     uint32_t expected = tag_ | meta::kStatePublished;
     if (loadRelaxed(state) != expected) return;
