@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,6 +169,39 @@ TEST(PoolBroken, AfterAnImpossibleRingEverythingIsIOErrorAndReleaseStillWorks) {
   pool->releaseSlot(s);
 }
 
+// Runs `work` in a forked child (another process on the same shared pool), which then stops
+// where it is; once it says it got there, SIGKILLs and reaps it. False when the child failed
+// before getting there.
+bool runInChildThenKill(const std::function<bool()>& work) {
+  int ready[2];
+  if (pipe(ready) != 0) return false;
+  pid_t child = fork();
+  if (child < 0) return false;
+  if (child == 0) {
+    char c = 1;
+    if (!work() || write(ready[1], &c, 1) != 1) _exit(2);
+    for (;;) pause();
+  }
+  char c;
+  bool reached = read(ready[0], &c, 1) == 1;
+  kill(child, SIGKILL);
+  int status;
+  waitpid(child, &status, 0);
+  close(ready[0]);
+  close(ready[1]);
+  return reached;
+}
+
+// What reserve() does for one slot on the side whose head is `headWord`: the head CAS, nothing
+// after. Returns the reserved position through `first`; false if the CAS lost (it cannot here:
+// the ring is quiescent).
+bool reserveOneByHand(uint32_t* ring, uint32_t headWord, uint32_t& first) {
+  first = __atomic_load_n(ring + headWord, __ATOMIC_ACQUIRE);
+  uint32_t expected = first;
+  return __atomic_compare_exchange_n(ring + headWord, &expected, first + 1, false, __ATOMIC_RELEASE,
+                                     __ATOMIC_RELAXED);
+}
+
 // The real thing: a peer process reserves a slot in the shared ring (its head CAS) and is killed
 // before its tail store. The survivor's next operation on that side answers kIOReturnIOError
 // (after the wait limit at most); so does everything after it, at once.
@@ -185,26 +219,9 @@ TEST_P(PeerKilled, BetweenHeadCasAndTailStore) {
   ASSERT_TRUE(pool->claimSlot(1, s).isOk());
   ASSERT_TRUE(pool->allocateOne(s, p));
   auto* ring = reinterpret_cast<uint32_t*>(pool->base() + pool->layout().packetRingOffset);
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // What reserve() does for one slot, then nothing: the parent kills us here.
-    uint32_t head = __atomic_load_n(ring + Ring::prodHeadWord(), __ATOMIC_ACQUIRE);
-    __atomic_compare_exchange_n(ring + Ring::prodHeadWord(), &head, head + 1, false, __ATOMIC_RELEASE,
-                                __ATOMIC_RELAXED);
-    char c = 1;
-    if (write(ready[1], &c, 1) != 1) _exit(2);
-    for (;;) pause();
-  }
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status;
-  waitpid(child, &status, 0);
-  close(ready[0]);
-  close(ready[1]);
+  // A peer process does what reserve() does for one slot, then nothing: it is killed there.
+  uint32_t first;
+  ASSERT_TRUE(runInChildThenKill([&] { return reserveOneByHand(ring, Ring::prodHeadWord(), first); }));
   Status st = pool->deallocateOne(s, p);
   EXPECT_TRUE(isCode(st, IOReturn::IOError)) << st.message;
   EXPECT_NE(st.message.find(GetParam() == 64 ? "no room" : "never finished"), std::string::npos) << st.message;
@@ -229,30 +246,14 @@ TEST(PeerKilledMidOperation, BreaksThePoolAtOnceAndReclaimSaysWhy) {
   ASSERT_TRUE(pool->claimSlot(1, s).isOk());
   ASSERT_TRUE(pool->allocateOne(s, p));
   auto* ring = reinterpret_cast<uint32_t*>(pool->base() + pool->layout().packetRingOffset);
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // A thread of another process: its own slot (with its pid), marked as a core operation does,
-    // then reserve() for one slot, then nothing.
-    uint32_t cs;
-    if (!pool->claimSlot(2, cs).isOk()) _exit(2);
-    storeRelaxed(pool->slotWords(cs) + slot::kCoreOpU32, 1);
-    uint32_t head = __atomic_load_n(ring + Ring::prodHeadWord(), __ATOMIC_ACQUIRE);
-    __atomic_compare_exchange_n(ring + Ring::prodHeadWord(), &head, head + 1, false, __ATOMIC_RELEASE,
-                                __ATOMIC_RELAXED);
-    char c = 1;
-    if (write(ready[1], &c, 1) != 1) _exit(2);
-    for (;;) pause();
-  }
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status;
-  waitpid(child, &status, 0);
-  close(ready[0]);
-  close(ready[1]);
+  // A thread of another process: its own slot (with its pid), marked as a core operation does,
+  // then reserve() for one slot, then nothing.
+  ASSERT_TRUE(runInChildThenKill([&] {
+    uint32_t cs, first;
+    if (!pool->claimSlot(2, cs).isOk()) return false;
+    storeRelaxed(pool->slotWords(cs) + slot::kCoreOpU32, Ring::kMarkInOp);
+    return reserveOneByHand(ring, Ring::prodHeadWord(), first);
+  }));
   auto started = std::chrono::steady_clock::now();
   Status st = pool->deallocateOne(s, p);
   double waitedS = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -289,38 +290,22 @@ TEST_P(DeadReservation, IsFinishedForTheDeadAndEveryPacketStaysFreeOnce) {
   auto* ring = reinterpret_cast<uint32_t*>(pool->base() + pool->layout().packetRingOffset);
   uint32_t* slots = ring + Ring::bytesFor(0) / 4;
   const uint32_t mask = pool->layout().packetRingCapacity - 1;
-  int ready[2];
-  ASSERT_EQ(pipe(ready), 0);
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // What a logged call does up to its wait for the tail, by hand: the mark, the head CAS, the
-    // entry's copy, the log; then nothing.
-    uint32_t cs, q = 0;
-    if (!pool->claimSlot(2, cs).isOk()) _exit(2);
-    if (how.producer && !pool->allocateOne(cs, q)) _exit(2);
+  // What a logged call does up to its wait for the tail, by hand, in another process: the mark,
+  // the head CAS, the entry's copy, the log; then nothing.
+  ASSERT_TRUE(runInChildThenKill([&] {
+    uint32_t cs, q = 0, first;
+    if (!pool->claimSlot(2, cs).isOk()) return false;
+    if (how.producer && !pool->allocateOne(cs, q)) return false;
     uint32_t* log = pool->slotWords(cs) + slot::kCoreOpU32;
     storeRelaxed(log, Ring::kMarkInOp);
     if (how.producer) storeRelaxed(pool->metaOf(q) + meta::kState, 0);  // freed, on its way to the ring
-    uint32_t headWord = how.producer ? Ring::prodHeadWord() : Ring::consHeadWord();
-    uint32_t head = __atomic_load_n(ring + headWord, __ATOMIC_ACQUIRE);
-    if (!__atomic_compare_exchange_n(ring + headWord, &head, head + 1, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-      _exit(2);
-    if (how.producer) slots[head & mask] = q;
-    storeRelaxed(log + 1, head);
+    if (!reserveOneByHand(ring, how.producer ? Ring::prodHeadWord() : Ring::consHeadWord(), first)) return false;
+    if (how.producer) slots[first & mask] = q;
+    storeRelaxed(log + 1, first);
     storeRelaxed(log + 2, 1);
     storeRelaxed(log, Ring::reservedMark(Pool::kPacketRingId, how.producer));
-    char c = 1;
-    if (write(ready[1], &c, 1) != 1) _exit(2);
-    for (;;) pause();
-  }
-  char c;
-  ASSERT_EQ(read(ready[0], &c, 1), 1);
-  kill(child, SIGKILL);
-  int status;
-  waitpid(child, &status, 0);
-  close(ready[0]);
-  close(ready[1]);
+    return true;
+  }));
   uint32_t n = 0;
   if (how.byReclaim) {
     Status st = pool->reclaim(Pool::kAnyThread, n, s);
