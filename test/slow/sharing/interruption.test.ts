@@ -21,6 +21,13 @@ import {
   terminateWorkers,
 } from '../support/workers';
 
+// A process killed inside a core operation that moves free packets between a shared ring and its
+// own hands, where nothing can be redone, breaks the pool: it says so instead of losing or
+// duplicating packets.
+const { diedMidOperation } = require('../fixtures/died-mid-operation') as {
+  diedMidOperation(err: unknown, errorClass: typeof IOReturnError): boolean;
+};
+
 afterEach(terminateWorkers);
 jest.setTimeout(60_000);
 
@@ -113,19 +120,6 @@ function startChild(pool: IOUserNetworkPacketBufferPool, args: Record<string, un
   return child;
 }
 
-/**
- * A process killed inside a core operation that moves free packets between a shared ring and its
- * own hands (native/core/pool.h, CoreOpMark) leaves what nobody can redo exactly: the pool says
- * so (kIOReturnIOError naming the dead operation) instead of losing or duplicating packets.
- */
-function diedMidOperation(err: unknown): boolean {
-  return (
-    err instanceof IOReturnError &&
-    err.codeName === 'kIOReturnIOError' &&
-    err.message.includes('a process died inside an operation')
-  );
-}
-
 it('SIGKILL at random points, then reclaimPackets(): every packet back exactly once', async () => {
   let pool = makePool('killed', true);
   counted = 0;
@@ -144,7 +138,7 @@ it('SIGKILL at random points, then reclaimPackets(): every packet back exactly o
     try {
       reclaimed = pool.reclaimPackets();
     } catch (err) {
-      if (!diedMidOperation(err)) throw err;
+      if (!diedMidOperation(err, IOReturnError)) throw err;
       // Broken for good, and it says so to every caller; release() still works. Go on with a
       // fresh pool.
       expect(() => pool.reclaimPackets()).toThrow(/a process died inside/);
