@@ -10,7 +10,7 @@ import { fail } from './io-return';
 import * as poolFlag from './pool-flags';
 import * as ioReturn from './io-return-codes';
 
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 
 /**
  * uint32 word offsets inside a packet's metadata record (one cache line per packet, so two threads

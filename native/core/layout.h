@@ -167,6 +167,9 @@ struct alignas(kFalseSharingRange) RegionHeader {
   // thread starts or stops waiting, so the line stays shared in every core's cache.
   alignas(kFalseSharingRange) std::atomic<uint32_t> waiters;
   uint32_t freeSequence;  // futex word: bumped after packets reach the ring while waiters > 0
+  // Nonzero once a process that cannot use membarrier(2) mapped the pool: freers and waiters then
+  // use full fences on both sides (asymmetric_fence.h). On the waiters' line: read with it.
+  std::atomic<uint32_t> symmetricFences;
 };
 static_assert(offsetof(RegionHeader, magic) == 0 && offsetof(RegionHeader, version) == 4,
               "magic and version stay where every layout version has them");

@@ -11,8 +11,9 @@ namespace pbp {
 
 // Layout versions: 2: meta::kStatePublished; 3: RegionHeader::identity; 4: packet queues, packet
 // addresses; 5: the header holds LayoutFields as one block; 6: the rings' shared `broken` word
-// (ring.h); 7: slot::kCoreOpU32, the in-core-operation mark.
-constexpr uint32_t kLayoutVersion = 7;
+// (ring.h); 7: slot::kCoreOpU32, the in-core-operation mark; 8: RegionHeader::symmetricFences;
+// freers fence lightly (asymmetric_fence.h).
+constexpr uint32_t kLayoutVersion = 8;
 
 // uint32 word offsets inside a packet's metadata record (one cache line per packet, so two threads
 // working on different packets never write the same line).

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <new>
 
+#include "asymmetric_fence.h"
 #include "futex.h"
 #include "pool_internal.h"
 
@@ -81,6 +82,8 @@ void Pool::releaseUser() {
 }
 
 void Pool::bindRings() {
+  // Every process that maps the pool, before its first free or wait: asymmetric_fence.h.
+  if (!fences::registerProcess()) useSymmetricFences();
   packetRing_ = Ring::attach(base() + layout_.packetRingOffset, layout_.packetRingCapacity);
   bufferRing_ = Ring::attach(base() + layout_.bufferRingOffset, layout_.bufferRingCapacity);
   packetRing_.setDeadPeerCheck(&Pool::deadPeerCheck, this, kPacketRingId);
@@ -182,11 +185,26 @@ void Pool::notePeak() {
     if (peak.compare_exchange_weak(seen, out, std::memory_order_relaxed)) break;
 }
 
-void Pool::notifyFreed() {
-  // seq_cst fence: orders our ring enqueue (the release store of prod.tail) before the load of
-  // `waiters` below. addWaiter() has the mirror fence between its increment and its look at the
-  // ring, so at least one side sees the other: the waiter finds our packet, or we wake it.
+bool Pool::asymmetricFences() const {
+  // relaxed: see asymmetric_fence.h for the one window a late look at the word leaves.
+  return fences::registered.load(std::memory_order_relaxed) &&
+         header()->symmetricFences.load(std::memory_order_relaxed) == 0;
+}
+
+void Pool::useSymmetricFences() {
+  header()->symmetricFences.store(1, std::memory_order_relaxed);
+  // seq_cst: published before this process's first wait or free relies on it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+void Pool::notifyFreed() {
+  // Orders our ring enqueue (the release store of prod.tail) before the load of `waiters` below;
+  // addWaiter() has the mirror barrier between its increment and its look at the ring, so at
+  // least one side sees the other: the waiter finds our packet, or we wake it. The light side
+  // (a compiler-only fence) is enough while addWaiter's membarrier(2) stands in for our fence:
+  // asymmetric_fence.h.
+  if (asymmetricFences()) std::atomic_signal_fence(std::memory_order_seq_cst);
+  else std::atomic_thread_fence(std::memory_order_seq_cst);
   if (header()->waiters.load(std::memory_order_relaxed) == 0) return;
   wakeWaiters();
 }
@@ -199,7 +217,12 @@ void Pool::wakeWaiters() {
 
 void Pool::addWaiter() {
   header()->waiters.fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // see notifyFreed()
+  // See notifyFreed(): the heavy side of the handshake. A kernel that refuses the membarrier now
+  // turns the pool symmetric for everyone (a freer that has not seen that yet may miss this
+  // waiter once; its sleep is bounded, so the packet is found late, not lost).
+  if (asymmetricFences() && fences::heavyBarrier()) return;
+  if (asymmetricFences()) useSymmetricFences();
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void Pool::removeWaiter() { header()->waiters.fetch_sub(1, std::memory_order_relaxed); }

@@ -126,6 +126,12 @@ class Pool {
   // put packets straight into the ring (not a thread cache) and bump the sequence.
   void addWaiter();
   void removeWaiter();
+  // Whether freers may fence lightly (asymmetric_fence.h): this process is registered for
+  // membarrier(2) and no process mapping the pool is without it. useSymmetricFences() turns
+  // that off for every process mapping the pool, for good (what a process without membarrier
+  // does when it maps the pool).
+  bool asymmetricFences() const;
+  void useSymmetricFences();
   uint32_t freeSequence() const { return __atomic_load_n(&header()->freeSequence, __ATOMIC_ACQUIRE); }
   void sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs);
   void wakeWaiters();  // also used to interrupt a sleeper that should stop
