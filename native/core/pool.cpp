@@ -174,39 +174,10 @@ Status Pool::overfull(Ring& ring) {
   return brokenStatus();
 }
 
-void Pool::notePeak() {
-  uint32_t out = layout_.packetCount - packetRing_.count();
-  auto& peak = header()->outOfRingPeak;
-  // relaxed: a statistic; the CAS loop only keeps the maximum.
-  uint32_t seen = peak.load(std::memory_order_relaxed);
-  // Bounded: only a peer rewriting the word could keep the CAS failing, and a statistic is not
-  // worth a hang.
-  for (unsigned attempt = 0; attempt < kClaimAttempts && out > seen; ++attempt)
-    if (peak.compare_exchange_weak(seen, out, std::memory_order_relaxed)) break;
-}
-
-bool Pool::asymmetricFences() const {
-  // relaxed: see asymmetric_fence.h for the one window a late look at the word leaves.
-  return fences::registered.load(std::memory_order_relaxed) &&
-         header()->symmetricFences.load(std::memory_order_relaxed) == 0;
-}
-
 void Pool::useSymmetricFences() {
   header()->symmetricFences.store(1, std::memory_order_relaxed);
   // seq_cst: published before this process's first wait or free relies on it.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-}
-
-void Pool::notifyFreed() {
-  // Orders our ring enqueue (the release store of prod.tail) before the load of `waiters` below;
-  // addWaiter() has the mirror barrier between its increment and its look at the ring, so at
-  // least one side sees the other: the waiter finds our packet, or we wake it. The light side
-  // (a compiler-only fence) is enough while addWaiter's membarrier(2) stands in for our fence:
-  // asymmetric_fence.h.
-  if (asymmetricFences()) std::atomic_signal_fence(std::memory_order_seq_cst);
-  else std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (header()->waiters.load(std::memory_order_relaxed) == 0) return;
-  wakeWaiters();
 }
 
 void Pool::wakeWaiters() {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "asymmetric_fence.h"
 #include "atomic_word.h"
 #include "layout.h"
 #include "packet_queue.h"
@@ -130,7 +131,11 @@ class Pool {
   // membarrier(2) and no process mapping the pool is without it. useSymmetricFences() turns
   // that off for every process mapping the pool, for good (what a process without membarrier
   // does when it maps the pool).
-  bool asymmetricFences() const;
+  bool asymmetricFences() const {
+    // relaxed: see asymmetric_fence.h for the one window a late look at the word leaves.
+    return fences::registered.load(std::memory_order_relaxed) &&
+           header()->symmetricFences.load(std::memory_order_relaxed) == 0;
+  }
   void useSymmetricFences();
   uint32_t freeSequence() const { return __atomic_load_n(&header()->freeSequence, __ATOMIC_ACQUIRE); }
   void sleepUntilFreed(uint32_t seenSequence, uint32_t timeoutMs);

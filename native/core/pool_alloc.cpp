@@ -104,22 +104,6 @@ uint32_t Pool::flushCache(uint32_t s, uint32_t keep) {
   return keep;
 }
 
-// The same words the JS hot path (lib/pool-ownership.ts initPacket) writes: the optional fields
-// (timestamp, VLAN, checksum, service class, completion status, trace id) read as absent unless
-// their flag is set, so clearing kFlags resets them all.
-void Pool::initPacket(uint32_t packet, uint32_t tag) {
-  uint32_t* m = metaOf(packet);
-  m[meta::kDataOffset] = layout_.headroom;
-  m[meta::kDataLength] = 0;
-  m[meta::kHeadroom] = layout_.headroom;
-  m[meta::kLinkHeaderLength] = 0;
-  m[meta::kDirection] = 0;
-  m[meta::kFlags] = 0;
-  // relaxed: the index came from a ring or our own cache, so no other thread can be looking at
-  // this packet; the ring's release/acquire already ordered the previous owner's accesses.
-  storeRelaxed(m + meta::kState, tag);
-}
-
 bool Pool::allocateOne(uint32_t s, uint32_t& packet) {
   if (broken()) return false;
   CoreOpMark mark(*this, s);
@@ -336,19 +320,6 @@ Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut, uint32_t calle
   chainOf(packet)[count - 1] = bufferIndexOut;
   m[meta::kBufferCount] = count + 1;
   return Status::ok();
-}
-
-void Pool::freeChain(uint32_t packet) {
-  uint32_t* m = metaOf(packet);
-  uint32_t count = m[meta::kBufferCount];
-  if (count <= 1) return;
-  if (count > layout_.maxBuffersPerPacket) count = layout_.maxBuffersPerPacket;  // JS wrote junk
-  // Return only real extra buffers: the chain table is JS-writable too.
-  const uint32_t* chain = chainOf(packet);
-  for (uint32_t i = 0; i + 1 < count; ++i)
-    if (chain[i] >= layout_.packetCount && chain[i] < layout_.bufferCount && !bufferRing_.enqueue(chain[i]))
-      overfull(bufferRing_);
-  m[meta::kBufferCount] = 1;
 }
 
 }  // namespace pbp
