@@ -79,7 +79,8 @@ fi
 
 # ---- JS: worker threads on one pool ---------------------------------------------------------------
 echo "scaling: JS workers $WORKERS ($ROUNDS rounds)" >&2
-PBP_BENCH_WORKERS=$WORKERS node bench/run.js --json --filter workers --rounds "$ROUNDS" >"$tmp/js.json"
+node node_modules/typescript/bin/tsc -p tsconfig.bench.json # the bench (bench/*.ts) -> build-ts/bench
+PBP_BENCH_WORKERS=$WORKERS node build-ts/bench/run.js --json --filter workers --rounds "$ROUNDS" >"$tmp/js.json"
 
 # ---- summary --------------------------------------------------------------------------------------
 node - "$tmp/native.json" "$tmp/js.json" "$OUT" "$THREADS" "$WORKERS" "$(($(date +%s) - started))" <<'JS'

@@ -1,28 +1,11 @@
 /**
- * bench/ratios.js on made-up reports (no bench run): the raw Ethernet targets are
+ * bench/ratios.ts on made-up reports (no bench run): the raw Ethernet targets are
  * computed like the UDP ones (ns/op ratios), reported SKIP with the reason when the report says
  * the wire.raw.* scenarios were skipped (not root), and FAIL when a scenario is missing without
  * a reason.
  */
-import * as path from 'node:path';
-
-interface Check {
-  label: string;
-  value: number | null;
-  op: string;
-  target: number;
-  pass: boolean;
-  skipped?: string;
-}
-interface Report {
-  results: { name: string; nsPerOp: number; gcCount: number; ops?: number }[];
-  skipped?: { name: string; reason: string }[];
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ratios = require(path.join(__dirname, '..', 'bench', 'ratios.js')) as {
-  computeChecks(report: Report): Check[];
-  formatChecks(runs: Report[]): { lines: string[]; allPass: boolean };
-};
+import * as ratios from '../bench/ratios';
+import type { BenchReport as Report, Check } from '../bench/ratios';
 
 const RAW_LABELS = [
   'wire.raw.c-tx / wire.raw.pool-tx',

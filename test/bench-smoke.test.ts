@@ -1,14 +1,26 @@
 /**
- * Smoke test of the benchmark harness (bench/run.js): a quick run in a child process must print
- * exactly one JSON report with every scenario the targets in bench/ratios.js name. No timing is
+ * Smoke test of the benchmark harness (bench/run.ts): a quick run in a child process must print
+ * exactly one JSON report with every scenario the targets in bench/ratios.ts name. No timing is
  * asserted (the machine is shared); only the shape and sanity of the numbers. The bench measures
- * the compiled package (dist/), which jest's global setup rebuilds when lib/ is newer.
+ * the compiled package (dist/), which jest's global setup rebuilds when lib/ is newer, and runs
+ * compiled itself: this file first compiles bench/ the way `npm run bench` does, so a type error
+ * in bench/ fails the test suite (and CI).
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..');
-const RUN = path.join(ROOT, 'bench', 'run.js');
+const OUT = path.join(ROOT, 'build-ts', 'bench');
+const RUN = path.join(OUT, 'run.js');
+
+beforeAll(() => {
+  try {
+    execFileSync('npm', ['run', '-s', 'build:bench'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout: string; stderr: string };
+    throw new Error(`tsc -p tsconfig.bench.json failed:\n${stdout}${stderr}`);
+  }
+}, 120_000);
 
 const NAMED_SCENARIOS = [
   'baseline.buffer-allocUnsafe',
@@ -85,11 +97,11 @@ describe('npm run bench -- --json --quick', () => {
     }
   });
 
-  it('feeds bench/ratios.js, which prints every target check as PASS or FAIL', () => {
+  it('feeds bench/ratios.ts, which prints every target check as PASS or FAIL', () => {
     let out = '';
     let status = 0;
     try {
-      out = execFileSync(process.execPath, [path.join(ROOT, 'bench', 'ratios.js')], {
+      out = execFileSync(process.execPath, [path.join(OUT, 'ratios.js')], {
         input: stdout,
         encoding: 'utf8',
       });

@@ -1,15 +1,16 @@
-'use strict';
 /**
  * Packet queues in one thread: enqueuePacketIndices + dequeuePacketIndices of the same 32 held
  * packets, per packet. The queue protocol alone (ownership marks, entries, one Atomics.store of
  * head and of tail per batch), comparable with baseline.js-freelist.
  */
-const { IOUserNetworkTxSubmissionQueue } = require('../..');
-const { createPool } = require('../fixtures');
+import { IOUserNetworkTxSubmissionQueue } from 'packet-buffer-pool';
+
+import { createPool } from '../fixtures';
+import type { ScenarioDefinition } from '../scenario';
 
 const BATCH = 32;
 
-module.exports = [
+export const scenarios: ScenarioDefinition[] = [
   {
     name: 'queue.spsc.batch32',
     opsPerIteration: BATCH,

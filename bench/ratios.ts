@@ -1,16 +1,54 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * The targets of issues 3, 4, 10, 11 and 15, checked on the JSON of `npm run bench -- --json`.
  * As a CLI it reads one or more of those JSON objects from stdin (anything around them, such as
  * npm's "> packet-buffer-pool bench" banner, is skipped), prints every check for every run and,
  * for several runs, the median of each check; exits 1 if a check (its median) fails.
- *   for i in 1 2 3; do npm run -s bench -- --json; done | node bench/ratios.js
+ *   for i in 1 2 3; do npm run -s bench -- --json; done | node build-ts/bench/ratios.js
  * A check whose scenario the report lists in `skipped` (wire.raw.* without root) is SKIP with
  * the reason, and does not fail; a scenario missing without a reason fails the check.
  */
 
-const RATIOS = [
+/** One scenario's line of the bench report (run.ts writes it; these checks read it). */
+export interface BenchResult {
+  name: string;
+  nsPerOp: number;
+  gcCount: number;
+  /** Absent in hand-written reports; a zero-GC check then does not ask for enough operations. */
+  ops?: number;
+  /** wire.* only: packets per second and CPU microseconds per packet. */
+  pps?: number;
+  cpuUsPerPacket?: number;
+}
+
+/** What the checks need of a report of `npm run bench -- --json`. */
+export interface BenchReport {
+  results: BenchResult[];
+  skipped?: { name: string; reason: string }[];
+}
+
+type Op = '>=' | '<=' | '=';
+
+/** A target: nsPerOp of `num` over nsPerOp of `den`, compared with `target` by `op`. */
+export interface Ratio {
+  num: string;
+  den: string;
+  op: Op;
+  target: number;
+}
+
+/** The outcome of one target in one run. */
+export interface Check {
+  label: string;
+  /** null when a scenario is missing. */
+  value: number | null;
+  op: Op;
+  target: number;
+  pass: boolean;
+  /** The reason, when a missing scenario is in the report's `skipped`. */
+  skipped?: string;
+}
+
+export const RATIOS: Ratio[] = [
   { num: 'baseline.buffer-allocUnsafe', den: 'pool.alloc-free', op: '>=', target: 25 },
   { num: 'pool.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
   { num: 'pool.batch32.alloc-free', den: 'baseline.js-freelist', op: '<=', target: 3 },
@@ -22,7 +60,7 @@ const RATIOS = [
   { num: 'pool.nocache.alloc-free', den: 'baseline.napi-noop', op: '<=', target: 3 },
   // UDP: the UDP interface sends >= 5x node:dgram's packets/s and >= 0.9x the C sender's (same
   // technique) at 64 and 512 bytes, and receives >= 5x node:dgram's at 512 (ns/op ratios).
-  ...[64, 512].flatMap((size) => [
+  ...[64, 512].flatMap((size): Ratio[] => [
     { num: `wire.udp.dgram-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 5 },
     { num: `wire.udp.c-tx.${size}`, den: `wire.udp.pool-tx.${size}`, op: '>=', target: 0.9 },
   ]),
@@ -34,10 +72,10 @@ const RATIOS = [
   { num: 'wire.udp.dgram-tx.64', den: 'wire.raw.pool-tx', op: '>=', target: 3 },
   { num: 'wire.raw.c-rx', den: 'wire.raw.pool-rx', op: '>=', target: 0.9 },
 ];
-const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free', 'wire.udp.pool-tx.512', 'wire.udp.pool-rx.512'];
+export const ZERO_GC = ['pool.alloc-free', 'pool.alloc-fill64-free', 'wire.udp.pool-tx.512', 'wire.udp.pool-rx.512'];
 const ZERO_GC_MIN_OPS = 10_000_000;
 
-function passes(value, op, target) {
+function passes(value: number | null, op: Op, target: number): boolean {
   if (value === null || !Number.isFinite(value)) return false;
   if (op === '>=') return value >= target;
   if (op === '<=') return value <= target;
@@ -49,10 +87,10 @@ function passes(value, op, target) {
  * skipped (the reason, when a missing scenario is in the report's `skipped`) }]. A skipped check
  * passes: it says nothing about the targets.
  */
-function computeChecks(report) {
+export function computeChecks(report: BenchReport): Check[] {
   const byName = new Map(report.results.map((r) => [r.name, r]));
   const whySkipped = new Map((report.skipped ?? []).map((s) => [s.name, s.reason]));
-  const skipReason = (names) => {
+  const skipReason = (names: string[]): string | undefined => {
     const missing = names.filter((name) => !byName.has(name));
     if (missing.length === 0 || !missing.every((name) => whySkipped.has(name))) return undefined;
     return whySkipped.get(missing[0]);
@@ -63,7 +101,7 @@ function computeChecks(report) {
     const value = a && b ? a.nsPerOp / b.nsPerOp : null;
     const skipped = skipReason([num, den]);
     const pass = skipped !== undefined || passes(value, op, target);
-    const check = { label: `${num} / ${den}`, value, op, target, pass };
+    const check: Check = { label: `${num} / ${den}`, value, op, target, pass };
     return skipped === undefined ? check : { ...check, skipped };
   });
   for (const name of ZERO_GC) {
@@ -74,15 +112,15 @@ function computeChecks(report) {
     const label = `gcCount ${name} (over >= ${ZERO_GC_MIN_OPS / 1e6}M ops)`;
     const skipped = skipReason([name]);
     const pass = skipped !== undefined || (enough && passes(value, '=', 0));
-    const check = { label, value, op: '=', target: 0, pass };
+    const check: Check = { label, value, op: '=', target: 0, pass };
     checks.push(skipped === undefined ? check : { ...check, skipped });
   }
   return checks;
 }
 
 /** Every top-level JSON object in `text` that looks like a bench report. */
-function extractReports(text) {
-  const reports = [];
+export function extractReports(text: string): BenchReport[] {
+  const reports: BenchReport[] = [];
   let depth = 0;
   let start = -1;
   let inString = false;
@@ -97,8 +135,8 @@ function extractReports(text) {
       if (depth++ === 0) start = i;
     } else if (c === '}' && depth > 0 && --depth === 0) {
       try {
-        const obj = JSON.parse(text.slice(start, i + 1));
-        if (obj && Array.isArray(obj.results)) reports.push(obj);
+        const obj: unknown = JSON.parse(text.slice(start, i + 1));
+        if (isReport(obj)) reports.push(obj);
       } catch {
         // Not JSON after all (e.g. braces in a banner): skip it.
       }
@@ -107,32 +145,36 @@ function extractReports(text) {
   return reports;
 }
 
-function median(values) {
+function isReport(obj: unknown): obj is BenchReport {
+  return typeof obj === 'object' && obj !== null && Array.isArray((obj as { results?: unknown }).results);
+}
+
+function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function format(value, skipped) {
+function format(value: number | null, skipped: string | undefined): string {
   if (value === null) return skipped === undefined ? 'missing' : 'skipped';
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 
 /** Lines of a table of the checks of each run, plus their medians when there are several runs. */
-function formatChecks(runs) {
+export function formatChecks(runs: BenchReport[]): { lines: string[]; allPass: boolean } {
   const perRun = runs.map(computeChecks);
   const multi = runs.length > 1;
   const runHeaders = runs.map((_, i) => `run ${i + 1}`);
   const header = ['check', ...runHeaders, ...(multi ? ['median'] : []), 'target', 'result'];
-  const rows = [];
+  const rows: string[][] = [];
   let allPass = true;
   perRun[0].forEach((first, k) => {
     const values = perRun.map((checks) => checks[k].value);
     // Runs that skipped the check (with a reason) leave it to the others; if all did, it is SKIP.
     const ran = perRun.filter((checks) => checks[k].skipped === undefined);
     const skipped = ran.length === 0 ? first.skipped : undefined;
-    let shown;
-    let pass;
+    let shown: number | null;
+    let pass: boolean;
     if (skipped !== undefined) {
       shown = null;
       pass = true;
@@ -154,12 +196,10 @@ function formatChecks(runs) {
     rows.push([first.label, ...cells, ...medianCell, target, result]);
   });
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells) =>
+  const line = (cells: string[]): string =>
     cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return { lines: [line(header), ...rows.map(line)], allPass };
 }
-
-module.exports = { computeChecks, extractReports, formatChecks, RATIOS, ZERO_GC };
 
 if (require.main === module) {
   let input = '';
@@ -168,7 +208,9 @@ if (require.main === module) {
   process.stdin.on('end', () => {
     const runs = extractReports(input);
     if (runs.length === 0) {
-      process.stderr.write('ratios.js: no bench JSON on stdin (try `npm run -s bench -- --json | node bench/ratios.js`)\n');
+      process.stderr.write(
+        'ratios.js: no bench JSON on stdin (try `npm run -s bench -- --json | node build-ts/bench/ratios.js`)\n',
+      );
       process.exit(2);
     }
     const { lines, allPass } = formatChecks(runs);

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * One pool, several worker threads: how the per-packet path scales when threads share
  * the pool, and what handing packets from one thread to another costs.
@@ -9,7 +8,7 @@
  *   pool.workers2.alloc-free   two workers doing that loop at the same time on one pool. nsPerOp is
  *                              wall time / total pairs of both workers, so 2x throughput shows as
  *                              half the ns/op of workers1. The pairs of a run are one shared count
- *                              that the workers take in chunks (workers-thread.cjs), so the wall
+ *                              that the workers take in chunks (workers-thread.cts), so the wall
  *                              time is that of the whole pool's throughput, not of the slower
  *                              worker: on a 2-vCPU VM one vCPU is often slowed for seconds at a
  *                              time by the host (one thread alone runs this loop at 15 or 23 ns
@@ -41,12 +40,17 @@
  * generation; it also covers measure.js's own warm-up runs, so it is an upper bound on the
  * collections inside the measured window, never an undercount.
  */
-const path = require('node:path');
-const { Worker } = require('node:worker_threads');
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
-const { IOUserNetworkTxSubmissionQueue } = require('../..');
-const { createPool } = require('../fixtures');
-const { ctl: C } = require('./workers-control.cjs');
+import { IOUserNetworkTxSubmissionQueue } from 'packet-buffer-pool';
+
+import { createPool } from '../fixtures';
+import type { ScenarioDefinition, ScenarioInstance } from '../scenario';
+import * as control from './workers-control.cjs';
+
+// A module-level binding, as the JavaScript had it (an imported name is a property load per use).
+const { ctl: C } = control;
 
 const THREAD_SCRIPT = path.join(__dirname, 'workers-thread.cjs');
 const RING_CAPACITY = 1024; // packet indices in flight between the handoff workers (pool: 4096)
@@ -54,7 +58,7 @@ const RING_HEADER_BYTES = 128;
 const WARM_ROUNDS = 4;
 const WARM_ITERATIONS = 50_000;
 
-function once(worker, event) {
+function once(worker: Worker, event: 'message' | 'exit'): Promise<unknown> {
   return new Promise((resolve, reject) => {
     worker.once(event, resolve);
     worker.once('error', reject);
@@ -66,9 +70,9 @@ function once(worker, event) {
  * in order (the k-th sender with the k-th receiver): each pair has its own ring and its own queue
  * (queue k), sharing the RING_CAPACITY packets in flight.
  */
-async function startWorkers(name, roles) {
+async function startWorkers(name: string, roles: string[]): Promise<ScenarioInstance> {
   const pool = createPool(name);
-  const seen = new Map();
+  const seen = new Map<string, number>();
   const pairOf = roles.map((role) => {
     const k = seen.get(role) ?? 0;
     seen.set(role, k + 1);
@@ -84,16 +88,16 @@ async function startWorkers(name, roles) {
   const ctl = new Int32Array(ctlSab);
   Atomics.store(ctl, C.PARTIES, roles.length);
   const ringSabs = Array.from({ length: pairs }, () => new SharedArrayBuffer(RING_HEADER_BYTES + capacity * 4));
-  const workers = roles.map(
-    (role, i) =>
-      new Worker(THREAD_SCRIPT, { workerData: { handle, role, ctlSab, ringSab: ringSabs[pairOf[i]], pair: pairOf[i] } }),
-  );
+  const workers = roles.map((role, i) => {
+    const workerData: control.WorkerInit = { handle, role, ctlSab, ringSab: ringSabs[pairOf[i]], pair: pairOf[i] };
+    return new Worker(THREAD_SCRIPT, { workerData });
+  });
   await Promise.all(workers.map((w) => once(w, 'message')));
-  let failure = null;
-  for (const w of workers) w.on('error', (err) => (failure = err));
+  let failure: Error | null = null;
+  for (const w of workers) w.on('error', (err: Error) => (failure = err));
 
   // One generation: every worker does `command` (with `iterations`), the last one wakes us.
-  function round(command, iterations) {
+  function round(command: number, iterations: number): void {
     Atomics.store(ctl, C.DONE, 0);
     Atomics.store(ctl, C.COMMAND, command);
     Atomics.store(ctl, C.ITERATIONS, iterations);
@@ -138,12 +142,12 @@ async function startWorkers(name, roles) {
 // pool.workersN.alloc-free and, for even N, queue.workersN.handoff (N/2 sender/receiver pairs,
 // each over its own queue; nsPerOp is wall time / packets of all pairs) for the counts that the
 // list below does not already have.
-function scalingScenarios() {
+function scalingScenarios(): ScenarioDefinition[] {
   const counts = (process.env.PBP_BENCH_WORKERS ?? '')
     .split(',')
     .filter(Boolean)
     .map(Number);
-  const extra = [];
+  const extra: ScenarioDefinition[] = [];
   for (const n of counts) {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`PBP_BENCH_WORKERS: bad worker count ${n}`);
     if (n > 2) {
@@ -155,7 +159,7 @@ function scalingScenarios() {
       });
     }
     if (n > 2 && n % 2 === 0) {
-      const roles = [];
+      const roles: string[] = [];
       for (let k = 0; k < n / 2; k++) roles.push('queue-send', 'queue-free');
       extra.push({
         name: `queue.workers${n}.handoff`,
@@ -168,7 +172,7 @@ function scalingScenarios() {
   return extra;
 }
 
-module.exports = [
+export const scenarios: ScenarioDefinition[] = [
   {
     name: 'pool.workers1.alloc-free',
     minOps: 10_000_000,

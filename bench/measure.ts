@@ -1,28 +1,31 @@
-'use strict';
 /**
  * Timing and GC counting for one scenario in this process: warm up (so the measured code is
  * optimised), size the samples, then time `samples` back-to-back samples and count the garbage
  * collections whose start falls inside the measured window (PerformanceObserver 'gc' entries
  * carry their start time, so late delivery of an entry cannot move it into the wrong window).
  */
-const { performance, PerformanceObserver } = require('node:perf_hooks');
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+
+import type { Measurement, MeasureConfig, Scenario } from './scenario';
+
+type Run = (iterations: number) => unknown;
 
 /** Lets pending 'gc' entries (created from a setImmediate after each GC) reach the observer. */
-async function settle() {
+async function settle(): Promise<void> {
   for (let i = 0; i < 2; i++) {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
-function startGcRecorder() {
-  const starts = [];
+function startGcRecorder(): { countBetween(t0: number, t1: number): Promise<number>; stop(): void } {
+  const starts: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) starts.push(entry.startTime);
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
-    async countBetween(t0, t1) {
+    async countBetween(t0: number, t1: number): Promise<number> {
       await settle();
       for (const entry of observer.takeRecords()) starts.push(entry.startTime);
       return starts.filter((s) => s >= t0 && s <= t1).length;
@@ -35,15 +38,20 @@ function startGcRecorder() {
 
 // Only a run that returns a promise is awaited: awaiting a plain value would allocate a promise
 // per sample inside the measured window of the synchronous scenarios.
-function isThenable(value) {
-  return value !== null && typeof value === 'object' && typeof value.then === 'function';
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /**
  * Wall-clock milliseconds of run(iterations); its CPU milliseconds go to cpuOut[0]: this process's,
  * or what `cpuMsOfLastRun()` says when the work ran elsewhere (a C sender in a child process).
  */
-async function timeRun(run, iterations, cpuOut, cpuMsOfLastRun) {
+async function timeRun(
+  run: Run,
+  iterations: number,
+  cpuOut?: Float64Array,
+  cpuMsOfLastRun?: (() => number) | null,
+): Promise<number> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const result = run(iterations);
@@ -55,7 +63,7 @@ async function timeRun(run, iterations, cpuOut, cpuMsOfLastRun) {
 }
 
 /** Runs for about warmMs with growing batches; returns the last estimate of ns per iteration. */
-async function warmUp(run, warmMs) {
+async function warmUp(run: Run, warmMs: number): Promise<number> {
   const end = performance.now() + warmMs;
   let iterations = 1;
   let nsPerIteration = 1e6;
@@ -67,7 +75,7 @@ async function warmUp(run, warmMs) {
   }
 }
 
-function median(values) {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -79,7 +87,7 @@ function median(values) {
  * each sample; cpuSamples the same in CPU time of this process (all its threads, GC helpers
  * included), which a busy shared machine inflates far less than wall-clock time.
  */
-async function measure(scenario, config) {
+export async function measure(scenario: Scenario, config: MeasureConfig): Promise<Measurement> {
   const gc = startGcRecorder();
   const instance = await scenario.setup();
   const run = instance.run.bind(instance);
@@ -126,4 +134,3 @@ async function measure(scenario, config) {
   };
 }
 
-module.exports = { measure, median };

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The practical limit: a pure JS free list doing the work the pool's hot path cannot avoid.
  * Preallocated packet objects, metadata in one ArrayBuffer (16 words per packet, as the pool's
@@ -7,7 +6,8 @@
  * the pool's checks (instanceof, owner, state) and clears the state. Compare lib/pool.ts
  * allocatePacket / deallocatePacket.
  */
-const { PACKET_COUNT } = require('../fixtures');
+import { PACKET_COUNT } from '../fixtures';
+import type { ScenarioDefinition } from '../scenario';
 
 const WORDS = 16;
 const STATE = 0;
@@ -18,8 +18,14 @@ const LINK_HEADER_LENGTH = 4;
 const DIRECTION = 5;
 const FLAGS = 6;
 
+// Fields are `declare`d: TypeScript then emits no field definitions, and the constructor's
+// assignments build the same objects (hidden class, field representations) as the JavaScript did.
 class FreeListPacket {
-  constructor(owner, index) {
+  declare readonly owner: FreeList;
+  declare readonly index: number;
+  declare readonly m: number;
+
+  constructor(owner: FreeList, index: number) {
     this.owner = owner;
     this.index = index;
     this.m = index * WORDS;
@@ -27,7 +33,14 @@ class FreeListPacket {
 }
 
 class FreeList {
-  constructor(count) {
+  declare readonly u32: Uint32Array;
+  declare readonly tag: number;
+  declare readonly headroom: number;
+  declare readonly packets: FreeListPacket[];
+  declare readonly free: FreeListPacket[];
+  declare top: number;
+
+  constructor(count: number) {
     this.u32 = new Uint32Array(new ArrayBuffer(count * WORDS * 4));
     this.tag = 1;
     this.headroom = 0;
@@ -38,7 +51,7 @@ class FreeList {
     this.top = count;
   }
 
-  allocate() {
+  allocate(): FreeListPacket | null {
     if (this.top === 0) return null;
     const p = this.free[--this.top];
     const u = this.u32;
@@ -54,7 +67,7 @@ class FreeList {
     return p;
   }
 
-  deallocate(p) {
+  deallocate(p: FreeListPacket): void {
     if (!(p instanceof FreeListPacket) || p.owner !== this) throw new Error('not a packet of this free list');
     const u = this.u32;
     if (u[p.m + STATE] !== this.tag) throw new Error(`packet ${p.index} is not allocated`);
@@ -63,7 +76,7 @@ class FreeList {
   }
 }
 
-module.exports = [
+export const scenarios: ScenarioDefinition[] = [
   {
     name: 'baseline.js-freelist',
     minOps: 10_000_000,
@@ -73,7 +86,7 @@ module.exports = [
         run(iterations) {
           for (let i = 0; i < iterations; i++) {
             const p = list.allocate();
-            list.deallocate(p);
+            list.deallocate(p!);
           }
         },
       };

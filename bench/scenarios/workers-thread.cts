@@ -1,7 +1,6 @@
-'use strict';
 /**
- * The worker-thread side of the bench/scenarios/workers.js scenarios (a .cjs file so the scenario
- * registry, which loads every .js file here as a list of scenarios, leaves it alone).
+ * The worker-thread side of the bench/scenarios/workers.ts scenarios (a .cts file, compiled to
+ * .cjs, so the scenario registry, which loads every .js file here as a family, leaves it alone).
  *
  * Each worker attaches to the pool from workerData.handle, posts 'ready', then sleeps on the
  * control block (Atomics.wait) until the main thread bumps the generation word: that is the start
@@ -25,19 +24,22 @@
  *   queue-free       dequeuePacketIndices up to 32 at a time (the packets are then this thread's)
  *                    and deallocatePacketIndices them.
  */
-const { GCProfiler } = require('node:v8');
-const { isMainThread, parentPort, workerData } = require('node:worker_threads');
+import { GCProfiler } from 'node:v8';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-if (isMainThread) {
-  module.exports = [];
-  return;
-}
+import { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue, type IOUserNetworkPacket } from 'packet-buffer-pool';
 
-const { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue } = require('../..');
-const { PAYLOAD64 } = require('../fixtures');
-const { ctl: C } = require('./workers-control.cjs');
+import * as fixtures from '../fixtures';
+import * as control from './workers-control.cjs';
 
-const { handle, role, ctlSab, ringSab, pair = 0 } = workerData; // pair: which queue / ring
+if (isMainThread) throw new Error('workers-thread.cjs is a worker thread entry (bench/scenarios/workers.ts starts it)');
+
+// Module-level bindings, as the loops read them in JavaScript: an imported name would compile to a
+// property load on the module object at each use inside the loops.
+const { PAYLOAD64 } = fixtures;
+const { ctl: C } = control;
+
+const { handle, role, ctlSab, ringSab, pair = 0 } = workerData as control.WorkerInit; // pair: which queue / ring
 const ctl = new Int32Array(ctlSab);
 const parties = Atomics.load(ctl, C.PARTIES);
 const pool = IOUserNetworkPacketBufferPool.attach(handle);
@@ -50,8 +52,9 @@ const RING_HEAD = 0;
 const RING_TAIL = 16;
 const RING_HEADER_WORDS = 32;
 const BATCH = 32;
-let ringCtl = null;
-let slots = null;
+// Null for the roles without a ring, which never touch them (hence the `!` where they are used).
+let ringCtl: Int32Array | null = null;
+let slots: Uint32Array | null = null;
 let mask = 0;
 if (ringSab) {
   ringCtl = new Int32Array(ringSab, 0, RING_HEADER_WORDS);
@@ -61,15 +64,15 @@ if (ringSab) {
 
 // Waiting for the other side: spin briefly, then sleep 20 us at a time (no notify protocol; the
 // counts of such sleeps stay in ctl so a run that spent its time waiting is visible).
-function backOff(spins) {
+function backOff(spins: number): void {
   if (spins < 200) return;
   Atomics.add(ctl, C.SLEEPS, 1);
   Atomics.wait(ctl, C.SCRATCH, 0, 0.02);
 }
 
-function allocFreeLoop(n) {
+function allocFreeLoop(n: number): void {
   for (let i = 0; i < n; i++) {
-    const p = pool.allocatePacket();
+    const p = pool.allocatePacket()!;
     pool.deallocatePacket(p);
   }
 }
@@ -80,7 +83,7 @@ function allocFreeLoop(n) {
 // measures total throughput, which is what "two workers give 1.5x" asks about. One Atomics.sub
 // per CHUNK pairs (~60 us of work) keeps the shared word out of the per-packet path.
 const CHUNK = 4096;
-function allocFree() {
+function allocFree(): void {
   for (;;) {
     const before = Atomics.sub(ctl, C.REMAINING, CHUNK);
     if (before <= 0) return;
@@ -88,9 +91,9 @@ function allocFree() {
   }
 }
 
-function handoffSend(n) {
-  let tail = Atomics.load(ringCtl, RING_TAIL);
-  let headSeen = Atomics.load(ringCtl, RING_HEAD);
+function handoffSend(n: number): void {
+  let tail = Atomics.load(ringCtl!, RING_TAIL);
+  let headSeen = Atomics.load(ringCtl!, RING_HEAD);
   let unpublished = 0;
   for (let i = 0; i < n; i++) {
     let p = pool.allocatePacket();
@@ -102,49 +105,49 @@ function handoffSend(n) {
     p.setDataLength(64);
     for (let spins = 0; tail - headSeen > mask; spins++) {
       if (unpublished > 0) {
-        Atomics.store(ringCtl, RING_TAIL, tail);
+        Atomics.store(ringCtl!, RING_TAIL, tail);
         unpublished = 0;
       }
       backOff(spins);
-      headSeen = Atomics.load(ringCtl, RING_HEAD);
+      headSeen = Atomics.load(ringCtl!, RING_HEAD);
     }
-    slots[tail & mask] = p.handOver();
+    slots![tail & mask] = p.handOver();
     tail = (tail + 1) | 0;
     if (++unpublished === BATCH) {
-      Atomics.store(ringCtl, RING_TAIL, tail);
+      Atomics.store(ringCtl!, RING_TAIL, tail);
       unpublished = 0;
     }
   }
-  Atomics.store(ringCtl, RING_TAIL, tail);
+  Atomics.store(ringCtl!, RING_TAIL, tail);
 }
 
 const scratch = new Uint32Array(BATCH);
 
 // Takes `n` indices from the ring, up to BATCH at a time into `scratch`, handing each batch to
 // `consume(k)` after the slots are released to the sender.
-function receive(n, consume) {
-  let head = Atomics.load(ringCtl, RING_HEAD);
+function receive(n: number, consume: (k: number) => void): void {
+  let head = Atomics.load(ringCtl!, RING_HEAD);
   for (let left = n; left > 0; ) {
-    let ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+    let ready = (Atomics.load(ringCtl!, RING_TAIL) - head) | 0;
     for (let spins = 0; ready === 0; spins++) {
       backOff(spins);
-      ready = (Atomics.load(ringCtl, RING_TAIL) - head) | 0;
+      ready = (Atomics.load(ringCtl!, RING_TAIL) - head) | 0;
     }
     const k = Math.min(ready, left, BATCH);
-    for (let j = 0; j < k; j++) scratch[j] = slots[(head + j) & mask];
+    for (let j = 0; j < k; j++) scratch[j] = slots![(head + j) & mask];
     head = (head + k) | 0;
-    Atomics.store(ringCtl, RING_HEAD, head);
+    Atomics.store(ringCtl!, RING_HEAD, head);
     consume(k);
     left -= k;
   }
 }
 
-function freeBatch(k) {
+function freeBatch(k: number): void {
   pool.deallocatePacketIndices(scratch, k);
 }
 
 const descriptor = { fPacketIndex: 0 }; // reused: newPacket only reads it
-function claimBatch(k) {
+function claimBatch(k: number): void {
   for (let j = 0; j < k; j++) {
     descriptor.fPacketIndex = scratch[j];
     pool.deallocatePacket(pool.newPacket(descriptor));
@@ -153,9 +156,9 @@ function claimBatch(k) {
 
 // ---- the same handoff over a packet queue in the region ----------------------------------------
 const queue = role.startsWith('queue-') ? IOUserNetworkTxSubmissionQueue.Open(pool, pair) : null;
-const batch = new Array(BATCH).fill(null);
+const batch: IOUserNetworkPacket[] = new Array(BATCH).fill(null);
 
-function queueSend(n) {
+function queueSend(n: number): void {
   let k = 0;
   for (let i = 0; i < n; i++) {
     let p = pool.allocatePacket();
@@ -167,44 +170,44 @@ function queueSend(n) {
     p.setDataLength(64);
     batch[k++] = p;
     if (k === BATCH || i === n - 1) {
-      let done = queue.EnqueuePackets(batch, k);
+      let done = queue!.EnqueuePackets(batch, k);
       for (let spins = 0; done < k; spins++) {
         backOff(spins);
         batch.copyWithin(0, done, k); // the queue took the first `done`
         k -= done;
-        done = queue.EnqueuePackets(batch, k);
+        done = queue!.EnqueuePackets(batch, k);
       }
       k = 0;
     }
   }
 }
 
-function queueFree(n) {
+function queueFree(n: number): void {
   for (let left = n; left > 0; ) {
-    let got = queue.dequeuePacketIndices(scratch, Math.min(left, BATCH));
+    let got = queue!.dequeuePacketIndices(scratch, Math.min(left, BATCH));
     for (let spins = 0; got === 0; spins++) {
       backOff(spins);
-      got = queue.dequeuePacketIndices(scratch, Math.min(left, BATCH));
+      got = queue!.dequeuePacketIndices(scratch, Math.min(left, BATCH));
     }
     pool.deallocatePacketIndices(scratch, got);
     left -= got;
   }
 }
 
-const handoffFree = (n) => receive(n, freeBatch);
-const handoffClaim = (n) => receive(n, claimBatch);
+const handoffFree = (n: number): void => receive(n, freeBatch);
+const handoffClaim = (n: number): void => receive(n, claimBatch);
 
-const work = {
+const work: ((n: number) => void) | undefined = ({
   'alloc-free': allocFree,
   'handoff-send': handoffSend,
   'handoff-free': handoffFree,
   'handoff-claim': handoffClaim,
   'queue-send': queueSend,
   'queue-free': queueFree,
-}[role];
+} as Record<string, (n: number) => void>)[role];
 if (work === undefined) throw new Error(`unknown role ${role}`);
 
-parentPort.postMessage('ready');
+parentPort!.postMessage('ready');
 let generation = 0;
 for (;;) {
   for (let g = Atomics.load(ctl, C.GENERATION); g === generation; g = Atomics.load(ctl, C.GENERATION)) {

@@ -1,13 +1,12 @@
-'use strict';
 /**
  * The pool side of the wire.raw.pool-* scenarios, run inside the bench's network namespace
  * (`ip netns exec`): a RawEthernetInterface on `ifname` over a pool of 4096 packets of 2048 bytes,
  * driven by the same protocol and the same per-frame work as native/bench/raw_xdp_ref.c:
  *
- *   node raw-pool-peer.js tx IFNAME SIZE PATH   per stdin line "N": send N frames (each stamped
+ *   node build-ts/bench/wire/raw-pool-peer.js tx IFNAME SIZE PATH   per stdin line "N": send N frames (each stamped
  *                                               with a 4-byte sequence number), counted when
  *                                               completed
- *   node raw-pool-peer.js rx IFNAME 0 PATH      per stdin line "N": receive N frames (reading each
+ *   node build-ts/bench/wire/raw-pool-peer.js rx IFNAME 0 PATH   per stdin line "N": receive N frames (reading each
  *                                               one's sequence number), waiting in poll() when
  *                                               the ring is empty
  *
@@ -18,14 +17,17 @@
  *            to and from the kernel's rings
  *   indices  postTxPacketIndices / pollTxCompletionIndices etc.: a native call per batch each way
  */
-const path = require('node:path');
-const readline = require('node:readline');
-const { PerformanceObserver } = require('node:perf_hooks');
+import { PerformanceObserver } from 'node:perf_hooks';
+import * as readline from 'node:readline';
 
-const {
-  IOUserNetworkPacketBufferPool, RawEthernetInterface, IOUserNetworkTxSubmissionQueue, IOUserNetworkTxCompletionQueue,
-  IOUserNetworkRxSubmissionQueue, IOUserNetworkRxCompletionQueue,
-} = require(path.join(__dirname, '..', '..'));
+import {
+  IOUserNetworkPacketBufferPool,
+  IOUserNetworkRxCompletionQueue,
+  IOUserNetworkRxSubmissionQueue,
+  IOUserNetworkTxCompletionQueue,
+  IOUserNetworkTxSubmissionQueue,
+  RawEthernetInterface,
+} from 'packet-buffer-pool';
 
 const [mode, ifname, sizeArg, pathArg] = process.argv.slice(2);
 const size = Number(sizeArg ?? 64);
@@ -54,7 +56,7 @@ const info = iface.getInfo();
 // Every packet's Buffer and data offset, by index (made once: nothing is allocated per frame).
 const indices = new Uint32Array(PACKETS);
 const got = pool.allocatePacketIndices(indices);
-const buffers = new Array(PACKETS);
+const buffers: Buffer[] = new Array(PACKETS);
 const offsets = new Uint32Array(PACKETS);
 for (let i = 0; i < got; i++) {
   const p = pool.newPacket({ fPacketIndex: indices[i] });
@@ -82,26 +84,26 @@ let seq = 0;
 
 // The two paths differ only in these four calls.
 const txComplete = viaQueues
-  ? (out) => queues.txCompletion.dequeuePacketIndices(out, out.length)
-  : (out) => iface.pollTxCompletionIndices(out, out.length);
+  ? (out: Uint32Array): number => queues!.txCompletion.dequeuePacketIndices(out, out.length)
+  : (out: Uint32Array): number => iface.pollTxCompletionIndices(out, out.length);
 const txPost = viaQueues
-  ? (b, n) => {
-      const taken = queues.txSubmission.enqueuePacketIndices(b, n);
+  ? (b: Uint32Array, n: number): number => {
+      const taken = queues!.txSubmission.enqueuePacketIndices(b, n);
       iface.service();
       return taken;
     }
-  : (b, n) => (n ? iface.postTxPacketIndices(b, n) : 0);
+  : (b: Uint32Array, n: number): number => (n ? iface.postTxPacketIndices(b, n) : 0);
 const rxTake = viaQueues
-  ? (out, max) => {
+  ? (out: Uint32Array, max: number): number => {
       iface.service();
-      return queues.rxCompletion.dequeuePacketIndices(out, max);
+      return queues!.rxCompletion.dequeuePacketIndices(out, max);
     }
-  : (out, max) => iface.pollRxPacketIndices(out, max);
+  : (out: Uint32Array, max: number): number => iface.pollRxPacketIndices(out, max);
 const rxPost = viaQueues
-  ? (b, n) => queues.rxSubmission.enqueuePacketIndices(b, n)
-  : (b, n) => iface.postRxPacketIndices(b, n);
+  ? (b: Uint32Array, n: number): number => queues!.rxSubmission.enqueuePacketIndices(b, n)
+  : (b: Uint32Array, n: number): number => iface.postRxPacketIndices(b, n);
 
-function sendFrames(n) {
+function sendFrames(n: number): void {
   let queued = 0;
   let completed = 0;
   while (completed < n) {
@@ -124,14 +126,14 @@ function sendFrames(n) {
 }
 
 let checksum = 0;
-function refill() {
+function refill(): void {
   const n = rxPost(free, freeTop);
   // It takes from the front: move what is left down.
   free.copyWithin(0, n, freeTop);
   freeTop -= n;
 }
 
-function receiveFrames(n) {
+function receiveFrames(n: number): void {
   let received = 0;
   while (received < n) {
     const k = rxTake(done, BATCH);
@@ -151,7 +153,7 @@ function receiveFrames(n) {
 
 // Received frames start where the kernel put them (XDP's 256-byte headroom), the same for all.
 const rxOffset = info.rxDataOffset;
-function offsetsRx() {
+function offsetsRx(_index: number): number {
   return rxOffset;
 }
 

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * UDP over loopback: packets per second, CPU per packet and GCs of a sender and a
  * receiver, each at 64, 512 and 1400 bytes of payload. One op = one datagram.
@@ -25,18 +24,25 @@
  * context on loopback, the same for every sender. The rx scenarios count what arrives; the sender
  * sends more than any receiver takes, so the receiver is the limit.
  */
-const dgram = require('node:dgram');
+import * as dgram from 'node:dgram';
 
-const {
-  getPacketSegmentSize,
+import * as pbp from 'packet-buffer-pool';
+import {
   IOUserNetworkPacketBufferPool,
   IOUserNetworkRxCompletionQueue,
   IOUserNetworkRxSubmissionQueue,
   IOUserNetworkTxSubmissionQueue,
   IOUserNetworkUDPInterface,
-} = require('../..');
-const { createPool } = require('../fixtures');
-const { startSink, startRunSender, startBlaster } = require('../wire/peers');
+  type IOUserNetworkPacket,
+} from 'packet-buffer-pool';
+
+import { createPool } from '../fixtures';
+import type { ScenarioDefinition } from '../scenario';
+import { startBlaster, startRunSender, startSink } from '../wire/peers';
+
+// A module-level binding, as the receive loop called it in JavaScript: an imported name would
+// compile to a getter call on the package's exports at each packet.
+const { getPacketSegmentSize } = pbp;
 
 const SIZES = [64, 512, 1400];
 const DGRAM_WINDOW = 64;
@@ -47,13 +53,13 @@ const RX_PACKETS = 256; // 64 KB packets for GRO super-packets
 // The zero-GC target needs >= 10M packets over the default 3 rounds: asked of the 512-byte runs.
 const ZERO_GC_MIN_OPS_PER_ROUND = 3_400_000;
 
-function dgramTx(size) {
+function dgramTx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.dgram-tx.${size}`,
     async setup() {
       const sink = await startSink();
       const socket = dgram.createSocket('udp4');
-      await new Promise((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
         socket.connect(sink.port, '127.0.0.1', resolve);
       });
@@ -61,7 +67,7 @@ function dgramTx(size) {
       let sequence = 0;
       return {
         run(n) {
-          return new Promise((resolve) => {
+          return new Promise<void>((resolve) => {
             let sent = 0;
             let done = 0;
             const onSent = () => {
@@ -87,7 +93,7 @@ function dgramTx(size) {
   };
 }
 
-function cTx(size) {
+function cTx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.c-tx.${size}`,
     async setup() {
@@ -109,28 +115,28 @@ function cTx(size) {
   };
 }
 
-function dgramRx(size) {
+function dgramRx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.dgram-rx.${size}`,
     async setup() {
       const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER });
-      await new Promise((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
         socket.bind(0, '127.0.0.1', resolve);
       });
       let received = 0;
       let target = Infinity;
-      let wake = null;
+      let wake: (() => void) | null = null;
       socket.on('message', () => {
         if (++received >= target) {
           target = Infinity;
-          wake();
+          wake!();
         }
       });
       const sender = startBlaster({ port: socket.address().port, size, gso: true });
       return {
         run(n) {
-          return new Promise((resolve) => {
+          return new Promise<void>((resolve) => {
             target = received + n;
             wake = resolve;
           });
@@ -144,7 +150,7 @@ function dgramRx(size) {
   };
 }
 
-function poolTx(size) {
+function poolTx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.pool-tx.${size}`,
     minOps: size === 512 ? ZERO_GC_MIN_OPS_PER_ROUND : 0,
@@ -160,7 +166,7 @@ function poolTx(size) {
         txCompleteToPool: true,
         eventDriven: false,
       });
-      const packets = [];
+      const packets: IOUserNetworkPacket[] = [];
       let sequence = 0;
       return {
         run(n) {
@@ -188,7 +194,7 @@ function poolTx(size) {
   };
 }
 
-function poolRx(size) {
+function poolRx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.pool-rx.${size}`,
     minOps: size === 512 ? ZERO_GC_MIN_OPS_PER_ROUND : 0,
@@ -210,10 +216,10 @@ function poolRx(size) {
       });
       const empty = new Uint32Array(RX_PACKETS);
       rxs.enqueuePacketIndices(empty, pool.allocatePacketIndices(empty));
-      const packets = [];
+      const packets: IOUserNetworkPacket[] = [];
       let received = 0;
       let target = Infinity;
-      let wake = null;
+      let wake: (() => void) | null = null;
       iface.setCompletionAction(() => {
         const got = rxc.DequeuePackets(packets, RX_PACKETS);
         for (let i = 0; i < got; i++) {
@@ -224,13 +230,13 @@ function poolRx(size) {
         rxs.EnqueuePackets(packets, got);
         if (received >= target) {
           target = Infinity;
-          wake();
+          wake!();
         }
       });
       const sender = startBlaster({ port: iface.getLocalAddress().port, size, gso: true });
       return {
         run(n) {
-          return new Promise((resolve) => {
+          return new Promise<void>((resolve) => {
             target = received + n;
             wake = resolve;
           });
@@ -248,4 +254,4 @@ function poolRx(size) {
   };
 }
 
-module.exports = SIZES.flatMap((size) => [dgramTx(size), poolTx(size), cTx(size), dgramRx(size), poolRx(size)]);
+export const scenarios: ScenarioDefinition[] = SIZES.flatMap((size) => [dgramTx(size), poolTx(size), cTx(size), dgramRx(size), poolRx(size)]);

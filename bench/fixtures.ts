@@ -1,15 +1,17 @@
-'use strict';
 /**
  * What the pool scenarios share: one way to make the pool, so every pool scenario measures the
  * same geometry (2048-byte buffers, the size the Buffer baselines allocate).
  */
-const { IOUserNetworkPacketBufferPool } = require('..');
+import { IOUserNetworkPacketBufferPool, type IOUserNetworkPacketBufferPoolOptions } from 'packet-buffer-pool';
 
-const PACKET_COUNT = 4096;
-const BUFFER_SIZE = 2048;
+export const PACKET_COUNT = 4096;
+export const BUFFER_SIZE = 2048;
 
 /** A pool of PACKET_COUNT packets of BUFFER_SIZE bytes; `extra` overrides options (cacheSize). */
-function createPool(name, extra = {}) {
+export function createPool(
+  name: string,
+  extra: Partial<IOUserNetworkPacketBufferPoolOptions> = {},
+): IOUserNetworkPacketBufferPool {
   return IOUserNetworkPacketBufferPool.CreateWithOptions(null, name, {
     packetCount: PACKET_COUNT,
     bufferCount: PACKET_COUNT,
@@ -19,6 +21,4 @@ function createPool(name, extra = {}) {
 }
 
 /** 64 bytes of recognisable payload for the fill64 scenarios (allocated once, outside the loop). */
-const PAYLOAD64 = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 7 + 1) & 0xff));
-
-module.exports = { createPool, PAYLOAD64, PACKET_COUNT, BUFFER_SIZE };
+export const PAYLOAD64 = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 7 + 1) & 0xff));

@@ -1,13 +1,13 @@
-'use strict';
 /**
  * Batches of 32 packet indices, one native call to take them and one to give them back
  * (nsPerOp is per packet, so it compares directly with the single-packet scenarios).
  */
-const { createPool } = require('../fixtures');
+import { createPool } from '../fixtures';
+import type { ScenarioDefinition } from '../scenario';
 
 const BATCH = 32;
 
-module.exports = [
+export const scenarios: ScenarioDefinition[] = [
   {
     name: 'pool.batch32.alloc-free',
     opsPerIteration: BATCH,

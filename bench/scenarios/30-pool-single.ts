@@ -1,16 +1,18 @@
-'use strict';
 /**
  * One packet at a time through the public API: the path a networking tool takes per packet.
  * Take-then-return reuses the same cached index, so after warm-up the cache never needs the ring
  * (except with cacheSize 0, where every operation is a native call).
  */
-const { createPool, PAYLOAD64 } = require('../fixtures');
+import type { IOUserNetworkPacketBufferPool } from 'packet-buffer-pool';
 
-function allocFree(pool) {
+import { createPool, PAYLOAD64 } from '../fixtures';
+import type { ScenarioDefinition, ScenarioInstance } from '../scenario';
+
+function allocFree(pool: IOUserNetworkPacketBufferPool): ScenarioInstance {
   return {
     run(iterations) {
       for (let i = 0; i < iterations; i++) {
-        const p = pool.allocatePacket();
+        const p = pool.allocatePacket()!;
         pool.deallocatePacket(p);
       }
     },
@@ -20,7 +22,7 @@ function allocFree(pool) {
   };
 }
 
-module.exports = [
+export const scenarios: ScenarioDefinition[] = [
   {
     name: 'pool.alloc-free',
     // The zero-GC target is stated over at least 10 million operations.
@@ -36,7 +38,7 @@ module.exports = [
       return {
         run(iterations) {
           for (let i = 0; i < iterations; i++) {
-            const p = pool.allocatePacket();
+            const p = pool.allocatePacket()!;
             p.getBuffer().set(payload, p.getDataOffset());
             p.setDataLength(64);
             pool.deallocatePacket(p);

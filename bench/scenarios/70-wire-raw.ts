@@ -1,4 +1,3 @@
-'use strict';
 /**
  * Raw Ethernet frames over a veth pair: frames per second, CPU per frame and GCs of
  * the pool's RawEthernetInterface (AF_XDP, the pool's buffers as the UMEM) beside a C reference
@@ -6,7 +5,7 @@
  *
  *   wire.raw.c-tx      native/bench/raw_xdp_ref.c: AF_XDP TX in copy mode, batches of 64, a
  *                      4-byte sequence number stamped into each frame; counted when completed.
- *   wire.raw.pool-tx   bench/wire/raw-pool-peer.js: the same loop in JavaScript over pool packets
+ *   wire.raw.pool-tx   bench/wire/raw-pool-peer.ts: the same loop in JavaScript over pool packets
  *                      through the DriverKit queues (enqueue and dequeue in JS over the region,
  *                      one service() call per batch moves them to and from the kernel).
  *   wire.raw.pool-tx.indices   the same by index (postTxPacketIndices / pollTxCompletionIndices:
@@ -26,17 +25,31 @@
  * otherwise the scenarios are left out, run.js prints the reason on stderr and puts it in the
  * JSON report's `skipped`.
  */
-const { execFileSync, spawn } = require('node:child_process');
-const path = require('node:path');
+import { execFileSync, spawn } from 'node:child_process';
+import * as path from 'node:path';
 
-const { cTool } = require('../../scripts/c-tools');
-const { createNamespace } = require('../../scripts/netns');
+import { cTool, createNamespace, type Namespace } from '../repo';
+import type { ScenarioDefinition, ScenarioInstance, SkippedFamily } from '../scenario';
+
+/** A child inside the namespace speaking the runs protocol. */
+interface Runner {
+  run(n: number): Promise<void>;
+  cpuMsOfLastRun(): number;
+  gcCount(): number;
+  stop(): Promise<void>;
+}
+
+/** How one scenario runs: the measured process's argv, and whether a C sender blasts from vb. */
+interface How {
+  receiver: () => string[];
+  senderOnPeer?: boolean;
+}
 
 const REF = 'native/bench/raw_xdp_ref.c';
 const PEER = path.join(__dirname, '..', 'wire', 'raw-pool-peer.js');
 const SIZE = 64;
 
-function whyNot() {
+function whyNot(): string | null {
   if (process.getuid && process.getuid() !== 0) return 'needs root (a network namespace, a veth pair, AF_XDP)';
   try {
     execFileSync('ip', ['-V'], { stdio: 'ignore' });
@@ -47,12 +60,12 @@ function whyNot() {
 }
 
 /** A child inside the namespace speaking the runs protocol; resolves once it printed "ready". */
-function startRunner(ns, argv) {
+function startRunner(ns: Namespace, argv: string[]): Promise<Runner> {
   const child = spawn('ip', ['netns', 'exec', ns.name, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
   let pending = '';
-  const waiting = [];
-  let ready;
-  const readyPromise = new Promise((resolve, reject) => {
+  const waiting: ((fields: number[]) => void)[] = [];
+  let ready: () => void;
+  const readyPromise = new Promise<void>((resolve, reject) => {
     ready = resolve;
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited (${code}) before it was ready`)));
@@ -65,14 +78,14 @@ function startRunner(ns, argv) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       if (line === 'ready') ready();
-      else waiting.shift()(line.split(' ').map(Number));
+      else waiting.shift()!(line.split(' ').map(Number));
     }
   });
   let gcTotal = 0;
   let lastCpuMs = 0;
   return readyPromise.then(() => ({
-    run(n) {
-      return new Promise((resolve) => {
+    run(n: number) {
+      return new Promise<void>((resolve) => {
         waiting.push(([, cpuNs, , gc]) => {
           lastCpuMs = cpuNs / 1e6;
           gcTotal += gc || 0;
@@ -84,7 +97,7 @@ function startRunner(ns, argv) {
     cpuMsOfLastRun: () => lastCpuMs,
     gcCount: () => gcTotal,
     stop: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.stdin.end();
@@ -92,20 +105,20 @@ function startRunner(ns, argv) {
   }));
 }
 
-function scenario(name, { receiver, senderOnPeer }) {
+function scenario(name: string, { receiver, senderOnPeer }: How): ScenarioDefinition {
   return {
     name,
-    async setup() {
+    async setup(): Promise<ScenarioInstance> {
       const ns = createNamespace('pbp-bench');
-      const peers = [];
+      const peers: (() => Promise<void>)[] = [];
       try {
         if (senderOnPeer) {
           const blaster = spawn('ip', ['netns', 'exec', ns.name, cTool(REF, ['-lxdp', '-lbpf']), '--tx', 'vb', '--size', String(SIZE)], {
             stdio: ['pipe', 'ignore', 'ignore'],
           });
-          peers.push(() => new Promise((resolve) => {
+          peers.push(() => new Promise<void>((resolve) => {
             if (blaster.exitCode !== null) return resolve();
-            blaster.once('exit', resolve);
+            blaster.once('exit', () => resolve());
             blaster.stdin.end();
           }));
         }
@@ -129,10 +142,10 @@ function scenario(name, { receiver, senderOnPeer }) {
   };
 }
 
-const ref = (...args) => [cTool(REF, ['-lxdp', '-lbpf']), ...args, '--runs'];
-const pool = (...args) => [process.execPath, PEER, ...args];
+const ref = (...args: string[]): string[] => [cTool(REF, ['-lxdp', '-lbpf']), ...args, '--runs'];
+const pool = (...args: string[]): string[] => [process.execPath, PEER, ...args];
 
-const SCENARIOS = {
+const SCENARIOS: Record<string, How> = {
   'wire.raw.c-tx': { receiver: () => ref('--tx', 'va', '--size', String(SIZE)) },
   'wire.raw.pool-tx': { receiver: () => pool('tx', 'va', String(SIZE), 'queues') },
   'wire.raw.pool-tx.indices': { receiver: () => pool('tx', 'va', String(SIZE), 'indices') },
@@ -141,8 +154,12 @@ const SCENARIOS = {
   'wire.raw.pool-rx.indices': { receiver: () => pool('rx', 'va', '0', 'indices'), senderOnPeer: true },
 };
 
-// Without root the list is empty and says why (bench/scenarios/index.js: `skipped`), so that
-// run.js prints the reason and bench/ratios.js reports the raw targets as skipped, not failed.
+// Without root the list is empty and says why (bench/scenarios/index.ts: `skipped`), so that
+// run.ts prints the reason and bench/ratios.ts reports the raw targets as skipped, not failed.
 const reason = whyNot();
-module.exports = reason ? [] : Object.entries(SCENARIOS).map(([name, how]) => scenario(name, how));
-if (reason) module.exports.skipped = { group: 'wire.raw.*', names: Object.keys(SCENARIOS), reason };
+export const scenarios: ScenarioDefinition[] = reason
+  ? []
+  : Object.entries(SCENARIOS).map(([name, how]) => scenario(name, how));
+export const skipped: SkippedFamily | undefined = reason
+  ? { group: 'wire.raw.*', names: Object.keys(SCENARIOS), reason }
+  : undefined;

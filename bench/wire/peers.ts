@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The outside ends of the wire.* scenarios, all run from native/bench/udp_gso_sender.c (the C
  * reference): a sink nobody reads (the tx scenarios' destination: the kernel takes each datagram
@@ -6,14 +5,39 @@
  * the reference sender driven run by run (wire.udp.c-tx), and a sender that blasts until stopped
  * (the rx scenarios' traffic).
  */
-const { spawn } = require('node:child_process');
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 
-const { cTool } = require('../../scripts/c-tools');
+import { cTool } from '../repo';
+
+type Child = ChildProcessByStdio<Writable, Readable, null>;
+
+/** The sink: the port it is bound to. */
+export interface Sink {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** How the reference sender sends. */
+export interface SenderOptions {
+  host?: string;
+  port: number;
+  size: number;
+  gso?: boolean;
+  segments?: number;
+}
+
+/** One run of the reference sender: datagrams sent, its own CPU and wall-clock time. */
+export interface SenderRun {
+  sent: number;
+  cpuNs: number;
+  wallNs: number;
+}
 
 const SENDER = 'native/bench/udp_gso_sender.c';
 
 /** Calls onLine for each line the child prints. */
-function lines(child, onLine) {
+function lines(child: Child, onLine: (line: string) => void): void {
   let pending = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => {
@@ -26,9 +50,9 @@ function lines(child, onLine) {
   });
 }
 
-function stopper(child) {
+function stopper(child: Child | ChildProcessByStdio<Writable, null, null>): () => Promise<void> {
   return () =>
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.stdin.end();
@@ -36,7 +60,7 @@ function stopper(child) {
 }
 
 /** A bound UDP socket that is never read; resolves { port, stop() }. */
-function startSink(host = '127.0.0.1') {
+export function startSink(host = '127.0.0.1'): Promise<Sink> {
   const child = spawn(cTool(SENDER), ['--sink', `${host}:0`], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -44,7 +68,7 @@ function startSink(host = '127.0.0.1') {
   });
 }
 
-function senderArgs({ host = '127.0.0.1', port, size, gso = true, segments }) {
+function senderArgs({ host = '127.0.0.1', port, size, gso = true, segments }: SenderOptions): string[] {
   const args = ['--dest', `${host}:${port}`, '--size', String(size), '--gso', gso ? '1' : '0'];
   if (segments) args.push('--segments', String(segments));
   return args;
@@ -54,12 +78,12 @@ function senderArgs({ host = '127.0.0.1', port, size, gso = true, segments }) {
  * The reference sender in --runs mode: run(n) sends n datagrams and resolves
  * { sent, cpuNs, wallNs } (the C process's own CPU time for the run).
  */
-function startRunSender(options) {
+export function startRunSender(options: SenderOptions): { run(n: number): Promise<SenderRun>; stop(): Promise<void> } {
   const child = spawn(cTool(SENDER), [...senderArgs(options), '--runs'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const waiting = [];
+  const waiting: ((run: SenderRun) => void)[] = [];
   lines(child, (line) => {
     const [sent, cpuNs, wallNs] = line.split(' ').map(Number);
-    waiting.shift()({ sent, cpuNs, wallNs });
+    waiting.shift()!({ sent, cpuNs, wallNs });
   });
   return {
     run(n) {
@@ -73,9 +97,7 @@ function startRunSender(options) {
 }
 
 /** The reference sender sending as fast as it can until stop(). */
-function startBlaster(options) {
+export function startBlaster(options: SenderOptions): { stop(): Promise<void> } {
   const child = spawn(cTool(SENDER), senderArgs(options), { stdio: ['pipe', 'ignore', 'inherit'] });
   return { stop: stopper(child) };
 }
-
-module.exports = { startSink, startRunSender, startBlaster };
