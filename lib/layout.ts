@@ -169,7 +169,7 @@ export interface NativeLayoutFields {
 
 /** The values the addon must report in `binding.layout`, keyed "group.Name". */
 export const expectedNativeLayout: Readonly<Record<string, number>> = {
-  'version': LAYOUT_VERSION,
+  version: LAYOUT_VERSION,
   'meta.Words': Meta.Words,
   'meta.State': Meta.State,
   'meta.DataOffset': Meta.DataOffset,

@@ -23,6 +23,8 @@ const BANNER =
   `GENERATED from ${TABLE} by scripts/generate-layout.js. Do not edit: edit the table and\n` +
   '// run `npm run generate:layout`.';
 const WIDTH = 100;
+// .clang-format's ColumnLimit.
+const CPP_COLUMNS = 120;
 
 function numericValue(entry) {
   const v = entry.value;
@@ -72,6 +74,60 @@ function jsdoc(text, indent = '') {
   return [`${indent}/**`, ...body, `${indent} */`];
 }
 
+/**
+ * `head a | b | c;` as clang-format lays it out (.clang-format): on one line when it fits, else
+ * the operands on continuation lines indented by four, as many to a line as fit.
+ */
+function cppOrExpression(head, names) {
+  const oneLine = `${head} ${names.join(' | ')};`;
+  if (oneLine.length <= CPP_COLUMNS) return [oneLine];
+  const lines = [head];
+  let line = '   ';
+  names.forEach((name, i) => {
+    const word = ` ${name}${i === names.length - 1 ? ';' : ' |'}`;
+    if (line.length + word.length > CPP_COLUMNS && line.trim()) {
+      lines.push(line);
+      line = '   ';
+    }
+    line += word;
+  });
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * The two alignments clang-format (Google style, .clang-format) makes in the generated headers, so
+ * `npm run lint` finds them formatted: trailing comments of consecutive lines start in one column
+ * (two spaces after the longest code), and a macro's line-continuation backslashes line up one
+ * space after its longest line.
+ */
+function clangFormatted(text) {
+  const lines = text.split('\n');
+  const trailing = /^(\s*[^\s/}].*?[;,]) {2}\/\/ (.*)$/;
+  for (let i = 0; i < lines.length;) {
+    let j = i;
+    while (j < lines.length && trailing.test(lines[j])) j++;
+    if (j === i) {
+      i++;
+      continue;
+    }
+    const run = lines.slice(i, j).map((l) => trailing.exec(l));
+    const column = Math.max(...run.map((m) => m[1].length)) + 2;
+    run.forEach((m, k) => (lines[i + k] = `${m[1].padEnd(column)}// ${m[2]}`));
+    i = j;
+  }
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^#define .* \\$/.test(lines[i])) continue;
+    let j = i;
+    while (j < lines.length && lines[j].endsWith(' \\')) j++;
+    const bodies = lines.slice(i, j).map((l) => l.slice(0, -2));
+    const width = Math.max(...bodies.map((b) => b.length));
+    bodies.forEach((b, k) => (lines[i + k] = `${b.padEnd(width)} \\`));
+    i = j;
+  }
+  return lines.join('\n');
+}
+
 function validate(table) {
   if (!Number.isInteger(table.version) || table.version < 1) throw new Error(`${TABLE}: bad version`);
   const keys = new Set();
@@ -118,8 +174,8 @@ function cppLayoutTable(table) {
       constants.push([`${group.key}.${e.name}`, ns ? `${ns}::${name}` : name]);
     }
     if (group.cppAll) {
-      const all = group.entries.map((e) => cppName(group, e)).join(' |\n    ');
-      out.push(`constexpr uint32_t ${group.cppAll} =\n    ${all};`);
+      const names = group.entries.map((e) => cppName(group, e));
+      out.push(...cppOrExpression(`constexpr uint32_t ${group.cppAll} =`, names));
     }
     if (ns) out.push(`}  // namespace ${ns}`);
     out.push('');
@@ -138,7 +194,7 @@ function cppLayoutTable(table) {
   out.push('inline constexpr LayoutConstant kLayoutConstants[] = {');
   for (const [key, expr] of constants) out.push(`    {"${key}", ${expr}},`);
   out.push('};', '', '}  // namespace pbp', '');
-  return out.join('\n');
+  return clangFormatted(out.join('\n'));
 }
 
 function cppIoReturnCodes(table) {
@@ -149,7 +205,7 @@ function cppIoReturnCodes(table) {
   out.push('};', '', '// X(Name) for every code, in table order.', `#define PBP_IORETURN_CODES(X) \\`);
   for (const e of group.entries) out.push(`  X(${e.name}) \\`);
   out.push('  /* end */', '', '}  // namespace pbp', '');
-  return out.join('\n');
+  return clangFormatted(out.join('\n'));
 }
 
 function tsPublicConstants(group) {
@@ -205,13 +261,14 @@ function tsLayout(table) {
     out.push('}', '');
   }
   const { uint32, uint64 } = table.layoutFields;
-  out.push('/** The fields of the C++ LayoutFields struct, as the addon\'s layoutInfo() reports them. */');
+  out.push("/** The fields of the C++ LayoutFields struct, as the addon's layoutInfo() reports them. */");
   out.push('export interface NativeLayoutFields {');
   for (const f of [...uint32, ...uint64]) out.push(`  readonly ${f}: number;`);
   out.push('}', '');
   out.push('/** The values the addon must report in `binding.layout`, keyed "group.Name". */');
   out.push('export const expectedNativeLayout: Readonly<Record<string, number>> = {');
-  for (const [key, expr] of pairs) out.push(`  '${key}': ${expr},`);
+  // Quoted only where the key is not an identifier, as Prettier writes object keys.
+  for (const [key, expr] of pairs) out.push(`  ${/^[A-Za-z_$][\w$]*$/.test(key) ? key : `'${key}'`}: ${expr},`);
   out.push('};', '');
   out.push(
     '/** Throws kIOReturnUnsupported if the addon was built from another version of the layout table. */',

@@ -26,7 +26,7 @@ constexpr uint32_t kDataLength = 2u;
 constexpr uint32_t kHeadroom = 3u;
 constexpr uint32_t kLinkHeaderLength = 4u;
 constexpr uint32_t kDirection = 5u;
-constexpr uint32_t kFlags = 6u;  // Flag bits
+constexpr uint32_t kFlags = 6u;        // Flag bits
 constexpr uint32_t kBufferCount = 7u;  // buffers in the chain, >= 1
 constexpr uint32_t kTimestampLo = 8u;  // uint64 nanoseconds: lo word (8-byte aligned), then hi word
 constexpr uint32_t kTimestampHi = 9u;
@@ -69,8 +69,8 @@ constexpr uint32_t kFlagTraceId = 1u << 7;
 // the core when the slot is claimed or released; line 1 (hot: float64 counters exact to 2^53, then
 // the cache count) and the cache are written only by the owning thread.
 namespace slot {
-constexpr uint32_t kState = 0u;  // SlotState
-constexpr uint32_t kTag = 1u;  // 1..2^31-1, in the State word of packets this slot holds
+constexpr uint32_t kState = 0u;     // SlotState
+constexpr uint32_t kTag = 1u;       // 1..2^31-1, in the State word of packets this slot holds
 constexpr uint32_t kThreadId = 2u;  // Node worker threadId (0 = main thread)
 constexpr uint32_t kPid = 3u;
 constexpr uint32_t kAllocationsF64 = 8u;  // float64 index from the slot start
@@ -84,14 +84,14 @@ constexpr uint32_t kCoreOpU32 = 23u;
 // that reservation's first ring position (ring.h, the operation log)
 constexpr uint32_t kCoreOpHeadU32 = 24u;
 constexpr uint32_t kCoreOpCountU32 = 25u;  // that reservation's length
-constexpr uint32_t kCacheU32 = 32u;  // first cache entry, uint32 index from the slot start
+constexpr uint32_t kCacheU32 = 32u;        // first cache entry, uint32 index from the slot start
 }  // namespace slot
 
 // Values of a thread slot's State word.
 namespace slot {
 constexpr uint32_t kFree = 0u;
 constexpr uint32_t kLive = 1u;
-constexpr uint32_t kDead = 2u;  // its thread is gone but packets tagged with it are still out
+constexpr uint32_t kDead = 2u;        // its thread is gone but packets tagged with it are still out
 constexpr uint32_t kReclaiming = 3u;  // reclaim() is returning its packets
 }  // namespace slot
 
@@ -99,17 +99,17 @@ constexpr uint32_t kReclaiming = 3u;  // reclaim() is returning its packets
 // indices, DriverKit's IOUserNetworkPacketQueue): the producer's line, the consumer's line, the
 // descriptor line, then the entries.
 namespace queue {
-constexpr uint32_t kHeadU32 = 0u;  // producer line: next entry to write
-constexpr uint32_t kTailU32 = 32u;  // consumer line: next entry to read
-constexpr uint32_t kDescU32 = 64u;  // descriptor line
-constexpr uint32_t kStateU32 = 64u;  // QueueState
-constexpr uint32_t kKindU32 = 65u;  // QueueKind
-constexpr uint32_t kCapacityU32 = 66u;  // a power of two
+constexpr uint32_t kHeadU32 = 0u;              // producer line: next entry to write
+constexpr uint32_t kTailU32 = 32u;             // consumer line: next entry to read
+constexpr uint32_t kDescU32 = 64u;             // descriptor line
+constexpr uint32_t kStateU32 = 64u;            // QueueState
+constexpr uint32_t kKindU32 = 65u;             // QueueKind
+constexpr uint32_t kCapacityU32 = 66u;         // a power of two
 constexpr uint32_t kConsumerWaitersU32 = 67u;  // threads sleeping for entries
-constexpr uint32_t kDataSeqU32 = 68u;  // futex word they sleep on
-constexpr uint32_t kBadEntriesU32 = 69u;  // entries the consumer refused
-constexpr uint32_t kProducerTagU32 = 70u;  // slot tag of the producer end
-constexpr uint32_t kConsumerTagU32 = 71u;  // slot tag of the consumer end
+constexpr uint32_t kDataSeqU32 = 68u;          // futex word they sleep on
+constexpr uint32_t kBadEntriesU32 = 69u;       // entries the consumer refused
+constexpr uint32_t kProducerTagU32 = 70u;      // slot tag of the producer end
+constexpr uint32_t kConsumerTagU32 = 71u;      // slot tag of the consumer end
 // producer only: head + the entries an enqueue is putting in (for the repair after a thread dies);
 // not on the head's line, which the consumer polls
 constexpr uint32_t kPendingU32 = 72u;
@@ -127,11 +127,11 @@ constexpr uint32_t kChanging = 2u;  // being created or destroyed
 // from or goes to, for interfaces that carry addresses), one per packet in a side table so the
 // metadata record stays one cache line.
 namespace address {
-constexpr uint32_t kWords = 8u;  // words per record
+constexpr uint32_t kWords = 8u;          // words per record
 constexpr uint32_t kFamilyPortU32 = 0u;  // family | port << 16 (little-endian)
-constexpr uint32_t kScopeU32 = 1u;  // IPv6 scope id
-constexpr uint32_t kAddrU32 = 2u;  // 16 bytes, network byte order; IPv4 in the first 4
-constexpr uint32_t kSegmentU32 = 6u;  // segmentSize | flags << 16
+constexpr uint32_t kScopeU32 = 1u;       // IPv6 scope id
+constexpr uint32_t kAddrU32 = 2u;        // 16 bytes, network byte order; IPv4 in the first 4
+constexpr uint32_t kSegmentU32 = 6u;     // segmentSize | flags << 16
 }  // namespace address
 
 // Upstream pool flags (IOUserNetworkPacketBufferPoolOptions.poolFlags).
@@ -144,38 +144,35 @@ constexpr uint32_t kPoolFlagMapToDext = 0x10000000u;
 // Accepted for compatibility; no effect in user space.
 constexpr uint32_t kPoolFlagMapToDevice = 0x20000000u;
 constexpr uint32_t kKnownPoolFlags =
-    kPoolFlagSingleMemorySegment |
-    kPoolFlagPersistentMemory |
-    kPoolFlagMapToDext |
-    kPoolFlagMapToDevice;
+    kPoolFlagSingleMemorySegment | kPoolFlagPersistentMemory | kPoolFlagMapToDext | kPoolFlagMapToDevice;
 
 // struct LayoutFields: what Layout::compute produces, what the region header stores as one block
 // and Layout::fromHeader compares as one block, and what the addon's layoutInfo() reports. uint32
 // fields first, an even number of them, so the uint64 fields need no padding.
-#define PBP_LAYOUT_FIELDS(X) \
-  X(uint32_t, packetCount) \
-  X(uint32_t, bufferCount) \
-  X(uint32_t, bufferSize) \
-  X(uint32_t, bufferStride) \
+#define PBP_LAYOUT_FIELDS(X)       \
+  X(uint32_t, packetCount)         \
+  X(uint32_t, bufferCount)         \
+  X(uint32_t, bufferSize)          \
+  X(uint32_t, bufferStride)        \
   X(uint32_t, maxBuffersPerPacket) \
-  X(uint32_t, headroom) \
-  X(uint32_t, cacheSize) \
-  X(uint32_t, maxThreads) \
-  X(uint32_t, slotBytes) \
-  X(uint32_t, packetRingCapacity) \
-  X(uint32_t, bufferRingCapacity) \
-  X(uint32_t, maxQueues) \
-  X(uint32_t, queueCapacity) \
-  X(uint32_t, queueBytes) \
-  X(uint64_t, metaOffset) \
-  X(uint64_t, chainOffset) \
-  X(uint64_t, slotsOffset) \
-  X(uint64_t, packetRingOffset) \
-  X(uint64_t, bufferRingOffset) \
-  X(uint64_t, queuesOffset) \
-  X(uint64_t, addressesOffset) \
-  X(uint64_t, buffersOffset) \
-  X(uint64_t, totalBytes) \
+  X(uint32_t, headroom)            \
+  X(uint32_t, cacheSize)           \
+  X(uint32_t, maxThreads)          \
+  X(uint32_t, slotBytes)           \
+  X(uint32_t, packetRingCapacity)  \
+  X(uint32_t, bufferRingCapacity)  \
+  X(uint32_t, maxQueues)           \
+  X(uint32_t, queueCapacity)       \
+  X(uint32_t, queueBytes)          \
+  X(uint64_t, metaOffset)          \
+  X(uint64_t, chainOffset)         \
+  X(uint64_t, slotsOffset)         \
+  X(uint64_t, packetRingOffset)    \
+  X(uint64_t, bufferRingOffset)    \
+  X(uint64_t, queuesOffset)        \
+  X(uint64_t, addressesOffset)     \
+  X(uint64_t, buffersOffset)       \
+  X(uint64_t, totalBytes)          \
   /* end */
 constexpr size_t kLayoutFieldsBytes = 128;
 
