@@ -21,12 +21,11 @@ import { makePool, releasePools } from './helpers/pool';
 
 afterEach(releasePools);
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 interface HotCall {
   call(array?: unknown): void;
   words: Uint32Array;
 }
-const hotCallOf = (pool: IOUserNetworkPacketBufferPool): HotCall => (pool as any)._native.hotCall();
+const hotCallOf = (pool: IOUserNetworkPacketBufferPool): HotCall => pool._native!.hotCall();
 const ops = binding.hotOps;
 
 /** Runs one operation through the words, returning words[1]. */

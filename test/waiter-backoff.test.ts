@@ -22,18 +22,18 @@ it('backs off after wake-ups that found nothing, and still resolves on a real fr
   const descriptor = pool.CopyMemoryDescriptor();
   const region = descriptor.createMapping().getBuffer();
   const words = new Uint32Array(region.buffer, region.byteOffset, region.byteLength / 4);
-  const ringWord = (pool as any)._native.layoutInfo().packetRingOffset / 4;
+  const native = pool._native!;
+  const ringWord = native.layoutInfo().packetRingOffset / 4;
   words[ringWord + binding.ringWords.consTail] -= 4;
   expect(pool.getStatistics().freeInRing).toBe(4);
 
   // Count the waits JS asks for (each follows a call back that found nothing). The native
   // method is read-only on the prototype, so the count goes on the instance.
-  const native = (pool as any)._native;
   const original = native.waitForPacket;
   let waits = 0;
   Object.defineProperty(native, 'waitForPacket', {
     configurable: true,
-    value(...args: unknown[]) {
+    value(...args: Parameters<typeof original>) {
       waits += 1;
       return original.apply(native, args);
     },

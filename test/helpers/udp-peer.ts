@@ -7,7 +7,6 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { cTool } = require('../../scripts/c-tools') as { cTool(source: string): string };
 
 const PEER = cTool('native/test/udp_peer.c');

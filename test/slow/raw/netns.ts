@@ -6,7 +6,6 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createNamespace } = require('../../../scripts/netns') as {
   createNamespace(prefix: string): { name: string; exec: string[]; ip(...args: string[]): string; remove(): void };
 };

@@ -15,7 +15,6 @@ import { binding } from '../../../lib/native';
 import { expectIOReturn } from '../../helpers/io-return';
 import { readPcap, readPcapng } from './pcap-read';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { writeFrame, lengthOf } = require('../fixtures/frames') as {
   writeFrame(buf: Buffer, offset: number, seq: number, length: number): void;
   lengthOf(seq: number): number;

@@ -19,7 +19,6 @@ import { createVethNamespace, startIn, VethNamespace } from './netns';
 import { readPcap } from './pcap-read';
 import { inject, waitExit } from './raw-helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { frame, lengthOf } = require('../fixtures/frames') as {
   frame(seq: number, length: number): Buffer;
   lengthOf(seq: number): number;

@@ -15,7 +15,6 @@ import {
   startWorker,
   terminateWorkers,
 } from '../support/workers';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const W = require('../fixtures/double-free-words') as Record<'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS', number>;
 
 interface SenderResult {

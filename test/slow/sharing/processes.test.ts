@@ -18,7 +18,6 @@ import {
 } from '../support/workers';
 
 // The child's stamp and PRNG (fixtures are plain JS, shared by both sides of the test).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { stamp, checkStamp, prng } = require('../fixtures/stamp') as {
   stamp(packet: IOUserNetworkPacket, owner: number, seq: number): void;
   checkStamp(packet: IOUserNetworkPacket, owner: number, seq: number, who: string): void;

@@ -172,7 +172,6 @@ export async function startCommandWorker(handle: unknown): Promise<CommandWorker
 
 /** The SharedArrayBuffer of a fixtures/spsc.js ring of packet indices (capacity a power of two). */
 export function createIndexRing(capacity: number): SharedArrayBuffer {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const spsc = require('../fixtures/spsc') as { createRing(capacity: number): SharedArrayBuffer };
   return spsc.createRing(capacity);
 }
