@@ -5,6 +5,7 @@
  * a normal pool that behaves as before (one object per slot, nothing poisoned).
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { IOUserNetworkPacket, IOUserNetworkPacketBufferPool, kIOReturnBadArgument, kIOReturnNotPermitted } from '../lib';
@@ -15,11 +16,23 @@ afterEach(releasePools);
 
 const debugPool = (extra = {}): IOUserNetworkPacketBufferPool => makePool({ debug: true, ...extra }, 'dbg');
 
+/**
+ * The line of this file that carries the comment `// freed: <name>`: where a test frees the packet
+ * whose later misuse must name that line. Found, not written down, so reformatting or editing
+ * the file cannot leave a stale number behind.
+ */
+function freedAtLine(name: string): number {
+  const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+  const at = lines.flatMap((line, i) => (line.trimEnd().endsWith(`// freed: ${name}`) ? [i + 1] : []));
+  if (at.length !== 1) throw new Error(`"// freed: ${name}" is on ${at.length} lines of ${__filename}`);
+  return at[0];
+}
+
 describe('stale handles', () => {
   it('a second free through a stale handle is refused and the innocent owner keeps its packet', () => {
     const pool = debugPool({ cacheSize: 2, packetCount: 4, bufferCount: 4 });
     const p = pool.allocatePacket()!;
-    pool.deallocatePacket(p); // line 22: where the error must say p was freed
+    pool.deallocatePacket(p); // freed: stale-free
     const q = pool.allocatePacket()!;
     expect(q.getPacketIndex()).toBe(p.getPacketIndex()); // the same slot, reused at once...
     expect(q).not.toBe(p); // ...but a distinct handle
@@ -27,7 +40,8 @@ describe('stale handles', () => {
     const err = expectIOReturn(() => pool.deallocatePacket(p), kIOReturnNotPermitted);
     const index = p.getPacketIndex();
     expect(err.message).toContain(`stale packet ${index} (generation 1) deallocated again: the packet is held by this thread now as generation 2`);
-    expect(err.message).toMatch(/generation 1 was deallocated at\n\s+at .*debug-mode\.test\.ts:22:/);
+    const line = freedAtLine('stale-free');
+    expect(err.message).toMatch(new RegExp(`generation 1 was deallocated at\n\\s+at .*debug-mode\\.test\\.ts:${line}:`));
 
     // q is untouched: still allocated, its owner's free works.
     q.setDataLength(8);
@@ -78,13 +92,14 @@ describe('poisoned buffers', () => {
     const pool = debugPool({ cacheSize: 2, packetCount: 4, bufferCount: 4 });
     const p = pool.allocatePacket()!;
     const kept = p.getBuffer();
-    pool.deallocatePacket(p);
+    pool.deallocatePacket(p); // freed: kept-buffer
     kept[12] = 0x41; // a write through the stale Buffer
 
     const err = expectIOReturn(() => pool.allocatePacket(), kIOReturnNotPermitted);
     expect(err.message).toContain(`packet ${p.getPacketIndex()}'s buffer was written after it was freed`);
     expect(err.message).toContain('byte 12 reads 0x41, not the poison 0x6b');
-    expect(err.message).toMatch(/was deallocated at\n\s+at .*debug-mode\.test\.ts:81:/);
+    const line = freedAtLine('kept-buffer');
+    expect(err.message).toMatch(new RegExp(`was deallocated at\n\\s+at .*debug-mode\\.test\\.ts:${line}:`));
     // The refusal leaks nothing and the next allocation is clean.
     expect(pool.getStatistics()).toMatchObject({ inUse: 0 });
     const q = pool.allocatePacket()!;
