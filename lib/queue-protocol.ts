@@ -1,11 +1,12 @@
 /**
  * The steps of the packet-queue protocol as JavaScript runs them, over the region's words: the
- * twin of native/core/packet_queue.{h,cpp} (`PacketQueue::enqueue` is `_put` + `_finish`,
- * `PacketQueue::dequeue` is `_available` + `_take` + `_consumed`, `PacketQueue::notifyConsumer` is
- * the wake in `_publishHead`, `PacketQueue::repairEnqueue` undoes what `_put` leaves pending when
- * a thread stops). The order of the stores is what makes a stopped thread lose no packet; the
- * header of native/core/packet_queue.h explains each step. Added to the queue's one prototype by
- * lib/queue-base.ts.
+ * twin of native/core/packet_queue.{h,cpp} (`PacketQueue::enqueue` is `_spaceFor`, `putEntry` per
+ * packet and `_finish`; `PacketQueue::dequeue` is `_available`, `takeEntry` per entry and
+ * `_consumed`; `PacketQueue::notifyConsumer` is the wake in `_publishHead`;
+ * `PacketQueue::repairEnqueue` undoes what `putEntry` leaves pending when a thread stops). The
+ * order of the stores is what makes a stopped thread lose no packet; the header of
+ * native/core/packet_queue.h explains each step. The methods join the queue's one prototype
+ * through lib/queue-base.ts.
  */
 import { binding } from './native';
 import { Meta, QueueWord, State } from './layout';
@@ -13,62 +14,95 @@ import type { IOUserNetworkPacketQueue } from './queue-base';
 
 declare module './queue-base' {
   interface IOUserNetworkPacketQueue {
-    /** @internal */ _put(u: Uint32Array, at: number, index: number, m: number): boolean;
     /** @internal */ _finish(u: Uint32Array, head: number, done: number): number;
-    /** @internal */ _take(u: Uint32Array, index: number, packetCount: number, metaBase: number, tag: number): boolean;
     /** @internal */ _spaceFor(u: Uint32Array, head: number, n: number): number;
     /** @internal */ _available(u: Uint32Array, tail: number, want: number): number;
-    /** @internal */ _consumed(u: Uint32Array, tail: number, take: number): void;
+    /** @internal */ _consumed(u: Uint32Array, tail: number, take: number, bad: number): void;
     /** @internal */ _publishHead(u: Uint32Array, head: number): void;
   }
 }
 
+// The per-entry steps are plain functions of the values they need, which the batch loops of
+// queue-transfer.ts read from the queue and the pool once per call, and the loops run the
+// unpublished case (plain stores, no call) in an inner loop of its own: a loop that may call
+// Atomics (the CAS of a published packet) makes V8 reload every field of `this` and recheck every
+// map at each entry, which cost as much as the protocol's own stores.
+
+/**
+ * @internal Puts the packet with index `index`, whose state word is u[m] and which this thread
+ * holds unpublished (u[m] === its tag), into ring word `entry` (the slot of a counter >= head, not
+ * yet published) and makes it the queue's. Only plain stores: nobody else writes the state of an
+ * unpublished packet, and nobody reads the entry before the head store that publishes it. The
+ * order is what lets the thread be stopped anywhere (worker.terminate(), a killed process) without
+ * losing a packet: `pending` (u[pendingWord], set to the entry's counter + 1) covers the entry
+ * before its packet is marked queued, so [head, pending) names exactly the entries of this call,
+ * and the core's repair (PacketQueue::repairEnqueue, when the thread's slot is released or
+ * reclaimed) frees the marked ones that were never published; an unmarked one is still this
+ * thread's and comes back with its other packets. Only this producer writes pending, and only the
+ * repair reads it, after this thread has stopped, when all its stores are visible.
+ */
+export function putHeld(
+  u: Uint32Array,
+  entry: number,
+  pendingWord: number,
+  pendingAfter: number,
+  index: number,
+  m: number,
+): void {
+  u[entry] = index;
+  u[pendingWord] = pendingAfter;
+  u[m] = State.Queued;
+}
+
+/**
+ * @internal `putHeld` for a packet in any state: false, changing no packet, if this thread does
+ * not hold it (or a thread it was handed to took it meanwhile). `tag` and `published` are this
+ * thread's owner tag and its published form. Published: the thread it was handed to may free or
+ * claim it at this moment, so the state changes by CAS, and exactly one of us wins; the entry and
+ * pending stores before it are harmless if we lose (pending covers an unmarked entry, which the
+ * repair skips, and the caller's _finish closes it).
+ */
+export function putEntry(
+  u: Uint32Array,
+  entry: number,
+  pendingWord: number,
+  pendingAfter: number,
+  index: number,
+  m: number,
+  tag: number,
+  published: number,
+): boolean {
+  const state = u[m];
+  if (state === tag) {
+    putHeld(u, entry, pendingWord, pendingAfter, index, m);
+    return true;
+  }
+  if (state !== published) return false;
+  u[entry] = index;
+  u[pendingWord] = pendingAfter;
+  return Atomics.compareExchange(u, m, published, State.Queued) === published;
+}
+
+/**
+ * @internal Takes a dequeued entry if it names a queued packet: plain store of our tag, because
+ * only the consumer end (this thread, bound by queueAcquireEnd) changes a queued packet's state.
+ * False for an entry that does not name a queued packet (the caller counts it, `_consumed`).
+ */
+export function takeEntry(u: Uint32Array, index: number, packetCount: number, metaBase: number, tag: number): boolean {
+  if (!(index < packetCount)) return false;
+  const m = metaBase + index * Meta.Words;
+  if (u[m] !== State.Queued) return false;
+  u[m] = tag;
+  return true;
+}
+
 /** @internal */
 export const protocolMethods = {
-  // Writes the entry at counter `at` (>= head, not yet published) for the packet whose state word
-  // is u[m] and makes the packet the queue's; false, changing no packet, if this thread does not
-  // hold it (or a thread it was handed to took it meanwhile). The order is what lets the thread be
-  // stopped anywhere (worker.terminate(), a killed process) without losing a packet: `pending`
-  // covers the entry before its packet is marked queued, so [head, pending) names exactly the
-  // entries of this call, and the core's repair (PacketQueue::repairEnqueue, when the thread's
-  // slot is released or reclaimed) frees the marked ones that were never published; an unmarked
-  // one is still this thread's and comes back with its other packets.
-  _put(u: Uint32Array, at: number, index: number, m: number): boolean {
-    const pool = this._pool;
-    const state = u[m];
-    const tag = pool._tag;
-    const published = pool._publishedTag;
-    if (state !== tag && state !== published) return false;
-    u[this._entries + (at & this._mask)] = index;
-    u[this._pending] = (at + 1) >>> 0;
-    // Unpublished: only its owner writes the word, a plain store. Published: the thread it was
-    // handed to may free or claim it at this moment; a CAS, and exactly one wins.
-    if (state === tag) {
-      u[m] = State.Queued;
-      return true;
-    }
-    return Atomics.compareExchange(u, m, published, State.Queued) === published;
-  },
-
   // Publishes the `done` entries put at head.. and closes the pending range; returns `done`.
   _finish(u: Uint32Array, head: number, done: number): number {
     if (done > 0) this._publishHead(u, head + done);
     u[this._pending] = (head + done) >>> 0;
     return done;
-  },
-
-  // Takes a dequeued entry if it names a queued packet: plain store of our tag, because only the
-  // consumer end (this thread, bound by queueAcquireEnd) changes a queued packet's state.
-  _take(u: Uint32Array, index: number, packetCount: number, metaBase: number, tag: number): boolean {
-    if (index < packetCount) {
-      const m = metaBase + index * Meta.Words;
-      if (u[m] === State.Queued) {
-        u[m] = tag;
-        return true;
-      }
-    }
-    Atomics.add(u, this._head - QueueWord.Head + QueueWord.BadEntries, 1);
-    return false;
   },
 
   // Free entries for `n` more. The tail seen last time is enough while it shows room (the real
@@ -99,9 +133,12 @@ export const protocolMethods = {
     return avail < want ? avail : want;
   },
 
-  // Releases the slots we read (Atomics.store orders our reads before the producer's reuse).
-  _consumed(u: Uint32Array, tail: number, take: number): void {
+  // Releases the slots we read (Atomics.store orders our reads before the producer's reuse) and
+  // counts the `bad` entries among them that named no queued packet (a statistic: relaxed would
+  // do; Atomics.add is the only atomic increment JavaScript has).
+  _consumed(u: Uint32Array, tail: number, take: number, bad: number): void {
     Atomics.store(u, this._tail, (tail + take) >>> 0);
+    if (bad > 0) Atomics.add(u, this._head - QueueWord.Head + QueueWord.BadEntries, bad);
   },
 
   // Publishes entries (Atomics.store: release of the entries and packet contents), then wakes a

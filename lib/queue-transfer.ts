@@ -8,6 +8,7 @@ import { describe, fail, kIOReturnBadArgument, kIOReturnNotPermitted } from './i
 import { Meta } from './layout';
 import { IOUserNetworkPacket } from './packet';
 import type { IOUserNetworkPacketQueue } from './queue-base';
+import { putEntry, putHeld, takeEntry } from './queue-protocol';
 import { isUint32Array } from './typed-array';
 
 declare module './queue-base' {
@@ -49,10 +50,13 @@ declare module './queue-base' {
 export const transferMethods = {
   EnqueuePacket(packet: IOUserNetworkPacket): void {
     const u = this._producerView();
-    if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== this._pool) this._notOurs(packet, 'packet');
+    const pool = this._pool;
+    if (!(packet instanceof IOUserNetworkPacket) || packet._pool !== pool) this._notOurs(packet, 'packet');
     const head = u[this._head];
     if (this._spaceFor(u, head, 1) === 0) this._full(this._capacity);
-    const ok = this._put(u, head, packet._index, packet._m);
+    const entry = this._entries + (head & this._mask);
+    const pendingAfter = (head + 1) >>> 0;
+    const ok = putEntry(u, entry, this._pending, pendingAfter, packet._index, packet._m, pool._tag, pool._publishedTag);
     this._finish(u, head, ok ? 1 : 0);
     if (!ok) this._notHeld(packet._index, 'packet');
   },
@@ -63,21 +67,38 @@ export const transferMethods = {
     const n = this._countOf(count, packets.length);
     const head = u[this._head];
     const take = this._spaceFor(u, head, n);
+    // Read once per call (see putEntry).
     const pool = this._pool;
+    const tag = pool._tag;
+    const published = pool._publishedTag;
+    const entries = this._entries;
+    const mask = this._mask;
+    const pending = this._pending;
     let done = 0;
-    for (; done < take; done++) {
-      const p = packets[done];
+    while (done < take) {
+      // Packets this thread holds unpublished: plain stores and no call (see putHeld).
+      let p: unknown = undefined;
+      for (; done < take; done++) {
+        p = packets[done];
+        if (!(p instanceof IOUserNetworkPacket) || p._pool !== pool || u[p._m] !== tag) break;
+        const at = (head + done) >>> 0;
+        putHeld(u, entries + (at & mask), pending, (at + 1) >>> 0, p._index, p._m);
+      }
+      if (done === take) break;
+      // The one that stopped it (read once, above): published (a CAS), not held, or no packet.
       if (!(p instanceof IOUserNetworkPacket) || p._pool !== pool) {
         if (done === 0) this._notOurs(p, 'packets[0]');
         break;
       }
-      if (!this._put(u, head + done, p._index, p._m)) {
+      const at = (head + done) >>> 0;
+      if (!putEntry(u, entries + (at & mask), pending, (at + 1) >>> 0, p._index, p._m, tag, published)) {
         if (done === 0) {
           this._finish(u, head, 0);
           this._notHeld(p._index, 'packets[0]');
         }
         break;
       }
+      done++;
     }
     return this._finish(u, head, done);
   },
@@ -96,27 +117,45 @@ export const transferMethods = {
     const n = this._countOf(count, indices.length);
     const head = u[this._head];
     const take = this._spaceFor(u, head, n);
+    // Read once per call (see putEntry).
     const pool = this._pool;
     const packetCount = pool._packetCount;
     const metaBase = pool._metaBase;
+    const tag = pool._tag;
+    const published = pool._publishedTag;
+    const entries = this._entries;
+    const mask = this._mask;
+    const pending = this._pending;
     let done = 0;
-    for (; done < take; done++) {
-      // Read once: the ring entry _put writes is our own copy of the index from here on; the
-      // consumer never reads the caller's array.
-      const index = indices[done];
+    while (done < take) {
+      // Read once: the ring entry written is our own copy of the index from here on; the consumer
+      // never reads the caller's array.
+      let index = 0;
+      // Packets this thread holds unpublished: plain stores and no call (see putHeld).
+      for (; done < take; done++) {
+        index = indices[done];
+        if (!(index < packetCount) || u[metaBase + index * Meta.Words] !== tag) break;
+        const at = (head + done) >>> 0;
+        putHeld(u, entries + (at & mask), pending, (at + 1) >>> 0, index, metaBase + index * Meta.Words);
+      }
+      if (done === take) break;
+      // The one that stopped it: out of range, published (a CAS) or not held.
       if (!(index < packetCount)) {
         if (done === 0) {
           fail(kIOReturnBadArgument, `indices[0]: packet index ${index} is out of range (packetCount ${packetCount})`);
         }
         break;
       }
-      if (!this._put(u, head + done, index, metaBase + index * Meta.Words)) {
+      const at = (head + done) >>> 0;
+      const m = metaBase + index * Meta.Words;
+      if (!putEntry(u, entries + (at & mask), pending, (at + 1) >>> 0, index, m, tag, published)) {
         if (done === 0) {
           this._finish(u, head, 0);
           this._notHeld(index, 'indices[0]');
         }
         break;
       }
+      done++;
     }
     return this._finish(u, head, done);
   },
@@ -128,8 +167,9 @@ export const transferMethods = {
       const tail = u[this._tail];
       if (this._available(u, tail, 1) === 0) return null;
       const index = u[this._entries + (tail & this._mask)];
-      Atomics.store(u, this._tail, (tail + 1) >>> 0);
-      if (this._take(u, index, pool._packetCount, pool._metaBase, pool._tag)) return pool._packetAt(index);
+      const ok = takeEntry(u, index, pool._packetCount, pool._metaBase, pool._tag);
+      this._consumed(u, tail, 1, ok ? 0 : 1);
+      if (ok) return pool._packetAt(index);
     }
   },
 
@@ -137,18 +177,21 @@ export const transferMethods = {
     const u = this._consumerView();
     if (!Array.isArray(out)) fail(kIOReturnBadArgument, `out must be an array, got ${describe(out)}`);
     const want = max === undefined ? this._capacity : this._countOf(max, 0xffffffff);
+    const tail = u[this._tail];
+    const take = this._available(u, tail, want);
+    // Read once per call (see putEntry).
     const pool = this._pool;
     const packetCount = pool._packetCount;
     const metaBase = pool._metaBase;
     const tag = pool._tag;
-    const tail = u[this._tail];
-    const take = this._available(u, tail, want);
+    const entries = this._entries;
+    const mask = this._mask;
     let got = 0;
     for (let i = 0; i < take; i++) {
-      const index = u[this._entries + ((tail + i) & this._mask)];
-      if (this._take(u, index, packetCount, metaBase, tag)) out[got++] = pool._packetAt(index);
+      const index = u[entries + ((tail + i) & mask)];
+      if (takeEntry(u, index, packetCount, metaBase, tag)) out[got++] = pool._packetAt(index);
     }
-    if (take > 0) this._consumed(u, tail, take);
+    if (take > 0) this._consumed(u, tail, take, take - got);
     return got;
   },
 
@@ -156,18 +199,21 @@ export const transferMethods = {
     const u = this._consumerView();
     if (!isUint32Array(out)) fail(kIOReturnBadArgument, `out must be a Uint32Array, got ${describe(out)}`);
     const want = this._countOf(max, out.length);
+    const tail = u[this._tail];
+    const take = this._available(u, tail, want);
+    // Read once per call (see putEntry).
     const pool = this._pool;
     const packetCount = pool._packetCount;
     const metaBase = pool._metaBase;
     const tag = pool._tag;
-    const tail = u[this._tail];
-    const take = this._available(u, tail, want);
+    const entries = this._entries;
+    const mask = this._mask;
     let got = 0;
     for (let i = 0; i < take; i++) {
-      const index = u[this._entries + ((tail + i) & this._mask)];
-      if (this._take(u, index, packetCount, metaBase, tag)) out[got++] = index;
+      const index = u[entries + ((tail + i) & mask)];
+      if (takeEntry(u, index, packetCount, metaBase, tag)) out[got++] = index;
     }
-    if (take > 0) this._consumed(u, tail, take);
+    if (take > 0) this._consumed(u, tail, take, take - got);
     return got;
   },
 } satisfies Partial<IOUserNetworkPacketQueue> & ThisType<IOUserNetworkPacketQueue>;

@@ -139,6 +139,44 @@ describe('moving packets', () => {
     expect(q.DequeuePacket()).toBe(p);
     pool.deallocatePacket(p);
   });
+
+  it('mixed unpublished and published batches keep their order and stop at the first refusal', () => {
+    const pool = makePool();
+    const q = IOUserNetworkTxSubmissionQueue.Create(pool, null, 16, 0);
+    const packets = pool.allocatePackets(6);
+    packets[1].handOver();
+    packets[2].handOver();
+    packets[5].handOver();
+    const out: IOUserNetworkPacket[] = [];
+    expect(q.EnqueuePackets(packets)).toBe(6);
+    expect(q.DequeuePackets(out)).toBe(6);
+    expect(out.slice(0, 6)).toEqual(packets);
+
+    const indices = Uint32Array.from(packets, (p) => p.getPacketIndex());
+    packets[0].handOver();
+    packets[4].handOver();
+    expect(q.enqueuePacketIndices(indices)).toBe(6);
+    const outIndices = new Uint32Array(8);
+    expect(q.dequeuePacketIndices(outIndices)).toBe(6);
+    expect([...outIndices.subarray(0, 6)]).toEqual([...indices]);
+
+    // A packet that is free (not held) in the middle: the ones before it go in, it and the rest
+    // stay as they were (the last one still ours to free).
+    const free = pool.allocatePacket()!;
+    pool.deallocatePacket(free);
+    expect(q.EnqueuePackets([packets[0], packets[1], free, packets[2]])).toBe(2);
+    expect(q.enqueuePacketIndices(Uint32Array.of(indices[3], free.getPacketIndex(), indices[4]))).toBe(1);
+    expect(q.enqueuePacketIndices(Uint32Array.of(indices[4], 0xffffffff, indices[5]))).toBe(1);
+    expect(q.EnqueuePackets([packets[5], {} as IOUserNetworkPacket])).toBe(1);
+    expect(q.getCount()).toBe(5);
+    expect(pool.getStatistics().queued).toBe(5);
+    pool.deallocatePacket(packets[2]); // not queued: still this thread's
+    expect(q.DequeuePackets(out)).toBe(5);
+    expect(out.slice(0, 5)).toEqual([packets[0], packets[1], packets[3], packets[4], packets[5]]);
+    pool.deallocatePackets(out.slice(0, 5));
+    expect(pool.getStatistics()).toMatchObject({ inUse: 0, queued: 0 });
+    expect(q.getBadEntryCount()).toBe(0);
+  });
 });
 
 describe('bad input', () => {
