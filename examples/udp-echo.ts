@@ -8,8 +8,8 @@
  *        ^                                                                  |
  *        +------ RX submission <--------(dequeue action)--------------------+
  *
- * Run (after `npm run build`):
- *   npx tsc --outDir /tmp/echo examples/udp-echo.ts && node /tmp/echo/udp-echo.js 7007
+ * Run (after `npm install`, which builds the package):
+ *   npm run build:examples && node build-ts/examples/udp-echo.js 7007
  * then e.g. `socat - UDP:127.0.0.1:7007`. Options: [port] [--count N] (exit after N echoes).
  */
 import {
@@ -69,7 +69,8 @@ function shutdown(): void {
   iface.close();
   for (const q of [rxSubmission, rxCompletion, txSubmission, txCompletion]) q.close();
   pool.release();
-  console.log(JSON.stringify({ echoed, rxPackets: stats.rxPackets, txPackets: stats.txPackets, txErrors: stats.txErrors }));
+  const { rxPackets, txPackets, txErrors } = stats;
+  console.log(JSON.stringify({ echoed, rxPackets, txPackets, txErrors }));
 }
 
 process.once('SIGINT', shutdown);

@@ -1,15 +1,18 @@
 /**
- * The runnable examples, run the way a user runs them: `node examples/pool-tour.js` (npm run
- * tour) and `node examples/udp-pktgen/index.js` (npm run demo / pktgen) in child processes, against the
- * compiled package. Short runs (1 s per mode, small counts); nothing here asserts on speed, only
- * that packets flow, are accounted for, and every pool packet comes back.
+ * The runnable examples, run the way `npm run tour` and `npm run demo` run them: compiled from
+ * TypeScript into build-ts/examples/ (jest's global setup compiles them, test/setup/
+ * compile-examples.js), then node build-ts/examples/pool-tour.js and .../udp-pktgen/index.js in
+ * child processes, importing the package by name (dist/). Short runs (1 s per mode, small
+ * counts); nothing here asserts on speed, only that packets flow, are accounted for, and every
+ * pool packet comes back.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TOUR = path.join(ROOT, 'examples', 'pool-tour.js');
-const PKTGEN = path.join(ROOT, 'examples', 'udp-pktgen', 'index.js');
+const BUILT = path.join(ROOT, 'build-ts', 'examples');
+const TOUR = path.join(BUILT, 'pool-tour.js');
+const PKTGEN = path.join(BUILT, 'udp-pktgen', 'index.js');
 
 interface Run {
   code: number;
@@ -72,7 +75,7 @@ function expectSaneMode(r: ModeResult, mode: string, size: number, count: number
 
 jest.setTimeout(90_000);
 
-describe('examples/pool-tour.js (npm run tour)', () => {
+describe('examples/pool-tour.ts (npm run tour)', () => {
   it('moves packets through an RX pool, refuses a double free, and ends with nothing in use', async () => {
     const { code, stdout, stderr } = await run(TOUR);
     expect(stderr).toBe('');

@@ -1,5 +1,6 @@
 /**
- * `npm run demo:raw` the way a user runs it (as root; CI is root): frames flow through the pool
+ * `npm run demo:raw` the way a user runs it (as root; CI is root), i.e. examples/raw/index.ts as
+ * compiled into build-ts/examples/ (by jest's global setup here): frames flow through the pool
  * tools and the node:dgram tools, every pool packet is back after close, and the namespaces it
  * made are gone afterwards. Nothing here asserts on speed.
  */
@@ -21,7 +22,7 @@ interface Side {
 }
 
 test('demo:raw runs the generator and capture tools and cleans up after itself', () => {
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'examples', 'raw', 'index.js'), '--seconds', '0.5', '--json'], {
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'build-ts', 'examples', 'raw', 'index.js'), '--seconds', '0.5', '--json'], {
     encoding: 'utf8',
     timeout: 90_000,
   });

@@ -1,36 +1,42 @@
-'use strict';
 /**
  * The sink of the udp mode (a worker thread): the pool's UDP interface receiving straight into
  * pool packets, with UDP GRO (one packet may hold a run of frames of the same size: its segment
  * size says where each one starts). The RX completion queue's dequeue action checks every frame
- * like sink.js does, then puts the packets back on the RX submission queue: nothing is allocated
+ * like sink.ts does, then puts the packets back on the RX submission queue: nothing is allocated
  * per frame.
  *
  * Messages from the main thread: 'snapshot' -> { type: 'snapshot', gcCount }, 'stop' -> closes.
  */
-const { parentPort, workerData } = require('node:worker_threads');
+import { parentPort, workerData } from 'node:worker_threads';
 
-const {
+import {
   getPacketSegmentSize,
   IOUserNetworkPacketBufferPool,
   IOUserNetworkRxCompletionQueue,
   IOUserNetworkRxSubmissionQueue,
   IOUserNetworkUDPInterface,
-} = require('../..');
-const { MAX_SENDERS, MODES, RX_RECEIVED, RX_BYTES, RX_INVALID, RX_GAPS, RX_REORDERED, rxIndex } = require('./counters');
-const { frameIsValidAt, HEADER_BYTES } = require('./frame');
-const { gcCounter } = require('./metrics');
-const { LOOPBACK } = require('./options');
+} from 'packet-buffer-pool';
+import type { IOUserNetworkPacket } from 'packet-buffer-pool';
+
+import { MAX_SENDERS, MODES, RX_RECEIVED, RX_BYTES, RX_INVALID, RX_GAPS, RX_REORDERED, rxIndex } from './counters';
+import { frameIsValidAt, HEADER_BYTES } from './frame';
+import type { SinkMessage, SinkWorkerData } from './messages';
+import { gcCounter } from './metrics';
+import { LOOPBACK } from './options';
+
+if (parentPort === null) throw new Error('sink-udp.js runs in a worker thread (sink-thread.ts starts it)');
+const parent = parentPort;
+const post = (m: SinkMessage): void => parent.postMessage(m);
 
 const MODE_ID = MODES.indexOf('udp');
 const PACKETS = 256; // of 64 KB: room for GRO super-packets
 const RECEIVE_BUFFER = 8 << 20;
 
-const counters = workerData.counters;
+const { counters } = workerData as SinkWorkerData;
 const gc = gcCounter();
 const expected = new Float64Array(MAX_SENDERS);
 
-function onFrame(buf, at, length) {
+function onFrame(buf: Buffer, at: number, length: number): void {
   counters[rxIndex(MODE_ID, RX_RECEIVED)] += 1;
   counters[rxIndex(MODE_ID, RX_BYTES)] += length;
   const stream = length >= HEADER_BYTES ? buf.readUInt16BE(at + 6) : 0;
@@ -65,7 +71,7 @@ const iface = IOUserNetworkUDPInterface.Create(pool, {
 });
 rxSubmission.EnqueuePackets(pool.allocatePackets(PACKETS));
 
-const batch = [];
+const batch: IOUserNetworkPacket[] = [];
 rxCompletion.setDequeueAction((queue) => {
   const n = queue.DequeuePackets(batch);
   for (let i = 0; i < n; i++) {
@@ -79,15 +85,15 @@ rxCompletion.setDequeueAction((queue) => {
   rxSubmission.EnqueuePackets(batch, n);
 });
 
-parentPort.postMessage({ type: 'ready', port: iface.getLocalAddress().port, recvBufferSize: RECEIVE_BUFFER });
-parentPort.on('message', (m) => {
-  if (m === 'snapshot') parentPort.postMessage({ type: 'snapshot', gcCount: gc.read() });
+post({ type: 'ready', port: iface.getLocalAddress().port, recvBufferSize: RECEIVE_BUFFER });
+parent.on('message', (m: 'snapshot' | 'stop') => {
+  if (m === 'snapshot') post({ type: 'snapshot', gcCount: gc.read() });
   if (m === 'stop') {
     rxCompletion.setDequeueAction(null);
     iface.close();
     rxSubmission.close();
     rxCompletion.close();
     pool.release();
-    parentPort.close();
+    parent.close();
   }
 });

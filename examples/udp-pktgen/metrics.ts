@@ -1,15 +1,22 @@
-'use strict';
 /**
  * What the comparison measures in each sending thread: garbage collections (PerformanceObserver
  * 'gc' entries: count and total pause) and event-loop delay (perf_hooks.monitorEventLoopDelay,
  * sampled every millisecond). Both are per isolate, so every thread measures its own.
  */
-const { PerformanceObserver, monitorEventLoopDelay } = require('node:perf_hooks');
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
+import type { PerformanceObserverEntryList } from 'node:perf_hooks';
 
-function startThreadMetrics() {
+/** A thread's garbage collections and event-loop delay over a measured stretch. */
+export interface ThreadMetrics {
+  gcCount: number;
+  gcMs: number;
+  eventLoopDelay: { p50Ms: number; p99Ms: number; maxMs: number };
+}
+
+export function startThreadMetrics(): { stop(): ThreadMetrics } {
   let gcCount = 0;
   let gcMs = 0;
-  const count = (list) => {
+  const count = (list: Pick<PerformanceObserverEntryList, 'getEntries'>): void => {
     for (const entry of list.getEntries()) {
       gcCount += 1;
       gcMs += entry.duration;
@@ -28,7 +35,7 @@ function startThreadMetrics() {
       observer.disconnect();
       // A run shorter than one sample (a fast udp-mode worker) has no delay to report.
       const sampled = delay.count > 0;
-      const ms = (ns) => (sampled && Number.isFinite(ns) ? ns / 1e6 : 0);
+      const ms = (ns: number): number => (sampled && Number.isFinite(ns) ? ns / 1e6 : 0);
       return {
         gcCount,
         gcMs,
@@ -39,7 +46,7 @@ function startThreadMetrics() {
 }
 
 /** A counter of this thread's GCs that keeps running (the sink reports it for each mode). */
-function gcCounter() {
+export function gcCounter(): { read(): number } {
   const state = { count: 0 };
   const observer = new PerformanceObserver((list) => {
     state.count += list.getEntries().length;
@@ -52,5 +59,3 @@ function gcCounter() {
     },
   };
 }
-
-module.exports = { startThreadMetrics, gcCounter };

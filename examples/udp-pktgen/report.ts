@@ -1,28 +1,39 @@
-'use strict';
 /** What udp-pktgen prints: the live progress line (stderr) and the final table (stdout). */
-const { RX_RECEIVED, rxIndex, totalSent } = require('./counters');
+import { RX_RECEIVED, rxIndex, totalSent } from './counters';
+import type { Counters, Mode } from './counters';
+import { isMeasured } from './results';
+import type { MeasuredMode, Report } from './results';
 
-function num(n) {
+function num(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function rate(n) {
+function rate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} Mpps`;
   return `${(n / 1e3).toFixed(1)} kpps`;
+}
+
+interface ProgressOptions {
+  mode: Mode;
+  modeId: number;
+  counters: Counters;
+  /** The pool column's text. */
+  poolInUse: () => string;
+  quiet: boolean;
 }
 
 /**
  * Starts the progress line for a mode: every 500 ms in place when stderr is a terminal,
  * otherwise a line per second. `poolInUse()` returns a string for the pool column.
  */
-function startProgress({ mode, modeId, counters, poolInUse, quiet }) {
+export function startProgress({ mode, modeId, counters, poolInUse, quiet }: ProgressOptions): { stop(): void } {
   if (quiet) return { stop() {} };
   const tty = process.stderr.isTTY === true;
   const periodMs = tty ? 500 : 1000;
   const t0 = Date.now();
   let lastSent = 0;
   let lastTime = t0;
-  const tick = () => {
+  const tick = (): void => {
     const now = Date.now();
     const sent = totalSent(counters, modeId);
     const received = counters[rxIndex(modeId, RX_RECEIVED)];
@@ -46,7 +57,12 @@ function startProgress({ mode, modeId, counters, poolInUse, quiet }) {
   };
 }
 
-function table(rows, columns) {
+interface Column<Row> {
+  title: string;
+  value: (row: Row) => string | number;
+}
+
+function table<Row>(rows: Row[], columns: Column<Row>[]): string {
   const cells = [columns.map((c) => c.title), ...rows.map((r) => columns.map((c) => String(c.value(r))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   return cells
@@ -55,22 +71,22 @@ function table(rows, columns) {
 }
 
 /** The final comparison, as text. */
-function formatResults(report) {
+export function formatResults(report: Report): string {
   const { config } = report;
   const who = config.workers === 0 ? '1 sender (main thread)' : `${config.workers} worker senders`;
   const lines = [
     '',
     `udp-pktgen: ${config.size}-byte payloads to ${config.dest}:${config.port}, ${who}, ` +
-      `up to ${config.durationS} s${Number.isFinite(config.count) ? ` or ${num(config.count)} packets` : ''} per mode` +
+      `up to ${config.durationS} s${config.count !== null && Number.isFinite(config.count) ? ` or ${num(config.count)} packets` : ''} per mode` +
       `${config.rate ? `, rate cap ${num(config.rate)} pps` : ''}`,
     `pool: ${config.poolPackets} packets x ${config.bufferSize} bytes, in flight <= ${config.inflightPerSender} ` +
       `per sender, burst ${config.burst}, ${config.slotViews ? 'one view per slot' : 'send(buffer, offset, length)'}; ` +
       `node ${report.node}`,
     '',
   ];
-  const ok = report.results.filter((r) => !r.error);
+  const ok = report.results.filter(isMeasured);
   lines.push(
-    table(ok, [
+    table<MeasuredMode>(ok, [
       { title: 'mode', value: (r) => r.mode },
       { title: 'sent', value: (r) => num(r.sent) },
       { title: 'received', value: (r) => num(r.received) },
@@ -85,7 +101,7 @@ function formatResults(report) {
       { title: 'invalid', value: (r) => r.invalid },
     ]),
   );
-  for (const r of report.results) if (r.error) lines.push(`${r.mode}: ${r.error}`);
+  for (const r of report.results) if (!isMeasured(r)) lines.push(`${r.mode}: ${r.error}`);
   const c = report.comparison;
   if (c) {
     lines.push(
@@ -95,7 +111,9 @@ function formatResults(report) {
         `${c.p99Pool.toFixed(2)} vs ${c.p99Buffer.toFixed(2)} ms`,
     );
     if (c.udpPpsRatio !== null) {
-      lines.push(`udp interface vs buffer: ${c.udpPpsRatio.toFixed(2)}x the packets/s, ${c.gcUdp} vs ${c.gcBuffer} GCs`);
+      lines.push(
+        `udp interface vs buffer: ${c.udpPpsRatio.toFixed(2)}x the packets/s, ${c.gcUdp} vs ${c.gcBuffer} GCs`,
+      );
     }
   }
   lines.push(
@@ -105,5 +123,3 @@ function formatResults(report) {
   );
   return lines.join('\n');
 }
-
-module.exports = { startProgress, formatResults };

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * One sender: a connected UDP socket and a loop that builds frames and sends them, in the main
  * thread or in a worker. Two ways to get a frame's memory:
@@ -20,35 +19,70 @@
  * packets. Yielding every burst also lets completions, timers and the progress line run. With
  * --rate the loop sleeps (setTimeout) while it is ahead of schedule.
  */
-const dgram = require('node:dgram');
-const { performance } = require('node:perf_hooks');
+import * as dgram from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 
-const { STOP, TX_ERRORS, TX_SENT, txIndex } = require('./counters');
-const { writeFrame } = require('./frame');
-const { startThreadMetrics } = require('./metrics');
-const { LOOPBACK } = require('./options');
+import {
+  IOUserNetworkPacketBufferPool,
+  IOUserNetworkTxSubmissionQueue,
+  IOUserNetworkUDPInterface,
+} from 'packet-buffer-pool';
+import type { IOUserNetworkPacket } from 'packet-buffer-pool';
 
-/**
- * Runs one mode's sending from this thread. `o`: { mode: 'pool' | 'buffer', modeId, pool (pool
- * mode), slotViews, size, count, durationMs, stream, port, inflight, burst, rate, counters }.
- * Resolves with { stream, sent, sendErrors, poolEmptyWaits, seconds, gcCount, gcMs, eventLoopDelay }.
- */
-function runSender(o) {
+import { STOP, TX_ERRORS, TX_SENT, txIndex } from './counters';
+import type { Counters, Mode } from './counters';
+import { writeFrame } from './frame';
+import { startThreadMetrics } from './metrics';
+import { LOOPBACK } from './options';
+import type { SenderResult } from './results';
+
+/** One sender's job. Everything but `pool` travels to a sender worker as its workerData. */
+export interface SenderOptions {
+  mode: Mode;
+  modeId: number;
+  /** The shared pool in pool mode (this thread's attachment to it); null otherwise. */
+  pool: IOUserNetworkPacketBufferPool | null;
+  slotViews: boolean;
+  /** UDP payload bytes per packet. */
+  size: number;
+  /** Packets to send at most (Infinity: until durationMs). */
+  count: number;
+  durationMs: number;
+  /** Which sender: 0 = the main thread, 1..N = workers. */
+  stream: number;
+  /** The sink's port on 127.0.0.1. */
+  port: number;
+  inflight: number;
+  burst: number;
+  /** Packets/s cap of this sender; 0: none. */
+  rate: number;
+  counters: Counters;
+}
+
+/** Runs one mode's sending from this thread; resolves with what it sent and measured. */
+export function runSender(o: SenderOptions): Promise<SenderResult> {
   if (o.mode === 'udp') return runInterfaceSender(o);
+  const pool = o.mode === 'pool' ? o.pool : null;
+  if (o.mode === 'pool' && pool === null) return Promise.reject(new Error('pool mode needs the pool'));
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
     socket.once('error', reject);
     socket.connect(o.port, LOOPBACK, () => {
       socket.off('error', reject);
       socket.on('error', () => {}); // send errors arrive through the callbacks
-      sendLoop(o, socket, resolve);
+      sendLoop(o, pool, socket, resolve);
     });
   });
 }
 
-function sendLoop(o, socket, resolve) {
-  const { pool, size, modeId, stream, counters } = o;
-  const usePool = o.mode === 'pool';
+/** `pool`: null in buffer mode. */
+function sendLoop(
+  o: SenderOptions,
+  pool: IOUserNetworkPacketBufferPool | null,
+  socket: dgram.Socket,
+  resolve: (result: SenderResult) => void,
+): void {
+  const { size, modeId, stream, counters } = o;
   const sentSlot = txIndex(modeId, stream, TX_SENT);
   const errorSlot = txIndex(modeId, stream, TX_ERRORS);
   const metrics = startThreadMetrics();
@@ -62,7 +96,7 @@ function sendLoop(o, socket, resolve) {
   let stopping = false;
   let finished = false;
 
-  function completed(err) {
+  function completed(err: Error | null): void {
     inflight -= 1;
     if (err) counters[errorSlot] = ++sendErrors;
     else counters[sentSlot] = ++sent;
@@ -70,35 +104,37 @@ function sendLoop(o, socket, resolve) {
   }
 
   // Pool mode: one callback per packet slot, made on first use and reused for every send of it.
-  const callbacks = usePool ? new Array(pool.getPacketCount()).fill(null) : null;
-  function callbackFor(packet) {
+  type SendCallback = (err: Error | null) => void;
+  const callbacks = new Array<SendCallback | null>(pool ? pool.getPacketCount() : 0).fill(null);
+  function callbackFor(from: IOUserNetworkPacketBufferPool, packet: IOUserNetworkPacket): SendCallback {
     const index = packet.getPacketIndex();
     let callback = callbacks[index];
     if (callback === null) {
       callback = (err) => {
-        pool.deallocatePacket(packet);
+        from.deallocatePacket(packet);
         completed(err);
       };
       callbacks[index] = callback;
     }
     return callback;
   }
-  const bufferSent = (err) => completed(err);
+  const bufferSent: SendCallback = (err) => completed(err);
 
   // --slot-views: a Buffer over each slot's data window, made once. dgram's (buffer, offset,
   // length) form makes a new view object per send; this saves that allocation.
-  const views = usePool && o.slotViews ? new Array(pool.getPacketCount()).fill(null) : null;
-  function viewOf(packet, buf, offset) {
+  const views: (Buffer | null)[] | null =
+    pool && o.slotViews ? new Array<Buffer | null>(pool.getPacketCount()).fill(null) : null;
+  function viewOf(slots: (Buffer | null)[], packet: IOUserNetworkPacket, buf: Buffer, offset: number): Buffer {
     const index = packet.getPacketIndex();
-    let view = views[index];
+    let view = slots[index];
     if (view === null || view.byteOffset !== buf.byteOffset + offset) {
       view = buf.subarray(offset, offset + size);
-      views[index] = view;
+      slots[index] = view;
     }
     return view;
   }
 
-  function pump() {
+  function pump(): void {
     const now = performance.now();
     if (seq >= o.count || now >= deadline || counters[STOP] !== 0) {
       stopping = true;
@@ -116,7 +152,7 @@ function sendLoop(o, socket, resolve) {
       budget = Math.min(budget, allowed);
     }
     for (; budget > 0; budget--) {
-      if (usePool) {
+      if (pool !== null) {
         const packet = pool.allocatePacket();
         if (packet === null) {
           poolEmptyWaits += 1;
@@ -126,8 +162,8 @@ function sendLoop(o, socket, resolve) {
         const offset = packet.getDataOffset();
         packet.setDataLength(size);
         writeFrame(buf, offset, size, modeId, stream, seq);
-        if (views === null) socket.send(buf, offset, size, callbackFor(packet));
-        else socket.send(viewOf(packet, buf, offset), callbackFor(packet));
+        if (views === null) socket.send(buf, offset, size, callbackFor(pool, packet));
+        else socket.send(viewOf(views, packet, buf, offset), callbackFor(pool, packet));
       } else {
         const buf = Buffer.allocUnsafe(size);
         writeFrame(buf, 0, size, modeId, stream, seq);
@@ -139,7 +175,7 @@ function sendLoop(o, socket, resolve) {
     setImmediate(pump);
   }
 
-  function finish() {
+  function finish(): void {
     if (finished) return;
     finished = true;
     const seconds = (performance.now() - t0) / 1000;
@@ -154,13 +190,7 @@ function sendLoop(o, socket, resolve) {
 const UDP_PACKETS = 4096;
 const UDP_BATCH_MIN = 512; // packets per transmit() call at least: batching is the point
 
-function runInterfaceSender(o) {
-  // Loaded here so the dgram modes never touch the interface.
-  const {
-    IOUserNetworkPacketBufferPool,
-    IOUserNetworkTxSubmissionQueue,
-    IOUserNetworkUDPInterface,
-  } = require('../..');
+function runInterfaceSender(o: SenderOptions): Promise<SenderResult> {
   const { size, modeId, stream, counters } = o;
   const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, `udp-pktgen-tx-${stream}`, {
     packetCount: UDP_PACKETS,
@@ -178,7 +208,7 @@ function runInterfaceSender(o) {
   });
   const sentSlot = txIndex(modeId, stream, TX_SENT);
   const batchMax = Math.max(o.burst, UDP_BATCH_MIN);
-  const packets = [];
+  const packets: IOUserNetworkPacket[] = [];
   const metrics = startThreadMetrics();
   const t0 = performance.now();
   const deadline = t0 + o.durationMs;
@@ -186,7 +216,7 @@ function runInterfaceSender(o) {
   let poolEmptyWaits = 0;
 
   return new Promise((resolve) => {
-    function pump() {
+    function pump(): void {
       const now = performance.now();
       if (seq >= o.count || now >= deadline || counters[STOP] !== 0) return finish();
       let budget = Math.min(batchMax, o.count - seq);
@@ -207,12 +237,12 @@ function runInterfaceSender(o) {
         writeFrame(packet.getBuffer(), packet.getDataOffset(), size, modeId, stream, seq++);
       }
       txSubmission.EnqueuePackets(packets, got);
-      for (let done = 0; done < got; ) done += iface.transmit();
+      for (let done = 0; done < got;) done += iface.transmit();
       counters[sentSlot] += got; // refused sends are taken off at the end (statistics)
       setImmediate(pump);
     }
 
-    function finish() {
+    function finish(): void {
       const seconds = (performance.now() - t0) / 1000;
       const m = metrics.stop();
       const stats = iface.getStatistics();
@@ -227,5 +257,3 @@ function runInterfaceSender(o) {
     pump();
   });
 }
-
-module.exports = { runSender };

@@ -1,15 +1,15 @@
-'use strict';
 /** Command line of udp-pktgen: parsing, validation and --help. */
-const { parseArgs } = require('node:util');
+import { parseArgs } from 'node:util';
 
-const { MIN_SIZE, MAX_SIZE } = require('./frame');
+import type { Mode } from './counters';
+import { MIN_SIZE, MAX_SIZE } from './frame';
 
 // The only address this tool sends to: a generator pointed at someone else's host is a flood.
-const LOOPBACK = '127.0.0.1';
-const MAX_DURATION_S = 60;
+export const LOOPBACK = '127.0.0.1';
+export const MAX_DURATION_S = 60;
 const MAX_WORKERS = 32;
 
-const USAGE = `udp-pktgen: a UDP packet generator and sink over loopback, built on packet-buffer-pool.
+export const USAGE = `udp-pktgen: a UDP packet generator and sink over loopback, built on packet-buffer-pool.
 
 Runs the same generator and sink three ways and compares them:
   pool    node:dgram sending frames built in pool packets (the packet's Buffer view, freed in
@@ -19,7 +19,8 @@ Runs the same generator and sink three ways and compares them:
           TX submission queue (sendmmsg + UDP GSO), the sink (a worker) receives them into pool
           packets (recvmmsg + UDP GRO) from the RX completion queue
 
-Usage: node examples/udp-pktgen/index.js [options]     (or: npm run demo -- [options])
+Usage: npm run demo -- [options]   (compiles the examples, then runs
+       node build-ts/examples/udp-pktgen/index.js [options])
 
   --size N         UDP payload bytes per packet, ${MIN_SIZE}..${MAX_SIZE} (default 512)
   --count N        packets per mode, all senders together (default: no limit)
@@ -46,9 +47,40 @@ sink could not keep up (its socket buffer overflowed); try --rate.
 
 Exit status: 0 ok, 1 a frame arrived corrupted or packets were left in use, 2 bad options.`;
 
-class UsageError extends Error {}
+/** What a run was asked to do (parseOptions' result unless --help). */
+export interface PktgenOptions {
+  help: false;
+  /** UDP payload bytes per packet. */
+  size: number;
+  /** Packets per mode, all senders together; Infinity when not limited. */
+  count: number;
+  durationS: number;
+  /** --duration asked for more than MAX_DURATION_S. */
+  durationCapped: boolean;
+  workers: number;
+  modes: Mode[];
+  /** Packets/s cap, all senders together; 0: no cap. */
+  rate: number;
+  burst: number;
+  inflight: number;
+  dest: string;
+  port: number;
+  slotViews: boolean;
+  json: boolean;
+  quiet: boolean;
+}
 
-function integer(name, text, min, max) {
+/** What --mode accepts: one mode, or both (pool + buffer), or all of them. */
+const MODE_CHOICES = ['pool', 'buffer', 'udp', 'both', 'all'] as const;
+
+function isModeChoice(text: string): text is (typeof MODE_CHOICES)[number] {
+  return (MODE_CHOICES as readonly string[]).includes(text);
+}
+
+/** A command line the tool refuses; its message is for the user. */
+export class UsageError extends Error {}
+
+function integer(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(String(text).trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
@@ -60,7 +92,7 @@ function integer(name, text, min, max) {
  * Parses argv into options. Throws UsageError (with a message for the user) on bad input.
  * Returns { help: true } for --help.
  */
-function parseOptions(argv) {
+export function parseOptions(argv: string[]): PktgenOptions | { help: true } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -93,7 +125,7 @@ function parseOptions(argv) {
     throw new UsageError(`--dest ${JSON.stringify(dest)} refused: udp-pktgen only sends to ${LOOPBACK}`);
   }
   const mode = values.mode === undefined ? 'all' : values.mode;
-  if (!['pool', 'buffer', 'udp', 'both', 'all'].includes(mode)) {
+  if (!isModeChoice(mode)) {
     throw new UsageError(`--mode must be pool, buffer, udp, both or all, got ${JSON.stringify(mode)}`);
   }
   return {
@@ -115,5 +147,3 @@ function parseOptions(argv) {
     quiet: values.quiet === true,
   };
 }
-
-module.exports = { LOOPBACK, MAX_DURATION_S, USAGE, UsageError, parseOptions };

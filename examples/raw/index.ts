@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * demo:raw: a raw Ethernet frame generator and a capture tool on packet-buffer-pool
  * (RawEthernetInterface: AF_XDP with the pool's buffers as the UMEM, or AF_PACKET), run on a veth
@@ -9,27 +7,66 @@
  *
  *   npm run demo:raw [-- --seconds 2 --size 64 --backend auto|af_xdp|af_packet --pcap file.pcap]
  *
- * Needs root (network namespaces, AF_XDP); without it, it says so and exits.
+ * Needs root (network namespaces, AF_XDP); without it, it says so and exits. `npm run demo:raw`
+ * compiles the examples (tsconfig.examples.json) and runs build-ts/examples/raw/index.js, which
+ * runs the compiled pool-tool.js and dgram-tool.js beside it.
  */
-const { spawn } = require('node:child_process');
-const path = require('node:path');
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 
-const { createNamespace } = require('../../scripts/netns');
+import type { RawEthernetInterfaceInfo } from 'packet-buffer-pool';
 
-const USAGE = 'usage: npm run demo:raw -- [--seconds S (0.5..30, default 2)] [--size BYTES (60..1514, default 64)]\n' +
+// Shared with the tests and benches; compiled beside the examples (see tsconfig.examples.json).
+import { createNamespace } from '../../scripts/netns';
+
+type Namespace = ReturnType<typeof createNamespace>;
+
+interface DemoOptions {
+  seconds: number;
+  size: number;
+  backend: 'auto' | 'af_xdp' | 'af_packet';
+  pcap: string | undefined;
+  json: boolean;
+}
+
+/** One tool's JSON line (pool-tool.ts, dgram-tool.ts); the pool tool adds the last three. */
+interface ToolResult {
+  frames: number;
+  seconds: number;
+  cpuUs: number;
+  gcCount: number;
+  info?: RawEthernetInterfaceInfo;
+  free?: number;
+  total?: number;
+}
+
+interface PairResult {
+  sent: ToolResult;
+  received: ToolResult;
+}
+
+const BACKENDS = ['auto', 'af_xdp', 'af_packet'] as const;
+
+function isBackend(name: string): name is DemoOptions['backend'] {
+  return (BACKENDS as readonly string[]).includes(name);
+}
+
+const USAGE =
+  'usage: npm run demo:raw -- [--seconds S (0.5..30, default 2)] [--size BYTES (60..1514, default 64)]\n' +
   '                          [--backend auto|af_xdp|af_packet] [--pcap FILE (first 1000 captured frames)] [--json]';
 
-function parse(argv) {
-  const o = { seconds: 2, size: 64, backend: 'auto', pcap: undefined, json: false };
+function parse(argv: string[]): DemoOptions {
+  const o: DemoOptions = { seconds: 2, size: 64, backend: 'auto', pcap: undefined, json: false };
+  let backend = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const next = () => {
+    const next = (): string => {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
       return argv[++i];
     };
     if (a === '--seconds') o.seconds = Number(next());
     else if (a === '--size') o.size = Number(next());
-    else if (a === '--backend') o.backend = next();
+    else if (a === '--backend') backend = next();
     else if (a === '--pcap') o.pcap = path.resolve(next());
     else if (a === '--json') o.json = true;
     else if (a === '--help' || a === '-h') {
@@ -38,28 +75,35 @@ function parse(argv) {
     } else throw new Error(`unknown option ${a}`);
   }
   if (!(o.seconds >= 0.5 && o.seconds <= 30)) throw new Error(`--seconds must be 0.5..30, got ${o.seconds}`);
-  if (!(Number.isInteger(o.size) && o.size >= 60 && o.size <= 1514)) throw new Error(`--size must be an integer 60..1514, got ${o.size}`);
-  if (!['auto', 'af_xdp', 'af_packet'].includes(o.backend)) throw new Error(`--backend must be auto, af_xdp or af_packet, got ${o.backend}`);
+  if (!(Number.isInteger(o.size) && o.size >= 60 && o.size <= 1514))
+    throw new Error(`--size must be an integer 60..1514, got ${o.size}`);
+  if (!isBackend(backend)) throw new Error(`--backend must be auto, af_xdp or af_packet, got ${backend}`);
+  o.backend = backend;
   return o;
 }
 
 /** Runs `argv` with the `exec` prefix (a namespace); { ready: Promise, result: Promise<object> }. */
-function startTool(exec, argv) {
+function startTool(exec: string[], argv: string[]): { ready: Promise<void>; result: Promise<ToolResult> } {
   const child = spawn(exec[0], [...exec.slice(1), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  let onReady;
-  const ready = new Promise((resolve) => (onReady = resolve));
-  child.stdout.on('data', (d) => {
+  let onReady = (): void => {};
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.on('data', (d: Buffer) => {
     out += d;
     if (out.includes('ready\n')) onReady();
   });
-  child.stderr.on('data', (d) => (err += d));
-  const result = new Promise((resolve, reject) => {
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const result = new Promise<ToolResult>((resolve, reject) => {
     child.on('close', (code) => {
       const last = out.trim().split('\n').pop();
       if (code === 0 && last && last.startsWith('{')) resolve(JSON.parse(last));
-      else reject(new Error(`${path.basename(argv[0])} ${argv[1]} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else
+        reject(
+          new Error(
+            `${path.basename(argv[0])} ${argv[1]} failed (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
     });
   });
   result.catch(() => onReady());
@@ -67,7 +111,7 @@ function startTool(exec, argv) {
 }
 
 // The capture tool runs on vb (in its own namespace), the generator on va.
-async function runPair(ns, capture, gen) {
+async function runPair(ns: Namespace, capture: string[], gen: string[]): Promise<PairResult> {
   const rx = startTool(ns.peerExec, capture);
   await rx.ready;
   const tx = startTool(ns.exec, gen);
@@ -75,25 +119,45 @@ async function runPair(ns, capture, gen) {
   return { sent, received };
 }
 
-function row(name, { sent, received }) {
-  const pps = (r) => Math.round(r.frames / r.seconds);
-  const us = (r) => (r.frames ? (r.cpuUs / r.frames).toFixed(3) : '-');
-  return [name, String(pps(sent)), String(pps(received)), String(sent.frames), String(received.frames), us(sent), us(received), `${sent.gcCount}/${received.gcCount}`];
+function row(name: string, { sent, received }: PairResult): string[] {
+  const pps = (r: ToolResult): number => Math.round(r.frames / r.seconds);
+  const us = (r: ToolResult): string => (r.frames ? (r.cpuUs / r.frames).toFixed(3) : '-');
+  return [
+    name,
+    String(pps(sent)),
+    String(pps(received)),
+    String(sent.frames),
+    String(received.frames),
+    us(sent),
+    us(received),
+    `${sent.gcCount}/${received.gcCount}`,
+  ];
 }
 
-function table(rows) {
-  const header = ['tool', 'sent frames/s', 'captured frames/s', 'sent', 'captured', 'sender us/frame', 'capture us/frame', 'GCs (send/capture)'];
+function table(rows: string[][]): string {
+  const header = [
+    'tool',
+    'sent frames/s',
+    'captured frames/s',
+    'sent',
+    'captured',
+    'sender us/frame',
+    'capture us/frame',
+    'GCs (send/capture)',
+  ];
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  return all.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  return all
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
-async function main() {
-  let o;
+async function main(): Promise<void> {
+  let o: DemoOptions;
   try {
     o = parse(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${err.message}\n${USAGE}\n`);
+    process.stderr.write(`${messageOf(err)}\n${USAGE}\n`);
     process.exit(2);
   }
   if (process.getuid && process.getuid() !== 0) {
@@ -130,8 +194,8 @@ async function main() {
       process.stdout.write(`${JSON.stringify({ options: o, raw, dgram: udp })}\n`);
       return;
     }
-    const i = raw.sent.info;
-    const c = raw.received.info;
+    const i = need(raw.sent.info, 'the generator reported no interface info');
+    const c = need(raw.received.info, 'the capture tool reported no interface info');
     process.stdout.write(
       `veth pair va (namespace ${ns.name}) <-> vb (namespace ${ns.peer}), ${o.size}-byte frames, ${o.seconds} s per tool\n` +
         `generator: ${i.backend}${i.xdpMode ? ` (${i.xdpMode} XDP, ${i.zeroCopy ? 'zero-copy' : 'copy mode'}, ${i.chunkMode} chunks)` : ''}` +
@@ -146,7 +210,16 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`demo:raw: ${err.message}\n`);
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(what);
+  return value;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`demo:raw: ${messageOf(err)}\n`);
   process.exitCode = 1;
 });

@@ -1,43 +1,62 @@
-'use strict';
 /**
  * Runs one mode end to end: starts the senders (this thread, or N workers), shows progress,
  * waits for every send to complete and for the sink to catch up, and returns the mode's result.
  */
-const path = require('node:path');
-const { Worker } = require('node:worker_threads');
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 
-const {
-  RX_BYTES,
-  RX_GAPS,
-  RX_INVALID,
-  RX_RECEIVED,
-  RX_REORDERED,
-  MODES,
-  rxIndex,
-  totalSent,
-} = require('./counters');
-const { startProgress } = require('./report');
-const { runSender } = require('./sender');
+import type { IOUserNetworkPacketBufferPool, IOUserNetworkPacketBufferPoolHandle } from 'packet-buffer-pool';
+
+import { RX_BYTES, RX_GAPS, RX_INVALID, RX_RECEIVED, RX_REORDERED, MODES, rxIndex, totalSent } from './counters';
+import type { Counters, Mode } from './counters';
+import type { SenderWorkerData, SenderWorkerMessage } from './messages';
+import type { PktgenOptions } from './options';
+import { startProgress } from './report';
+import type { ModeResult, SenderResult } from './results';
+import { runSender } from './sender';
+import type { SenderOptions } from './sender';
+import type { Sink } from './sink-thread';
+
+/** What every mode of a run shares. */
+export interface RunContext {
+  options: PktgenOptions;
+  /** The shared pool when the pool mode is part of the run; null otherwise. */
+  pool: IOUserNetworkPacketBufferPool | null;
+  counters: Counters;
+  /** The node:dgram sink (pool and buffer modes). */
+  sink: Sink;
+  /** Starts the udp mode's own sink: the pool's UDP interface receiving in a worker. */
+  startUdpSink: () => Promise<Sink>;
+  inflightPerSender: number;
+}
 
 const DRAIN_QUIET_MS = 250; // the sink is done when its count stops moving for this long
 const DRAIN_MAX_MS = 2000;
 
-function sleep(ms) {
+function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Starts `workers` sender threads and resolves with their results (rejects on any error). */
-function runWorkers(common, workers, handle) {
-  const share = (i) =>
-    Number.isFinite(common.count) ? Math.floor(common.count / workers) + (i < common.count % workers ? 1 : 0) : Infinity;
-  const runs = [];
+function runWorkers(
+  common: SenderOptions,
+  workers: number,
+  handle: IOUserNetworkPacketBufferPoolHandle | null,
+): Promise<SenderResult[]> {
+  const { count } = common;
+  const share = (i: number): number =>
+    Number.isFinite(count) ? Math.floor(count / workers) + (i < count % workers ? 1 : 0) : Infinity;
+  // The pool object stays here: a worker attaches to it through the handle.
+  const { pool: _pool, ...shared } = common;
+  const runs: Promise<SenderResult>[] = [];
   for (let i = 0; i < workers; i++) {
-    const workerData = { ...common, pool: undefined, handle, stream: i + 1, count: share(i), rate: common.rate / workers };
+    const rate = common.rate / workers;
+    const workerData: SenderWorkerData = { ...shared, handle, stream: i + 1, count: share(i), rate };
     runs.push(
       new Promise((resolve, reject) => {
         const worker = new Worker(path.join(__dirname, 'sender-worker.js'), { workerData });
-        let outcome = null;
-        worker.on('message', (m) => {
+        let outcome: SenderWorkerMessage | null = null;
+        worker.on('message', (m: SenderWorkerMessage) => {
           outcome = m;
         });
         worker.on('error', reject);
@@ -49,14 +68,14 @@ function runWorkers(common, workers, handle) {
     );
   }
   return Promise.allSettled(runs).then((settled) => {
-    const failed = settled.find((s) => s.status === 'rejected');
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    return settled.map((s) => s.value);
+    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   });
 }
 
 /** Waits until the sink has received `sent` packets or its count stops moving. */
-async function drain(counters, modeId, sent) {
+async function drain(counters: Counters, modeId: number, sent: number): Promise<void> {
   const start = Date.now();
   let last = -1;
   let lastChange = start;
@@ -72,11 +91,8 @@ async function drain(counters, modeId, sent) {
   }
 }
 
-/**
- * `ctx`: { options, pool (or null), counters, sink: { port, snapshot() } }. Returns the result
- * object of the mode (with `error` set instead of numbers if its senders failed).
- */
-async function runMode(mode, ctx) {
+/** Runs `mode` and returns its result (with `error` set instead of numbers if its senders failed). */
+export async function runMode(mode: Mode, ctx: RunContext): Promise<ModeResult> {
   const { options, pool, counters } = ctx;
   const modeId = MODES.indexOf(mode);
   // The udp mode has its own sink: the pool's UDP interface receiving in a worker.
@@ -88,11 +104,11 @@ async function runMode(mode, ctx) {
   }
 }
 
-async function measureMode(mode, modeId, ctx) {
+async function measureMode(mode: Mode, modeId: number, ctx: Omit<RunContext, 'startUdpSink'>): Promise<ModeResult> {
   const { options, pool, counters, sink } = ctx;
   const poolBefore = pool ? pool.getStatistics() : null;
   const receiverGcBefore = (await sink.snapshot()).gcCount;
-  const common = {
+  const common: SenderOptions = {
     mode,
     modeId,
     pool: mode === 'pool' ? pool : null,
@@ -113,8 +129,8 @@ async function measureMode(mode, modeId, ctx) {
     counters,
     quiet: options.quiet,
     poolInUse: () => {
-      if (mode === 'udp') return '- (the interface\'s own pools)';
-      if (mode !== 'pool') return '- (Buffer per packet)';
+      if (mode === 'udp') return "- (the interface's own pools)";
+      if (mode !== 'pool' || pool === null) return '- (Buffer per packet)';
       const stats = pool.getStatistics();
       return `${stats.inUse}/${pool.getPacketCount()} (high-water ${stats.highWaterMark})`;
     },
@@ -122,15 +138,15 @@ async function measureMode(mode, modeId, ctx) {
   // CPU time of the whole process (senders, sink, kernel work on their behalf): on a shared
   // machine it moves much less than packets/s does.
   const cpuBefore = process.cpuUsage();
-  let senders;
+  let senders: SenderResult[];
   try {
     senders =
       options.workers === 0
         ? [await runSender(common)]
-        : await runWorkers(common, options.workers, mode === 'pool' ? pool.createHandle() : null);
+        : await runWorkers(common, options.workers, mode === 'pool' && pool ? pool.createHandle() : null);
   } catch (err) {
     progress.stop();
-    return { mode, error: err.message };
+    return { mode, error: err instanceof Error ? err.message : String(err) };
   }
   const sent = senders.reduce((a, s) => a + s.sent, 0);
   await drain(counters, modeId, sent);
@@ -175,7 +191,7 @@ async function measureMode(mode, modeId, ctx) {
     receiverGcCount: receiverGcAfter - receiverGcBefore,
     poolEmptyWaits: senders.reduce((a, s) => a + s.poolEmptyWaits, 0),
     pool:
-      mode === 'pool'
+      mode === 'pool' && poolBefore && poolAfter
         ? {
             inUseAtEnd: poolAfter.inUse,
             allocations: poolAfter.allocations - poolBefore.allocations,
@@ -186,5 +202,3 @@ async function measureMode(mode, modeId, ctx) {
         : null,
   };
 }
-
-module.exports = { runMode };

@@ -1,14 +1,15 @@
-'use strict';
 /**
- * The same generator and capture tool written with node:dgram (run by index.js inside its
+ * The same generator and capture tool written with node:dgram (run by index.ts inside its
  * network namespace, over the same veth pair with IPv4 addresses on it): UDP datagrams whose
  * frames are as long as the raw tool's (SIZE - 42 bytes of payload), up to 64 sends in flight.
  *
  *   node dgram-tool.js gen SRC_IP DST_IP SECONDS SIZE
  *   node dgram-tool.js capture BIND_IP SECONDS
+ *
+ * (dgram-tool.js: this file as compiled into build-ts/examples/raw/.)
  */
-const dgram = require('node:dgram');
-const { PerformanceObserver } = require('node:perf_hooks');
+import * as dgram from 'node:dgram';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 const PORT = 9999;
 const WINDOW = 64;
@@ -17,10 +18,13 @@ const [mode, ...args] = process.argv.slice(2);
 let gcCount = 0;
 new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
-function finish(frames, c0, t0, seconds) {
+/** Prints the one JSON line; `seconds` defaults to the time since `t0`. */
+function finish(frames: number, c0: NodeJS.CpuUsage, t0: bigint, seconds?: number): void {
   const cpu = process.cpuUsage(c0);
   const elapsed = seconds ?? Number(process.hrtime.bigint() - t0) / 1e9;
-  setImmediate(() => process.stdout.write(`${JSON.stringify({ frames, seconds: elapsed, cpuUs: cpu.user + cpu.system, gcCount })}\n`));
+  setImmediate(() =>
+    process.stdout.write(`${JSON.stringify({ frames, seconds: elapsed, cpuUs: cpu.user + cpu.system, gcCount })}\n`),
+  );
 }
 
 if (mode === 'gen') {
@@ -60,8 +64,9 @@ if (mode === 'gen') {
   let first = 0n;
   let last = 0;
   let lastNs = 0n;
-  let c0;
-  let t0;
+  // Both restart when the socket is bound, which is before any frame can arrive.
+  let c0 = process.cpuUsage();
+  let t0 = process.hrtime.bigint();
   socket.on('message', () => {
     if (frames++ === 0) first = process.hrtime.bigint();
     last = Date.now();

@@ -1,5 +1,3 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * A tour of the pool, the way a NIC driver's receive path uses it (`npm run tour`):
  *
@@ -13,13 +11,14 @@
  * It checks what it reads back and exits 1 if anything is wrong, so it doubles as a smoke test.
  * Bounded in time: the receive loop stops after ROUNDS bursts or TIME_LIMIT_MS, whichever first.
  */
-const {
+import {
   IOUserNetworkPacketBufferPool,
   IOUserNetworkPacketDirection,
   IOReturnError,
   kIOReturnNotPermitted,
   kIOReturnBadArgument,
-} = require('..');
+} from 'packet-buffer-pool';
+import type { IOUserNetworkPacket, IOUserNetworkPacketBufferPoolOptions } from 'packet-buffer-pool';
 
 const BURST = 32; // a typical NIC descriptor burst (DPDK's default rx burst)
 const ROUNDS = 2000;
@@ -28,14 +27,21 @@ const JUMBO_BYTES = 9000;
 const ETH_HEADER = 14;
 
 let problems = 0;
-function check(ok, what) {
+function check(ok: boolean, what: string): void {
   if (!ok) {
     problems += 1;
     console.error(`  !! ${what}`);
   }
 }
 
-function hex(code) {
+/** A value the tour cannot go on without: reports its absence and exits 1. */
+function need<T>(value: T | null, what: string): T {
+  if (value !== null) return value;
+  console.error(`  !! ${what}`);
+  process.exit(1);
+}
+
+function hex(code: number): string {
   return `0x${(code >>> 0).toString(16)}`;
 }
 
@@ -51,21 +57,23 @@ const options = {
   memorySegmentSize: 0,
   poolFlags: 0,
   dmaSpecification: { options: 0, maxAddressBits: 64 },
-};
+} satisfies IOUserNetworkPacketBufferPoolOptions;
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'rx', options);
 const md = pool.CopyMemoryDescriptor();
 const map = md.createMapping();
 const region = map.getBuffer();
 
-console.log(`pool "${pool.getName()}": ${pool.getPacketCount()} packets, ${pool.getBufferCount()} buffers of ` +
-  `${pool.getBufferSize()} bytes, ${options.maxBuffersPerPacket} buffers per packet at most`);
+console.log(
+  `pool "${pool.getName()}": ${pool.getPacketCount()} packets, ${pool.getBufferCount()} buffers of ` +
+    `${pool.getBufferSize()} bytes, ${options.maxBuffersPerPacket} buffers per packet at most`,
+);
 console.log(`memory: ${md.getLength()} bytes at 0x${map.getAddress().toString(16)} (one region, mapped once)`);
 
 // ---- 2. receive bursts ------------------------------------------------------------------------
 
 // Writes a minimal Ethernet + payload frame: broadcast destination, a fixed source, EtherType
 // 0x88b5 (local experimental), then the sequence number and a byte pattern derived from it.
-function writeFrame(buf, offset, length, seq) {
+function writeFrame(buf: Buffer, offset: number, length: number, seq: number): void {
   buf.fill(0xff, offset, offset + 6);
   buf.writeUIntBE(0x02000000cafe, offset + 6, 6);
   buf.writeUInt16BE(0x88b5, offset + 12);
@@ -74,7 +82,7 @@ function writeFrame(buf, offset, length, seq) {
 }
 
 // Reads the frame where a device would: at the packet's offset in the whole region.
-function frameIsIntact(packet, seq) {
+function frameIsIntact(packet: IOUserNetworkPacket, seq: number): boolean {
   const at = packet.getMemorySegmentOffset() + packet.getDataOffset();
   const length = packet.getDataLength();
   if (region.readUInt16BE(at + 12) !== 0x88b5 || region.readUInt32BE(at + ETH_HEADER) !== seq) return false;
@@ -82,7 +90,7 @@ function frameIsIntact(packet, seq) {
   return region[at + ETH_HEADER + 4] === pattern && region[at + length - 1] === pattern;
 }
 
-const burst = [];
+const burst: IOUserNetworkPacket[] = [];
 let seq = 0;
 let bytes = 0;
 let rounds = 0;
@@ -107,14 +115,15 @@ while (rounds < ROUNDS && Date.now() < deadline) {
   rounds += 1;
 }
 const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-console.log(`received ${seq} frames (${(bytes / 1e6).toFixed(1)} MB) in ${rounds} bursts of ${BURST} in ` +
-  `${elapsedMs.toFixed(0)} ms (${Math.round(seq / (elapsedMs / 1000)).toLocaleString('en-US')} frames/s), ` +
-  'each read back through the memory map');
+console.log(
+  `received ${seq} frames (${(bytes / 1e6).toFixed(1)} MB) in ${rounds} bursts of ${BURST} in ` +
+    `${elapsedMs.toFixed(0)} ms (${Math.round(seq / (elapsedMs / 1000)).toLocaleString('en-US')} frames/s), ` +
+    'each read back through the memory map',
+);
 
 // ---- 3. a jumbo frame -------------------------------------------------------------------------
 
-const jumbo = pool.allocatePacket();
-check(jumbo !== null, 'no packet for the jumbo frame');
+const jumbo = need(pool.allocatePacket(), 'no packet for the jumbo frame');
 const segments = [jumbo.getBuffer()];
 while (segments.length * pool.getBufferSize() < JUMBO_BYTES) {
   const extra = jumbo.addBuffer();
@@ -130,11 +139,15 @@ for (let i = 0; i < jumbo.getBufferCount(); i++) {
   check(segment[0] === 0xa0 + i && segment[segment.length - 1] === 0xa0 + i, `jumbo segment ${i} reads back wrong`);
 }
 const freeBuffersWhileChained = pool.getStatistics().freeBuffers;
-console.log(`jumbo frame: ${JUMBO_BYTES} bytes in ${jumbo.getBufferCount()} chained buffers ` +
-  `(${freeBuffersWhileChained} chain buffers left free)`);
+console.log(
+  `jumbo frame: ${JUMBO_BYTES} bytes in ${jumbo.getBufferCount()} chained buffers ` +
+    `(${freeBuffersWhileChained} chain buffers left free)`,
+);
 pool.deallocatePacket(jumbo); // returns the chained buffers too
-check(pool.getStatistics().freeBuffers === options.bufferCount - options.packetCount,
-  'chained buffers did not come back with the packet');
+check(
+  pool.getStatistics().freeBuffers === options.bufferCount - options.packetCount,
+  'chained buffers did not come back with the packet',
+);
 
 // ---- 4. exhaustion, double free, foreign object ------------------------------------------------
 
@@ -143,25 +156,31 @@ check(pool.getStatistics().freeBuffers === options.bufferCount - options.packetC
 const all = pool.allocatePackets(pool.getPacketCount());
 const fromBurst = all.length;
 for (let packet = pool.allocatePacket(); packet !== null; packet = pool.allocatePacket()) all.push(packet);
-console.log(`exhaustion: took all ${all.length} packets (${fromBurst} in one burst, ${all.length - fromBurst} ` +
-  `one by one); the next allocatePacket() returned null, free count ${pool.getFreePacketCount()}`);
+console.log(
+  `exhaustion: took all ${all.length} packets (${fromBurst} in one burst, ${all.length - fromBurst} ` +
+    `one by one); the next allocatePacket() returned null, free count ${pool.getFreePacketCount()}`,
+);
 check(all.length === pool.getPacketCount(), `only ${all.length} packets could be taken`);
 pool.deallocatePackets(all);
 
-const once = pool.allocatePacket();
+const once = need(pool.allocatePacket(), 'no packet for the double free');
 pool.deallocatePacket(once);
 try {
   pool.deallocatePacket(once);
   check(false, 'a double free was accepted');
 } catch (err) {
-  check(err instanceof IOReturnError && err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted, `double free threw ${err}`);
+  if (!(err instanceof IOReturnError)) throw err;
+  check(err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted, `double free threw ${err}`);
   console.log(`double free refused: ${err.code} (${hex(err.ioReturn)}): ${err.message}`);
 }
 try {
-  pool.deallocatePacket({ fPacketIndex: 0 });
+  // Deliberately not a packet (a descriptor-shaped plain object, as untyped JavaScript could
+  // pass): the cast gets it past the compiler so the pool's own check can be seen refusing it.
+  pool.deallocatePacket({ fPacketIndex: 0 } as unknown as IOUserNetworkPacket);
   check(false, 'a plain object was accepted as a packet');
 } catch (err) {
-  check(err instanceof IOReturnError && err.code === 'kIOReturnBadArgument' && err.ioReturn === kIOReturnBadArgument, `foreign object threw ${err}`);
+  if (!(err instanceof IOReturnError)) throw err;
+  check(err.code === 'kIOReturnBadArgument' && err.ioReturn === kIOReturnBadArgument, `foreign object threw ${err}`);
   console.log(`foreign object refused: ${err.code} (${hex(err.ioReturn)})`);
 }
 

@@ -1,47 +1,35 @@
-#!/usr/bin/env node
-'use strict';
 /**
  * udp-pktgen: a UDP packet generator and sink over loopback, built on packet-buffer-pool, that
  * compares sending from pool packets with allocating a Buffer per packet. `--help` for options.
  *
  * Threads: the sink always runs in a worker, so the sending thread (main, or N workers with
- * --workers) measures only sending. Counters live in a SharedArrayBuffer (counters.js).
+ * --workers) measures only sending. Counters live in a SharedArrayBuffer (counters.ts).
+ *
+ * Run: `npm run demo -- [options]` compiles the examples (tsconfig.examples.json) and runs the
+ * compiled build-ts/examples/udp-pktgen/index.js.
  */
-const path = require('node:path');
-const { Worker } = require('node:worker_threads');
+import { IOUserNetworkPacketBufferPool } from 'packet-buffer-pool';
 
-const { IOUserNetworkPacketBufferPool } = require('../..');
-const { createCounters, STOP } = require('./counters');
-const { USAGE, UsageError, parseOptions, MAX_DURATION_S } = require('./options');
-const { formatResults } = require('./report');
-const { runMode } = require('./run-mode');
+import { createCounters, STOP } from './counters';
+import { USAGE, UsageError, parseOptions, MAX_DURATION_S } from './options';
+import type { PktgenOptions } from './options';
+import { formatResults } from './report';
+import { isMeasured } from './results';
+import type { MeasuredMode, ModeResult, Report } from './results';
+import { runMode } from './run-mode';
+import { startSink } from './sink-thread';
 
 const POOL_MEMORY_LIMIT = 256 << 20; // bytes of packet buffers at most
 
-function startSink(port, counters, script = 'sink.js') {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, script), { workerData: { port, counters } });
-    const waiting = [];
-    worker.once('error', reject);
-    worker.on('message', (m) => {
-      if (m.type === 'ready') {
-        resolve({
-          port: m.port,
-          recvBufferSize: m.recvBufferSize,
-          snapshot: () => new Promise((r) => (waiting.push(r), worker.postMessage('snapshot'))),
-          stop: () => new Promise((r) => (worker.once('exit', r), worker.postMessage('stop'))),
-        });
-      } else if (m.type === 'snapshot') {
-        waiting.shift()(m);
-      } else if (m.type === 'error') {
-        reject(new Error(`sink: ${m.message}`));
-      }
-    });
-  });
+interface PoolPlan {
+  packets: number;
+  bufferSize: number;
+  inflightPerSender: number;
+  cacheSize: number;
 }
 
 /** Pool geometry for the run: enough packets for every sender's in-flight frames and cache. */
-function poolPlan(options) {
+function poolPlan(options: PktgenOptions): PoolPlan {
   const senders = Math.max(1, options.workers);
   const bufferSize = Math.max(64, Math.ceil(options.size / 64) * 64);
   const packets = Math.max(256, Math.min(senders * 2048, Math.floor(POOL_MEMORY_LIMIT / bufferSize)));
@@ -52,19 +40,25 @@ function poolPlan(options) {
   return { packets, bufferSize, inflightPerSender, cacheSize };
 }
 
-async function main(argv) {
-  let options;
+/** node:util.parseArgs' errors (an unknown option, a missing value) carry an ERR_PARSE_ARGS_* code. */
+function isParseArgsError(err: unknown): err is Error {
+  return err instanceof Error && String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    options = parseOptions(argv);
+    parsed = parseOptions(argv);
   } catch (err) {
-    if (!(err instanceof UsageError) && !String(err.code).startsWith('ERR_PARSE_ARGS')) throw err;
+    if (!(err instanceof UsageError) && !isParseArgsError(err)) throw err;
     process.stderr.write(`udp-pktgen: ${err.message}\n\n${USAGE}\n`);
     return 2;
   }
-  if (options.help) {
+  if (parsed.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const options = parsed;
   if (options.durationCapped) process.stderr.write(`udp-pktgen: --duration capped at ${MAX_DURATION_S} s\n`);
 
   // Whatever happens, the process does not outlive its bound.
@@ -97,18 +91,21 @@ async function main(argv) {
       })
     : null;
 
-  const results = [];
+  const results: ModeResult[] = [];
   for (const mode of options.modes) {
     if (counters[STOP] !== 0) break;
     const startUdpSink = () => startSink(0, counters, 'sink-udp.js');
-    results.push(await runMode(mode, { options, pool, counters, sink, startUdpSink, inflightPerSender: plan.inflightPerSender }));
+    const { inflightPerSender } = plan;
+    results.push(await runMode(mode, { options, pool, counters, sink, startUdpSink, inflightPerSender }));
   }
   await sink.stop();
   const poolAtEnd = pool ? pool.getStatistics() : null;
   if (pool) pool.release();
 
-  const byMode = Object.fromEntries(results.filter((r) => !r.error).map((r) => [r.mode, r]));
-  const report = {
+  const byMode: Partial<Record<MeasuredMode['mode'], MeasuredMode>> = Object.fromEntries(
+    results.filter(isMeasured).map((r) => [r.mode, r]),
+  );
+  const report: Report = {
     node: process.version,
     config: {
       size: options.size,
@@ -145,11 +142,11 @@ async function main(argv) {
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(`${formatResults(report)}\n`);
 
-  const corrupted = results.some((r) => r.invalid > 0);
+  const corrupted = results.some((r) => isMeasured(r) && r.invalid > 0);
   const leaked = poolAtEnd !== null && poolAtEnd.inUse !== 0;
-  const failed = results.some((r) => r.error);
+  const failed = results.some((r) => !isMeasured(r));
   if (corrupted) process.stderr.write('udp-pktgen: corrupted frames were received\n');
-  if (leaked) process.stderr.write(`udp-pktgen: ${poolAtEnd.inUse} packets still in use at the end\n`);
+  if (leaked) process.stderr.write(`udp-pktgen: ${poolAtEnd?.inUse} packets still in use at the end\n`);
   return corrupted || leaked || failed ? 1 : 0;
 }
 
@@ -158,7 +155,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err) => {
-    process.stderr.write(`udp-pktgen: ${err.stack || err}\n`);
+    process.stderr.write(`udp-pktgen: ${(err instanceof Error && err.stack) || err}\n`);
     process.exitCode = 1;
   },
 );

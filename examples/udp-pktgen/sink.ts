@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The sink (a worker thread, so the sender's thread measures only sending): one UDP socket on
  * 127.0.0.1 that counts packets and bytes per mode, checks each frame's header and pattern, and
@@ -7,28 +6,24 @@
  *
  * Messages from the main thread: 'snapshot' -> { type: 'snapshot', gcCount }, 'stop' -> closes.
  */
-const dgram = require('node:dgram');
-const { parentPort, workerData } = require('node:worker_threads');
+import * as dgram from 'node:dgram';
+import { parentPort, workerData } from 'node:worker_threads';
 
-const {
-  MAX_SENDERS,
-  RX_RECEIVED,
-  RX_BYTES,
-  RX_INVALID,
-  RX_GAPS,
-  RX_REORDERED,
-  rxIndex,
-} = require('./counters');
-const { frameIsValid, HEADER_BYTES } = require('./frame');
-const { gcCounter } = require('./metrics');
-const { LOOPBACK } = require('./options');
+import { MAX_SENDERS, RX_RECEIVED, RX_BYTES, RX_INVALID, RX_GAPS, RX_REORDERED, rxIndex } from './counters';
+import { frameIsValid, HEADER_BYTES } from './frame';
+import type { SinkMessage, SinkWorkerData } from './messages';
+import { gcCounter } from './metrics';
+import { LOOPBACK } from './options';
 
-const counters = workerData.counters;
+if (parentPort === null) throw new Error('sink.js runs in a worker thread (sink-thread.ts starts it)');
+const parent = parentPort;
+const post = (m: SinkMessage): void => parent.postMessage(m);
+const { counters, port } = workerData as SinkWorkerData;
 const gc = gcCounter();
 // Next expected sequence number per (mode, stream).
 const expected = new Float64Array(3 * MAX_SENDERS);
 
-function onMessage(msg) {
+function onMessage(msg: Buffer): void {
   const modeId = msg.length >= HEADER_BYTES && msg[4] <= 2 ? msg[4] : 0;
   const stream = msg.length >= HEADER_BYTES ? msg.readUInt16BE(6) : 0;
   counters[rxIndex(modeId, RX_RECEIVED)] += 1;
@@ -51,11 +46,11 @@ function onMessage(msg) {
 const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 8 << 20 });
 socket.on('message', onMessage);
 socket.on('error', (err) => {
-  parentPort.postMessage({ type: 'error', message: err.message });
+  post({ type: 'error', message: err.message });
   socket.close();
 });
-socket.bind(workerData.port, LOOPBACK, () => {
-  parentPort.postMessage({
+socket.bind(port, LOOPBACK, () => {
+  post({
     type: 'ready',
     port: socket.address().port,
     // The kernel caps the request at net.core.rmem_max; report what we got.
@@ -63,10 +58,10 @@ socket.bind(workerData.port, LOOPBACK, () => {
   });
 });
 
-parentPort.on('message', (m) => {
-  if (m === 'snapshot') parentPort.postMessage({ type: 'snapshot', gcCount: gc.read() });
+parent.on('message', (m: 'snapshot' | 'stop') => {
+  if (m === 'snapshot') post({ type: 'snapshot', gcCount: gc.read() });
   if (m === 'stop') {
     socket.close();
-    parentPort.close();
+    parent.close();
   }
 });

@@ -1,6 +1,5 @@
-'use strict';
 /**
- * The raw-frame generator and capture tool on a RawEthernetInterface (run by index.js inside its
+ * The raw-frame generator and capture tool on a RawEthernetInterface (run by index.ts inside its
  * network namespace; usable alone too):
  *
  *   node pool-tool.js gen IFNAME SECONDS SIZE [BACKEND]          send SIZE-byte frames for SECONDS
@@ -10,16 +9,18 @@
  *
  * Prints "ready" when the interface is open, then one JSON line: frames, seconds (a capture's from
  * its first frame to its last), cpuUs (this process's CPU), gcCount, the interface's info, and the
- * pool's free count after close.
+ * pool's free count after close. (pool-tool.js: this file as compiled into build-ts/examples/raw/.)
  */
-const { PerformanceObserver } = require('node:perf_hooks');
+import { PerformanceObserver } from 'node:perf_hooks';
 
-const { IOUserNetworkPacketBufferPool, RawEthernetInterface, PcapWriter } = require('../..');
+import { IOUserNetworkPacketBufferPool, RawEthernetInterface, PcapWriter } from 'packet-buffer-pool';
+import type { RawBackend } from 'packet-buffer-pool';
 
 const [mode, ifname, secondsArg, ...rest] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const size = mode === 'gen' ? Number(rest[0]) : 0;
-const backend = (mode === 'gen' ? rest[1] : rest[0]) || 'auto';
+// index.ts checks the backend name; one given by hand goes to Open(), which refuses a bad one.
+const backend = ((mode === 'gen' ? rest[1] : rest[0]) || 'auto') as RawBackend;
 const pcapPath = mode === 'capture' ? rest[1] : undefined;
 const PACKETS = 4096;
 const BATCH = 64;
@@ -29,17 +30,19 @@ let gcCount = 0;
 new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, `raw-${mode}`, {
-  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048,
+  packetCount: PACKETS,
+  bufferCount: PACKETS,
+  bufferSize: 2048,
 });
 const iface = RawEthernetInterface.Open(pool, { interfaceName: ifname, backend });
 
 const idle = new Uint32Array(PACKETS); // a stack of packets this thread holds and is not using
 let idleTop = pool.allocatePacketIndices(idle);
-const buffers = [];
+const buffers: Buffer[] = [];
 for (let i = 0; i < idleTop; i++) buffers[idle[i]] = pool.newPacket({ fPacketIndex: idle[i] }).getBuffer();
 const out = new Uint32Array(2048);
 
-function generate() {
+function generate(): number {
   // Every frame: broadcast-free unicast to 02:..:02 from 02:..:01, EtherType 0x88B5, a sequence
   // number at byte 14. Written once per packet; only the sequence number changes per send.
   for (let i = 0; i < idleTop; i++) {
@@ -78,7 +81,10 @@ function generate() {
   return completed;
 }
 
-function capture() {
+let lastFrame = 0n;
+let activeSeconds = 0;
+
+function capture(): number {
   const writer = pcapPath ? PcapWriter.open(pcapPath) : null;
   let frames = 0;
   let first = 0n;
@@ -99,7 +105,9 @@ function capture() {
     quietSince = 0;
     if (frames === 0) first = process.hrtime.bigint();
     lastFrame = process.hrtime.bigint();
-    if (writer && writer.getPacketCount() < PCAP_LIMIT) writer.writePacketIndices(pool, out, Math.min(got, PCAP_LIMIT - writer.getPacketCount()));
+    if (writer && writer.getPacketCount() < PCAP_LIMIT) {
+      writer.writePacketIndices(pool, out, Math.min(got, PCAP_LIMIT - writer.getPacketCount()));
+    }
     frames += got;
     post = iface.postRxPacketIndices(out, got);
     for (let i = post; i < got; i++) idle[idleTop++] = out[i];
@@ -108,8 +116,6 @@ function capture() {
   activeSeconds = frames ? Number(lastFrame - first) / 1e9 : 0;
   return frames;
 }
-let lastFrame = 0n;
-let activeSeconds = 0;
 
 const info = iface.getInfo();
 process.stdout.write('ready\n');
@@ -124,5 +130,7 @@ pool.deallocatePacketIndices(idle, idleTop);
 const free = pool.getFreePacketCount();
 pool.release();
 setImmediate(() => {
-  process.stdout.write(`${JSON.stringify({ frames, seconds: elapsed, cpuUs: cpu.user + cpu.system, gcCount, info, free, total: PACKETS })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ frames, seconds: elapsed, cpuUs: cpu.user + cpu.system, gcCount, info, free, total: PACKETS })}\n`,
+  );
 });

@@ -1,4 +1,3 @@
-'use strict';
 /**
  * The test frame: a 16-byte header then a pattern the receiver can check in one native compare.
  *
@@ -10,18 +9,25 @@
  *  12  u32  payload length, to catch truncation
  *  16  ...  every byte = patternOf(stream, seq)
  */
-const MAGIC = 0x50475431;
-const HEADER_BYTES = 16;
-const MIN_SIZE = HEADER_BYTES;
+export const MAGIC = 0x50475431;
+export const HEADER_BYTES = 16;
+export const MIN_SIZE = HEADER_BYTES;
 // The largest UDP payload over IPv4 (65535 - 8 UDP header - 20 IP header).
-const MAX_SIZE = 65507;
+export const MAX_SIZE = 65507;
 
-function patternOf(stream, seq) {
+export function patternOf(stream: number, seq: number): number {
   return (seq + stream * 31) & 0xff;
 }
 
 /** Writes a frame of `length` bytes at `offset` of `buf` (a pool packet's buffer or a fresh Buffer). */
-function writeFrame(buf, offset, length, mode, stream, seq) {
+export function writeFrame(
+  buf: Buffer,
+  offset: number,
+  length: number,
+  mode: number,
+  stream: number,
+  seq: number,
+): void {
   buf.writeUInt32BE(MAGIC, offset);
   buf[offset + 4] = mode;
   buf[offset + 5] = 0;
@@ -37,12 +43,12 @@ function writeFrame(buf, offset, length, mode, stream, seq) {
  * compares the payload with itself shifted by one byte (all bytes equal) and then checks the
  * first byte: one memcmp, no allocation, whatever the size.
  */
-function frameIsValid(msg) {
+export function frameIsValid(msg: Buffer): boolean {
   return frameIsValidAt(msg, 0, msg.length);
 }
 
 /** frameIsValid for the frame of `length` bytes at buf[at..] (a pool packet's buffer), allocation-free. */
-function frameIsValidAt(buf, at, length) {
+export function frameIsValidAt(buf: Buffer, at: number, length: number): boolean {
   if (length < HEADER_BYTES || buf.readUInt32BE(at) !== MAGIC || buf.readUInt32BE(at + 12) !== length) return false;
   if (buf[at + 4] > 2 || buf[at + 5] !== 0) return false;
   if (length === HEADER_BYTES) return true;
@@ -50,5 +56,3 @@ function frameIsValidAt(buf, at, length) {
   const start = at + HEADER_BYTES;
   return length === HEADER_BYTES + 1 || buf.compare(buf, start, at + length - 1, start + 1, at + length) === 0;
 }
-
-module.exports = { MAGIC, HEADER_BYTES, MIN_SIZE, MAX_SIZE, patternOf, writeFrame, frameIsValid, frameIsValidAt };
