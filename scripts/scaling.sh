@@ -11,7 +11,9 @@
 # the target: 8 workers >= 6x one worker).
 #
 # Needs only what a copy of the repository with node_modules and a built addon has (dist/, the
-# addon in build/Release, node_modules/node-gyp-build), node, and a C++17 compiler for the C++
+# addon in build/Release, node_modules/node-gyp-build; dist/ and the compiled bench in build-ts/
+# are made with node_modules/typescript only when missing, so a copy that carries them needs no
+# TypeScript), node, and a C++17 compiler for the C++
 # part (g++ or clang++; no cmake). Without a compiler the C++ part is skipped unless
 # PBP_NATIVE_BENCH names a prebuilt pbp_native_bench. Without node on PATH, PBP_NODE_GZ may name
 # a gzipped node binary to unpack (e.g. `gzip -c $(command -v node) > build-device/node.gz` on a
@@ -79,7 +81,9 @@ fi
 
 # ---- JS: worker threads on one pool ---------------------------------------------------------------
 echo "scaling: JS workers $WORKERS ($ROUNDS rounds)" >&2
-node node_modules/typescript/bin/tsc -p tsconfig.bench.json # the bench (bench/*.ts) -> build-ts/bench
+if [ ! -e build-ts/bench/run.js ]; then
+  node node_modules/typescript/bin/tsc -p tsconfig.bench.json # the bench (bench/*.ts) -> build-ts/bench
+fi
 PBP_BENCH_WORKERS=$WORKERS node build-ts/bench/run.js --json --filter workers --rounds "$ROUNDS" >"$tmp/js.json"
 
 # ---- summary --------------------------------------------------------------------------------------
