@@ -91,8 +91,7 @@ export async function measure(scenario: Scenario, config: MeasureConfig): Promis
   const gc = startGcRecorder();
   const instance = await scenario.setup();
   const run = instance.run.bind(instance);
-  const cpuMsOfLastRun =
-    typeof instance.cpuMsOfLastRun === 'function' ? instance.cpuMsOfLastRun.bind(instance) : null;
+  const cpuMsOfLastRun = typeof instance.cpuMsOfLastRun === 'function' ? instance.cpuMsOfLastRun.bind(instance) : null;
   const opsPerIteration = scenario.opsPerIteration;
 
   const nsPerIteration = await warmUp(run, config.warmMs);
@@ -133,4 +132,3 @@ export async function measure(scenario: Scenario, config: MeasureConfig): Promis
     ops: opsPerSample * samples.length,
   };
 }
-

@@ -13,10 +13,17 @@ const RAW_LABELS = [
   'wire.raw.c-rx / wire.raw.pool-rx',
 ];
 const REASON = 'needs root (a network namespace, a veth pair, AF_XDP)';
-const RAW_NAMES = ['c-tx', 'pool-tx', 'pool-tx.indices', 'c-rx', 'pool-rx', 'pool-rx.indices'].map((n) => `wire.raw.${n}`);
+const RAW_NAMES = ['c-tx', 'pool-tx', 'pool-tx.indices', 'c-rx', 'pool-rx', 'pool-rx.indices'].map(
+  (n) => `wire.raw.${n}`,
+);
 
 // frames/s -> a result (ns/op = 1e9 / frames per second).
-const at = (name: string, pps: number): Report['results'][number] => ({ name, nsPerOp: 1e9 / pps, gcCount: 0, ops: 1e6 });
+const at = (name: string, pps: number): Report['results'][number] => ({
+  name,
+  nsPerOp: 1e9 / pps,
+  gcCount: 0,
+  ops: 1e6,
+});
 
 function rawChecks(report: Report): Check[] {
   return ratios.computeChecks(report).filter((c) => RAW_LABELS.includes(c.label));
@@ -69,7 +76,10 @@ test('over several runs, runs that skipped leave the median to the runs that mea
   const measured: Report = {
     results: [at('wire.udp.dgram-tx.64', 200_000), at('wire.raw.c-tx', 1e6), at('wire.raw.pool-tx', 9.5e5)],
   };
-  const skipped: Report = { results: [at('wire.udp.dgram-tx.64', 200_000)], skipped: RAW_NAMES.map((name) => ({ name, reason: REASON })) };
+  const skipped: Report = {
+    results: [at('wire.udp.dgram-tx.64', 200_000)],
+    skipped: RAW_NAMES.map((name) => ({ name, reason: REASON })),
+  };
   const { lines } = ratios.formatChecks([measured, skipped, measured]);
   expect(lines.find((l) => l.startsWith(`${RAW_LABELS[0]} `))).toMatch(/0\.95 +skipped +0\.95 +0\.95 +>= 0\.9 +PASS$/);
   const both = ratios.formatChecks([skipped, skipped]).lines;

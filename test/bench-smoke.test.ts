@@ -15,7 +15,11 @@ const RUN = path.join(OUT, 'run.js');
 
 beforeAll(() => {
   try {
-    execFileSync('npm', ['run', '-s', 'build:bench'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('npm', ['run', '-s', 'build:bench'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     const { stdout, stderr } = err as { stdout: string; stderr: string };
     throw new Error(`tsc -p tsconfig.bench.json failed:\n${stdout}${stderr}`);
@@ -32,9 +36,7 @@ const NAMED_SCENARIOS = [
   'pool.nocache.alloc-free',
   'baseline.napi-noop',
   'pool.create-mapping-1gib',
-  ...[64, 512, 1400].flatMap((size) =>
-    ['dgram-tx', 'c-tx', 'dgram-rx'].map((kind) => `wire.udp.${kind}.${size}`),
-  ),
+  ...[64, 512, 1400].flatMap((size) => ['dgram-tx', 'c-tx', 'dgram-rx'].map((kind) => `wire.udp.${kind}.${size}`)),
 ];
 
 function bench(...args: string[]): string {
@@ -73,7 +75,8 @@ describe('npm run bench -- --json --quick', () => {
     expect(report.cpu.length).toBeGreaterThan(0);
     // Scenarios that cannot run here (wire.raw.* without root) are listed with the reason.
     expect(Array.isArray(report.skipped)).toBe(true);
-    for (const s of report.skipped) expect(s).toEqual({ name: expect.stringMatching(/^wire\.raw\./), reason: expect.any(String) });
+    for (const s of report.skipped)
+      expect(s).toEqual({ name: expect.stringMatching(/^wire\.raw\./), reason: expect.any(String) });
   });
 
   it('reports every named scenario once, with a positive finite nsPerOp and an integer gcCount', () => {

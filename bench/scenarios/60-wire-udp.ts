@@ -170,7 +170,7 @@ function poolTx(size: number): ScenarioDefinition {
       let sequence = 0;
       return {
         run(n) {
-          for (let left = n; left > 0; ) {
+          for (let left = n; left > 0;) {
             pool.allocatePackets(Math.min(POOL_TX_BATCH, left), packets);
             const got = packets.length;
             for (let i = 0; i < got; i++) {
@@ -179,7 +179,7 @@ function poolTx(size: number): ScenarioDefinition {
               p.getBuffer().writeUInt32LE(sequence++ >>> 0, p.getDataOffset());
             }
             txs.EnqueuePackets(packets, got);
-            for (let done = 0; done < got; ) done += iface.transmit();
+            for (let done = 0; done < got;) done += iface.transmit();
             left -= got;
           }
         },
@@ -254,4 +254,10 @@ function poolRx(size: number): ScenarioDefinition {
   };
 }
 
-export const scenarios: ScenarioDefinition[] = SIZES.flatMap((size) => [dgramTx(size), poolTx(size), cTx(size), dgramRx(size), poolRx(size)]);
+export const scenarios: ScenarioDefinition[] = SIZES.flatMap((size) => [
+  dgramTx(size),
+  poolTx(size),
+  cTx(size),
+  dgramRx(size),
+  poolRx(size),
+]);

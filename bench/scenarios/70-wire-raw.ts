@@ -113,14 +113,21 @@ function scenario(name: string, { receiver, senderOnPeer }: How): ScenarioDefini
       const peers: (() => Promise<void>)[] = [];
       try {
         if (senderOnPeer) {
-          const blaster = spawn('ip', ['netns', 'exec', ns.name, cTool(REF, ['-lxdp', '-lbpf']), '--tx', 'vb', '--size', String(SIZE)], {
-            stdio: ['pipe', 'ignore', 'ignore'],
-          });
-          peers.push(() => new Promise<void>((resolve) => {
-            if (blaster.exitCode !== null) return resolve();
-            blaster.once('exit', () => resolve());
-            blaster.stdin.end();
-          }));
+          const blaster = spawn(
+            'ip',
+            ['netns', 'exec', ns.name, cTool(REF, ['-lxdp', '-lbpf']), '--tx', 'vb', '--size', String(SIZE)],
+            {
+              stdio: ['pipe', 'ignore', 'ignore'],
+            },
+          );
+          peers.push(
+            () =>
+              new Promise<void>((resolve) => {
+                if (blaster.exitCode !== null) return resolve();
+                blaster.once('exit', () => resolve());
+                blaster.stdin.end();
+              }),
+          );
         }
         const runner = await startRunner(ns, receiver());
         peers.unshift(runner.stop);

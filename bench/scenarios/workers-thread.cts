@@ -27,7 +27,11 @@
 import { GCProfiler } from 'node:v8';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-import { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue, type IOUserNetworkPacket } from 'packet-buffer-pool';
+import {
+  IOUserNetworkPacketBufferPool,
+  IOUserNetworkTxSubmissionQueue,
+  type IOUserNetworkPacket,
+} from 'packet-buffer-pool';
 
 import * as fixtures from '../fixtures';
 import * as control from './workers-control.cjs';
@@ -127,7 +131,7 @@ const scratch = new Uint32Array(BATCH);
 // `consume(k)` after the slots are released to the sender.
 function receive(n: number, consume: (k: number) => void): void {
   let head = Atomics.load(ringCtl!, RING_HEAD);
-  for (let left = n; left > 0; ) {
+  for (let left = n; left > 0;) {
     let ready = (Atomics.load(ringCtl!, RING_TAIL) - head) | 0;
     for (let spins = 0; ready === 0; spins++) {
       backOff(spins);
@@ -183,7 +187,7 @@ function queueSend(n: number): void {
 }
 
 function queueFree(n: number): void {
-  for (let left = n; left > 0; ) {
+  for (let left = n; left > 0;) {
     let got = queue!.dequeuePacketIndices(scratch, Math.min(left, BATCH));
     for (let spins = 0; got === 0; spins++) {
       backOff(spins);
@@ -197,14 +201,16 @@ function queueFree(n: number): void {
 const handoffFree = (n: number): void => receive(n, freeBatch);
 const handoffClaim = (n: number): void => receive(n, claimBatch);
 
-const work: ((n: number) => void) | undefined = ({
-  'alloc-free': allocFree,
-  'handoff-send': handoffSend,
-  'handoff-free': handoffFree,
-  'handoff-claim': handoffClaim,
-  'queue-send': queueSend,
-  'queue-free': queueFree,
-} as Record<string, (n: number) => void>)[role];
+const work: ((n: number) => void) | undefined = (
+  {
+    'alloc-free': allocFree,
+    'handoff-send': handoffSend,
+    'handoff-free': handoffFree,
+    'handoff-claim': handoffClaim,
+    'queue-send': queueSend,
+    'queue-free': queueFree,
+  } as Record<string, (n: number) => void>
+)[role];
 if (work === undefined) throw new Error(`unknown role ${role}`);
 
 parentPort!.postMessage('ready');

@@ -143,10 +143,7 @@ async function startWorkers(name: string, roles: string[]): Promise<ScenarioInst
 // each over its own queue; nsPerOp is wall time / packets of all pairs) for the counts that the
 // list below does not already have.
 function scalingScenarios(): ScenarioDefinition[] {
-  const counts = (process.env.PBP_BENCH_WORKERS ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map(Number);
+  const counts = (process.env.PBP_BENCH_WORKERS ?? '').split(',').filter(Boolean).map(Number);
   const extra: ScenarioDefinition[] = [];
   for (const n of counts) {
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`PBP_BENCH_WORKERS: bad worker count ${n}`);

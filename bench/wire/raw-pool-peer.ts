@@ -39,7 +39,9 @@ let gcCount = 0;
 new PerformanceObserver((list) => (gcCount += list.getEntries().length)).observe({ entryTypes: ['gc'] });
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'wire-raw', {
-  packetCount: PACKETS, bufferCount: PACKETS, bufferSize: 2048,
+  packetCount: PACKETS,
+  bufferCount: PACKETS,
+  bufferSize: 2048,
 });
 const queues = viaQueues
   ? {
