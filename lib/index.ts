@@ -41,6 +41,7 @@ export type { PcapFormat, PcapWriterOptions } from './pcap';
 export { IOUserNetworkUDPInterface } from './udp-interface';
 export type {
   IOUserNetworkUDPInterfaceInFlight,
+  IOUserNetworkUDPInterfaceEventLoop,
   IOUserNetworkUDPInterfaceOptions,
   IOUserNetworkUDPInterfaceStatistics,
 } from './udp-interface';

@@ -124,6 +124,24 @@ export interface IOUserNetworkUDPInterfaceStatistics {
   returnedToPool: number;
   /** Packets per place now: in the queues, and held by the interface between them. */
   inFlight: IOUserNetworkUDPInterfaceInFlight;
+  /** What the interface cost the event loop (all 0 unless `eventDriven`). */
+  eventLoop: IOUserNetworkUDPInterfaceEventLoop;
+}
+
+/**
+ * The event-driven interface's callbacks on the Node event loop (`getStatistics().eventLoop`).
+ * Each wake-up is an event-loop iteration, and Node allocates a little JS heap in every iteration
+ * whatever the callback does: wake-ups per packet, not packets, set the receiving thread's GCs.
+ */
+export interface IOUserNetworkUDPInterfaceEventLoop {
+  /** The socket was readable (or writable after a full send buffer). */
+  pollWakeups: number;
+  /** A submission-queue producer signalled (outside the completion action), or a pass yielded. */
+  asyncWakeups: number;
+  /** Retries on the 1 ms timer (a full completion queue). */
+  timerWakeups: number;
+  /** Completion actions run (several per wake-up while each hands work back). */
+  actionCalls: number;
 }
 
 /** Where the interface's packets are right now (`getStatistics().inFlight`). */

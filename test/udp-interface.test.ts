@@ -379,3 +379,78 @@ describe('completion action', () => {
     expectIOReturn(() => manual.iface.setCompletionAction(() => {}), kIOReturnNotReady);
   });
 });
+
+describe('event-loop wake-ups', () => {
+  // Node allocates on the JS heap in every event-loop iteration, so wake-ups per packet set the
+  // receiving thread's GCs: the action's own hand-backs must not cost a wake-up of their own.
+  async function until(what: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!what() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 2));
+  }
+
+  it('takes what the completion action hands back without another wake-up', async () => {
+    const r = rig();
+    let received = 0;
+    const out = new Uint32Array(64);
+    r.iface.setCompletionAction(() => {
+      const got = r.rxc.dequeuePacketIndices(out);
+      received += got;
+      expect(r.rxs.enqueuePacketIndices(out, got)).toBe(got); // refilled: a producer seeing no waiter
+    });
+    const empty = new Uint32Array(16);
+    r.rxs.enqueuePacketIndices(empty, r.pool.allocatePacketIndices(empty));
+    const sender = createSocket('udp4');
+    const port = r.iface.getLocalAddress().port;
+    try {
+      sender.send(Buffer.alloc(32), port, '127.0.0.1');
+      await until(() => received === 1);
+      const before = r.iface.getStatistics().eventLoop;
+      for (let i = 2; i <= 40; i++) {
+        sender.send(Buffer.alloc(32, i), port, '127.0.0.1');
+        await until(() => received === i); // one datagram per wake-up
+      }
+      expect(received).toBe(40);
+      const after = r.iface.getStatistics().eventLoop;
+      expect(after.actionCalls - before.actionCalls).toBe(39);
+      expect(after.pollWakeups - before.pollWakeups).toBeGreaterThanOrEqual(39);
+      expect(after.asyncWakeups - before.asyncWakeups).toBe(0);
+      expect(r.iface.getStatistics().inFlight.rxSubmission + r.iface.getStatistics().inFlight.rxHeld).toBe(16);
+    } finally {
+      sender.close();
+    }
+  });
+
+  it('sends what the completion action submits while the loop is not listening', async () => {
+    const peer = await startReceiver({ count: 3 });
+    const r = rig(); // not connected: replies carry the peer's address
+    let replies = 0;
+    const out = new Uint32Array(8);
+    r.iface.setCompletionAction((_tx, rx) => {
+      if (rx === 0) return;
+      const got = r.rxc.dequeuePacketIndices(out);
+      r.pool.deallocatePacketIndices(out, got);
+      const reply = patternPackets(r.pool, 1, 100, replies++);
+      setPacketAddress(reply[0], '127.0.0.1', peer.port);
+      expect(r.txs.EnqueuePackets(reply)).toBe(1); // no wake-up call: the loop looks after the action
+    });
+    const empty = new Uint32Array(4);
+    r.rxs.enqueuePacketIndices(empty, r.pool.allocatePacketIndices(empty));
+    const sender = createSocket('udp4');
+    try {
+      const port = r.iface.getLocalAddress().port;
+      sender.send(Buffer.alloc(16), port, '127.0.0.1');
+      await until(() => replies === 1 && r.txc.getCount() === 1);
+      const before = r.iface.getStatistics().eventLoop;
+      for (let i = 1; i < 3; i++) {
+        sender.send(Buffer.alloc(16), port, '127.0.0.1');
+        await until(() => replies === i + 1);
+      }
+      await until(() => r.txc.getCount() === 3);
+      expect(r.txc.getCount()).toBe(3);
+      expect((await peer.report).received).toBe(3);
+      expect(r.iface.getStatistics().eventLoop.asyncWakeups - before.asyncWakeups).toBe(0);
+    } finally {
+      sender.close();
+    }
+  });
+});

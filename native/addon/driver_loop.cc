@@ -18,14 +18,9 @@ DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int
   d->open_ = 3;
   // Listen first, then look: a producer that enqueues after this point signals async_ (it sees
   // our waiter registration), and what was enqueued before is found by the first pass below.
-  if (d->hasTx_) {
-    d->tx_.addWaiter();
-    addQueueListener(d->pool_, d->tx_.id(), &d->async_);
-  }
-  if (d->hasRx_) {
-    d->rx_.addWaiter();
-    addQueueListener(d->pool_, d->rx_.id(), &d->async_);
-  }
+  if (d->hasTx_) addQueueListener(d->pool_, d->tx_.id(), &d->async_);
+  if (d->hasRx_) addQueueListener(d->pool_, d->rx_.id(), &d->async_);
+  d->listen(true);
   d->pass(true, true);
   return d;
 }
@@ -33,18 +28,27 @@ DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int
 void DriverLoop::close() {
   if (closing_) return;
   closing_ = true;
-  if (hasTx_) {
-    removeQueueListener(pool_, tx_.id(), &async_);
-    tx_.removeWaiter();
-  }
-  if (hasRx_) {
-    removeQueueListener(pool_, rx_.id(), &async_);
-    rx_.removeWaiter();
-  }
+  if (hasTx_) removeQueueListener(pool_, tx_.id(), &async_);
+  if (hasRx_) removeQueueListener(pool_, rx_.id(), &async_);
+  listen(false);
   driver_ = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), onClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onClosed);
+}
+
+void DriverLoop::listen(bool on) {
+  if (on == listening_) return;
+  listening_ = on;
+  // seq_cst read-modify-writes on the waiter words: a producer stores its head and then loads
+  // the waiter word (both seq_cst, lib/queue-protocol.ts, PacketQueue::notifyConsumer), so after
+  // listen(true) either it sees us and signals async_, or our next look at the queue (the caller
+  // passes right after) sees its entries. listen(false) only stops the signals.
+  for (auto [has, q] : {std::pair{hasTx_, &tx_}, std::pair{hasRx_, &rx_}}) {
+    if (!has) continue;
+    if (on) q->addWaiter();
+    else q->removeWaiter();
+  }
 }
 
 void DriverLoop::onClosed(uv_handle_t* handle) {
@@ -65,6 +69,7 @@ void DriverLoop::setRef(bool ref) {
 void DriverLoop::onPoll(uv_poll_t* handle, int status, int events) {
   auto* d = static_cast<DriverLoop*>(handle->data);
   if (d->closing_) return;
+  d->counters_.pollWakeups++;
   // An error on the descriptor (status < 0): let both directions look; the socket reports it.
   bool any = status < 0;
   d->pass(any || (events & UV_WRITABLE), any || (events & UV_READABLE));
@@ -72,23 +77,39 @@ void DriverLoop::onPoll(uv_poll_t* handle, int status, int events) {
 
 void DriverLoop::onAsync(uv_async_t* handle) {
   auto* d = static_cast<DriverLoop*>(handle->data);
-  if (!d->closing_) d->pass(true, true);
+  if (d->closing_) return;
+  d->counters_.asyncWakeups++;
+  d->pass(true, true);
 }
 
 void DriverLoop::onTimer(uv_timer_t* handle) {
   auto* d = static_cast<DriverLoop*>(handle->data);
-  if (!d->closing_) d->pass(true, true);
+  if (d->closing_) return;
+  d->counters_.timerWakeups++;
+  d->pass(true, true);
 }
 
 void DriverLoop::pass(bool tx, bool rx) {
-  uint32_t sent = tx && hasTx_ ? driver_->transmit(kBudget) : 0;
-  uint32_t received = rx && hasRx_ ? driver_->receive(kBudget) : 0;
-  // Budget used up: yield to other callbacks, then go on.
-  if ((sent == kBudget && !driver_->txBlocked()) || received == kBudget) uv_async_send(&async_);
-  if ((sent | received) != 0 && onCompleted_) {
+  uint32_t sentTotal = 0, receivedTotal = 0;
+  for (;;) {
+    uint32_t sent = tx && hasTx_ ? driver_->transmit(kBudget - sentTotal) : 0;
+    uint32_t received = rx && hasRx_ ? driver_->receive(kBudget - receivedTotal) : 0;
+    sentTotal += sent;
+    receivedTotal += received;
+    if ((sent | received) == 0 || !onCompleted_) break;
+    // The action usually hands packets straight back (refilled RX submissions, replies to send):
+    // not listening meanwhile spares it a wake-up call per batch and us a loop iteration; we look
+    // at both queues again right after instead.
+    listen(false);
+    counters_.actionCalls++;
     onCompleted_(sent, received);  // JS may close the interface in there
     if (closing_) return;
+    listen(true);
+    if (driver_->isShutDown() || sentTotal >= kBudget || receivedTotal >= kBudget) break;
+    tx = rx = true;
   }
+  // Budget used up: yield to other callbacks, then go on.
+  if ((sentTotal >= kBudget && !driver_->txBlocked()) || receivedTotal >= kBudget) uv_async_send(&async_);
   rearm();
 }
 

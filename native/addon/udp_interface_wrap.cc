@@ -310,6 +310,13 @@ Napi::Value UdpInterfaceWrap::stats(const Napi::CallbackInfo& info) {
   in.Set("rxBacklog", f.rxBacklog);
   in.Set("rxCompletion", f.rxCompletion);
   o.Set("inFlight", in);
+  DriverLoop::Counters lc = loop_ ? loop_->counters() : DriverLoop::Counters{};
+  Napi::Object l = Napi::Object::New(env);
+  l.Set("pollWakeups", double(lc.pollWakeups));
+  l.Set("asyncWakeups", double(lc.asyncWakeups));
+  l.Set("timerWakeups", double(lc.timerWakeups));
+  l.Set("actionCalls", double(lc.actionCalls));
+  o.Set("eventLoop", l);
   return o;
 }
 
