@@ -17,10 +17,19 @@ interface TortureResult {
   free?: number;
 }
 
+// Scribbles on the main thread's own slot or on a record's state word can make it look as if the
+// main thread held packets when it releases a pool; the documented answer is this one warning.
+const HELD_AT_RELEASE = /^\(node:\d+\) \[PBP_RELEASED_HOLDING_PACKETS\] Warning: .*\n(\(Use `node --trace-warnings[^\n]*\n)?/gm;
+
 async function torture(args: { ms: number; seed: number; scribble: boolean }): Promise<TortureResult> {
   const outcome = await runNode('torture.js', [JSON.stringify(args)], args.ms + 40_000);
   const lastLine = outcome.stdout.trim().split('\n').pop() ?? '';
-  expect({ seed: args.seed, code: outcome.code, signal: outcome.signal, stderr: outcome.stderr, lastLine }).toMatchObject({ code: 0, signal: null, stderr: '' });
+  const stderr = args.scribble ? outcome.stderr.replace(HELD_AT_RELEASE, '') : outcome.stderr;
+  expect({ seed: args.seed, code: outcome.code, signal: outcome.signal, stderr, lastLine }).toMatchObject({
+    code: 0,
+    signal: null,
+    stderr: '',
+  });
   return JSON.parse(lastLine) as TortureResult;
 }
 
