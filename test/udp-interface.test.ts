@@ -454,3 +454,48 @@ describe('event-loop wake-ups', () => {
     }
   });
 });
+
+describe('receive coalescing', () => {
+  it('takes datagrams that keep arriving in one wake-up per interval', async () => {
+    const r = rig({ coalesceMicroseconds: 100_000 });
+    let received = 0;
+    const out = new Uint32Array(64);
+    r.iface.setCompletionAction(() => {
+      const got = r.rxc.dequeuePacketIndices(out);
+      received += got;
+      r.rxs.enqueuePacketIndices(out, got);
+    });
+    const empty = new Uint32Array(32);
+    r.rxs.enqueuePacketIndices(empty, r.pool.allocatePacketIndices(empty));
+    const sender = createSocket('udp4');
+    const port = r.iface.getLocalAddress().port;
+    const deadline = Date.now() + 5000;
+    try {
+      sender.send(Buffer.alloc(8), port, '127.0.0.1');
+      while (received < 1 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 1));
+      expect(received).toBe(1); // after a quiet spell: at once, then an interval starts
+      const before = r.iface.getStatistics().eventLoop;
+      for (let i = 0; i < 10; i++) {
+        sender.send(Buffer.alloc(8), port, '127.0.0.1');
+        await new Promise((res) => setTimeout(res, 1));
+      }
+      while (received < 11 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+      expect(received).toBe(11);
+      const after = r.iface.getStatistics().eventLoop;
+      expect(after.coalesceWakeups - before.coalesceWakeups).toBeGreaterThanOrEqual(1);
+      expect(after.actionCalls - before.actionCalls).toBeLessThanOrEqual(3); // not one per datagram
+    } finally {
+      sender.close();
+    }
+  });
+
+  it('refuses an interval that is not an integer 0..100000', () => {
+    for (const bad of [-1, 1.5, 100_001, '10']) {
+      expectIOReturn(
+        () => rig({ coalesceMicroseconds: bad as number }),
+        kIOReturnBadArgument,
+        /coalesceMicroseconds must be an integer 0\.\.100000/,
+      );
+    }
+  });
+});

@@ -1,12 +1,25 @@
 #include "driver_loop.h"
 
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "queue_listeners.h"
 
 namespace pbp_addon {
 
 DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd,
-                              const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission) {
+                              const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission,
+                              uint32_t coalesceMicroseconds) {
+  int coalesceFd = -1;
+  if (coalesceMicroseconds > 0) {
+    coalesceFd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (coalesceFd < 0) return nullptr;
+  }
   auto* d = new DriverLoop();
+  d->coalesceFd_ = coalesceFd;
+  d->coalesceUs_ = coalesceMicroseconds;
   d->driver_ = &driver;
   d->pool_ = &driver.pool();
   if (txSubmission) d->tx_ = *txSubmission, d->hasTx_ = true;
@@ -16,6 +29,11 @@ DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int
   uv_timer_init(loop, &d->timer_);
   d->poll_.data = d->async_.data = d->timer_.data = d;
   d->open_ = 3;
+  if (coalesceFd >= 0) {
+    uv_poll_init(loop, &d->coalescePoll_, coalesceFd);
+    d->coalescePoll_.data = d;
+    d->open_++;
+  }
   // Listen first, then look: a producer that enqueues after this point signals async_ (it sees
   // our waiter registration), and what was enqueued before is found by the first pass below.
   if (d->hasTx_) addQueueListener(d->pool_, d->tx_.id(), &d->async_);
@@ -35,6 +53,7 @@ void DriverLoop::close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&poll_), onClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), onClosed);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), onClosed);
+  if (coalesceFd_ >= 0) uv_close(reinterpret_cast<uv_handle_t*>(&coalescePoll_), onClosed);
 }
 
 void DriverLoop::listen(bool on) {
@@ -53,7 +72,9 @@ void DriverLoop::listen(bool on) {
 
 void DriverLoop::onClosed(uv_handle_t* handle) {
   auto* d = static_cast<DriverLoop*>(handle->data);
-  if (--d->open_ == 0) delete d;
+  if (--d->open_ != 0) return;
+  if (d->coalesceFd_ >= 0) ::close(d->coalesceFd_);  // after libuv let go of it
+  delete d;
 }
 
 void DriverLoop::setRef(bool ref) {
@@ -63,6 +84,10 @@ void DriverLoop::setRef(bool ref) {
                          reinterpret_cast<uv_handle_t*>(&timer_)}) {
     if (ref) uv_ref(h);
     else uv_unref(h);
+  }
+  if (coalesceFd_ >= 0) {
+    if (ref) uv_ref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
+    else uv_unref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
   }
 }
 
@@ -89,6 +114,17 @@ void DriverLoop::onTimer(uv_timer_t* handle) {
   d->pass(true, true);
 }
 
+void DriverLoop::onCoalesced(uv_poll_t* handle, int, int) {
+  auto* d = static_cast<DriverLoop*>(handle->data);
+  if (d->closing_) return;
+  uint64_t expirations;
+  (void)!read(d->coalesceFd_, &expirations, sizeof expirations);  // clears readability; EAGAIN is fine
+  uv_poll_stop(&d->coalescePoll_);
+  d->coalescing_ = false;
+  d->counters_.coalesceWakeups++;
+  d->pass(true, true);  // takes what arrived meanwhile (and coalesces again if anything did)
+}
+
 void DriverLoop::pass(bool tx, bool rx) {
   uint32_t sentTotal = 0, receivedTotal = 0;
   for (;;) {
@@ -110,13 +146,23 @@ void DriverLoop::pass(bool tx, bool rx) {
   }
   // Budget used up: yield to other callbacks, then go on.
   if ((sentTotal >= kBudget && !driver_->txBlocked()) || receivedTotal >= kBudget) uv_async_send(&async_);
+  if (receivedTotal > 0 && coalesceFd_ >= 0 && !coalescing_ && !driver_->isShutDown()) {
+    itimerspec at{};
+    at.it_value.tv_sec = coalesceUs_ / 1000000;
+    at.it_value.tv_nsec = long(coalesceUs_ % 1000000) * 1000;
+    if (timerfd_settime(coalesceFd_, 0, &at, nullptr) == 0) {
+      coalescing_ = true;
+      uv_poll_start(&coalescePoll_, UV_READABLE, onCoalesced);
+      if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
+    }  // else: no coalescing this time (the socket stays watched)
+  }
   rearm();
 }
 
 void DriverLoop::rearm() {
   if (closing_ || driver_->isShutDown()) return;
   int events = 0;
-  if (hasRx_ && !driver_->rxStarved() && !driver_->hasRxBacklog()) events |= UV_READABLE;
+  if (hasRx_ && !coalescing_ && !driver_->rxStarved() && !driver_->hasRxBacklog()) events |= UV_READABLE;
   if (hasTx_ && driver_->txBlocked()) events |= UV_WRITABLE;
   if (events != pollEvents_) {
     if (events == 0) uv_poll_stop(&poll_);

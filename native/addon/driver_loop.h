@@ -13,6 +13,12 @@
 // the loop stops listening to the submission queues while the action runs, so the action's own
 // re-submissions do not cost a wake-up of their own.
 //
+// Receive coalescing (opt-in, `coalesceMicroseconds`, like a NIC's rx-usecs): after a pass that
+// received data the loop stops watching the socket for that long (a timerfd, so microseconds, not
+// libuv's milliseconds) and then takes everything that arrived meanwhile in one wake-up. A packet
+// after a quiet spell is still taken at once; under steady traffic wake-ups fall to one per
+// interval, at the price of up to that much latency.
+//
 // Lifetime: created with start(), ended with close(), which stops every callback at once (the
 // driver may be destroyed right after) and frees the handles when libuv has closed them.
 #pragma once
@@ -32,8 +38,11 @@ class DriverLoop {
  public:
   // Watches `fd` for `driver`; txQueue/rxQueue are the submission queues to listen to (pass
   // nullptr for a direction the driver does not have).
+  // coalesceMicroseconds: 0 (off) or the receive coalescing interval. Returns nullptr (errno set)
+  // when the coalescing timer cannot be created.
   static DriverLoop* start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd,
-                           const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission);
+                           const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission,
+                           uint32_t coalesceMicroseconds = 0);
   // Stops all callbacks now; the object deletes itself once libuv has closed its handles.
   void close();
   // A pass soon, on the loop (after an explicit transmit() left work, for instance).
@@ -48,7 +57,7 @@ class DriverLoop {
 
   // Callbacks by cause, and completion actions run (statistics: wake-ups per packet).
   struct Counters {
-    uint64_t pollWakeups = 0, asyncWakeups = 0, timerWakeups = 0, actionCalls = 0;
+    uint64_t pollWakeups = 0, asyncWakeups = 0, timerWakeups = 0, coalesceWakeups = 0, actionCalls = 0;
   };
   const Counters& counters() const { return counters_; }
 
@@ -58,6 +67,7 @@ class DriverLoop {
   static void onAsync(uv_async_t* handle);
   static void onTimer(uv_timer_t* handle);
   static void onClosed(uv_handle_t* handle);
+  static void onCoalesced(uv_poll_t* handle, int status, int events);
   void pass(bool tx, bool rx);
   void rearm();
   // Registers (or drops) the loop as the submission queues' sleeping consumer.
@@ -71,6 +81,10 @@ class DriverLoop {
   uv_poll_t poll_;
   uv_async_t async_;
   uv_timer_t timer_;
+  uv_poll_t coalescePoll_;     // on coalesceFd_, when coalescing is on
+  int coalesceFd_ = -1;        // timerfd, armed while the socket is not watched
+  uint32_t coalesceUs_ = 0;
+  bool coalescing_ = false;    // the timerfd is armed: leave the socket unwatched until it fires
   int pollEvents_ = -1;   // what poll_ watches now (-1: stopped)
   bool timerOn_ = false;
   bool closing_ = false;

@@ -1,5 +1,6 @@
 #include "udp_interface_wrap.h"
 
+#include <cerrno>
 #include <string>
 
 #include "errors.h"
@@ -20,6 +21,9 @@ void throwWithErrno(Napi::Env env, const Status& status, int err) {
   e.Set("errno", Napi::Number::New(env, err));
   e.ThrowAsJavaScriptException();
 }
+
+// Receive coalescing beyond 100 ms is a stall, not a batch.
+constexpr uint32_t kMaxCoalesceMicroseconds = 100000;
 
 bool readBool(Napi::Object o, const char* key, bool fallback) {
   Napi::Value v = o.Get(key);
@@ -117,12 +121,18 @@ UdpInterfaceWrap::UdpInterfaceWrap(const Napi::CallbackInfo& info) : Napi::Objec
   pbp::Pool& pool = *pw->pool();
 
   pbp::io::UdpOptions uo;
-  uint32_t family, sndbuf, rcvbuf, segments;
-  if (!readU32(env, o, "family", 4, family) || !readU32(env, o, "sendBufferSize", 0, sndbuf) ||
+  uint32_t family, sndbuf, rcvbuf, segments, coalesceUs;
+  if (!readU32(env, o, "family", 4, family) || !readU32(env, o, "coalesceMicroseconds", 0, coalesceUs) || !readU32(env, o, "sendBufferSize", 0, sndbuf) ||
       !readU32(env, o, "receiveBufferSize", 0, rcvbuf) || !readU32(env, o, "maxSegments", 64, segments) ||
       !readAddress(env, o, "localAddress", "localPort", uo.local) ||
       !readAddress(env, o, "remoteAddress", "remotePort", uo.remote))
     return;
+  if (coalesceUs > kMaxCoalesceMicroseconds) {
+    throwIOReturn(env, IOReturn::BadArgument,
+                  "options.coalesceMicroseconds " + std::to_string(coalesceUs) + " is more than " +
+                      std::to_string(kMaxCoalesceMicroseconds));
+    return;
+  }
   uo.family = uint16_t(family > 0xFFFF ? 0 : family);
   uo.sendBufferBytes = sndbuf;
   uo.receiveBufferBytes = rcvbuf;
@@ -207,7 +217,13 @@ UdpInterfaceWrap::UdpInterfaceWrap(const Napi::CallbackInfo& info) : Napi::Objec
     uv_loop_t* loop = nullptr;
     napi_get_uv_event_loop(env, &loop);
     loop_ = DriverLoop::start(loop, *driver_, driver_->fd(), q.tx ? &q.txSubmission : nullptr,
-                              q.rx ? &q.rxSubmission : nullptr);
+                              q.rx ? &q.rxSubmission : nullptr, coalesceUs);
+    if (loop_ == nullptr) {
+      int e = errno;
+      shutdown();
+      throwWithErrno(env, Status::fail(IOReturn::NoResources, "the receive coalescing timer (timerfd_create) failed"), e);
+      return;
+    }
   }
 }
 
@@ -315,6 +331,7 @@ Napi::Value UdpInterfaceWrap::stats(const Napi::CallbackInfo& info) {
   l.Set("pollWakeups", double(lc.pollWakeups));
   l.Set("asyncWakeups", double(lc.asyncWakeups));
   l.Set("timerWakeups", double(lc.timerWakeups));
+  l.Set("coalesceWakeups", double(lc.coalesceWakeups));
   l.Set("actionCalls", double(lc.actionCalls));
   o.Set("eventLoop", l);
   return o;
