@@ -84,6 +84,7 @@ export interface IOUserNetworkUDPInterfaceOptions {
    * this long and then takes everything that arrived meanwhile at once. A datagram after a quiet
    * spell is still taken at once; under steady traffic it trades up to this much latency for fewer
    * event-loop iterations, and so for fewer GCs in this thread (see `getStatistics().eventLoop`).
+   * Linux (a timerfd); elsewhere a non-zero value fails with kIOReturnNoResources, `errno` ENOSYS.
    */
   coalesceMicroseconds?: number;
 }

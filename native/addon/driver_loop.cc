@@ -1,7 +1,9 @@
 #include "driver_loop.h"
 
-#include <sys/timerfd.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/timerfd.h>
+#endif
 
 #include <cerrno>
 
@@ -14,7 +16,11 @@ DriverLoop* DriverLoop::start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int
                               uint32_t coalesceMicroseconds) {
   int coalesceFd = -1;
   if (coalesceMicroseconds > 0) {
+#if defined(__linux__)
     coalesceFd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+#else
+    errno = ENOSYS;  // no timerfd (the UDP socket engine is Linux-only too)
+#endif
     if (coalesceFd < 0) return nullptr;
   }
   auto* d = new DriverLoop();
@@ -146,6 +152,7 @@ void DriverLoop::pass(bool tx, bool rx) {
   }
   // Budget used up: yield to other callbacks, then go on.
   if ((sentTotal >= kBudget && !driver_->txBlocked()) || receivedTotal >= kBudget) uv_async_send(&async_);
+#if defined(__linux__)
   if (receivedTotal > 0 && coalesceFd_ >= 0 && !coalescing_ && !driver_->isShutDown()) {
     itimerspec at{};
     at.it_value.tv_sec = coalesceUs_ / 1000000;
@@ -156,6 +163,7 @@ void DriverLoop::pass(bool tx, bool rx) {
       if (!ref_) uv_unref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
     }  // else: no coalescing this time (the socket stays watched)
   }
+#endif
   rearm();
 }
 
