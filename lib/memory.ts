@@ -6,7 +6,6 @@
 import { describe, fail, kIOReturnBadArgument, kIOReturnNotAttached } from './io-return';
 import type { NativeMemoryDescriptor } from './native';
 
-
 /** Address and length of a memory range (`IOAddressSegment`). */
 export interface IOAddressRange {
   /** Virtual address of the first byte. */
@@ -95,7 +94,10 @@ export class IOMemoryDescriptor {
     }
     const len = length === undefined ? this._length - offset : length;
     if (typeof len !== 'number' || !Number.isInteger(len) || len < 0 || offset + len > this._length) {
-      fail(kIOReturnBadArgument, `length ${describe(length)} at offset ${offset} exceeds the ${this._length}-byte memory`);
+      fail(
+        kIOReturnBadArgument,
+        `length ${describe(length)} at offset ${offset} exceeds the ${this._length}-byte memory`,
+      );
     }
     const arrayBuffer: ArrayBuffer = this._native!.map(offset, len);
     return new IOMemoryMap(this._address + BigInt(offset), offset, len, arrayBuffer);

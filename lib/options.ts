@@ -149,7 +149,10 @@ export function toNativeOptions(name: unknown, options: unknown, threadId: numbe
   const cacheSize = uint32(o.cacheSize, 'cacheSize', defaultCacheSize(packetCount));
   // A cache that could hold more packets than the pool has can never fill: a sizing mistake.
   if (cacheSize > packetCount) {
-    fail(kIOReturnBadArgument, `cacheSize ${cacheSize} exceeds packetCount ${packetCount}: a thread's cache holds free packets of this pool`);
+    fail(
+      kIOReturnBadArgument,
+      `cacheSize ${cacheSize} exceeds packetCount ${packetCount}: a thread's cache holds free packets of this pool`,
+    );
   }
   return {
     name: checkedName,

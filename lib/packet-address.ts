@@ -50,7 +50,8 @@ function viewOf(pool: IOUserNetworkPacketBufferPool): AddressView {
  * per packet, and must not allocate.
  */
 function heldView(packet: IOUserNetworkPacket, what: string): AddressView {
-  if (!(packet instanceof IOUserNetworkPacket)) fail(kIOReturnBadArgument, `${what} must be a packet, got ${describe(packet)}`);
+  if (!(packet instanceof IOUserNetworkPacket))
+    fail(kIOReturnBadArgument, `${what} must be a packet, got ${describe(packet)}`);
   const v = viewOf(packet._pool as IOUserNetworkPacketBufferPool); // the one PacketPool
   if (!v.u32[packet._m]) fail(kIOReturnNotPermitted, `${what}: packet ${packet._index} is not held (deallocated?)`);
   return v;
@@ -89,7 +90,10 @@ export function parseIpAddress(text: string): IOUserNetworkParsedIpAddress {
   let head = body;
   const lastColon = body.lastIndexOf(':');
   if (isIPv4(body.slice(lastColon + 1))) {
-    tail = body.slice(lastColon + 1).split('.').map(Number);
+    tail = body
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     head = `${body.slice(0, lastColon + 1)}0:0`;
   }
   const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
@@ -110,7 +114,7 @@ function formatIp(family: number, u8: Uint8Array, at: number): string {
   // The longest run of zero groups becomes "::".
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > bestLen) {
@@ -130,7 +134,8 @@ function formatIp(family: number, u8: Uint8Array, at: number): string {
 export function setPacketAddress(packet: IOUserNetworkPacket, address: string, port: number): void {
   const v = heldView(packet, 'packet');
   const w = recordOf(v, packet);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(kIOReturnBadArgument, `port must be 0..65535, got ${describe(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(kIOReturnBadArgument, `port must be 0..65535, got ${describe(port)}`);
   const ip = parseIpAddress(address);
   v.u32[w + AddressWord.FamilyPort] = ip.family | (port << 16);
   v.u32[w + AddressWord.Scope] = ip.scopeId;

@@ -9,7 +9,6 @@ import { Meta } from './layout';
 import { badUint } from './packet-pool';
 import type { IOUserNetworkPacket } from './packet';
 
-
 declare module './packet' {
   interface IOUserNetworkPacket {
     /** Byte offset of this packet's first buffer in the pool memory (`getMemorySegmentOffset`). */
@@ -129,9 +128,10 @@ export const bufferMethods = {
 
   readData(target: Uint8Array, offset = 0): number {
     const m = this._rec();
-    if (!(target instanceof Uint8Array)) fail(kIOReturnBadArgument, `target must be a Uint8Array, got ${describe(target)}`);
+    if (!(target instanceof Uint8Array))
+      fail(kIOReturnBadArgument, `target must be a Uint8Array, got ${describe(target)}`);
     const length = this._pool._u32[m + Meta.DataLength];
-    if (typeof offset !== 'number' || (offset >>> 0) !== offset) badUint('offset', offset, 0xffffffff);
+    if (typeof offset !== 'number' || offset >>> 0 !== offset) badUint('offset', offset, 0xffffffff);
     if (offset > length) fail(kIOReturnOverrun, `offset ${offset} lies beyond the ${length} bytes of data`);
     const n = Math.min(target.length, length - offset);
     this._copy(m, offset, n, target, false);
@@ -140,9 +140,10 @@ export const bufferMethods = {
 
   writeData(source: Uint8Array, offset = 0): void {
     const m = this._rec();
-    if (!(source instanceof Uint8Array)) fail(kIOReturnBadArgument, `source must be a Uint8Array, got ${describe(source)}`);
+    if (!(source instanceof Uint8Array))
+      fail(kIOReturnBadArgument, `source must be a Uint8Array, got ${describe(source)}`);
     const length = this._pool._u32[m + Meta.DataLength];
-    if (typeof offset !== 'number' || (offset >>> 0) !== offset) badUint('offset', offset, 0xffffffff);
+    if (typeof offset !== 'number' || offset >>> 0 !== offset) badUint('offset', offset, 0xffffffff);
     if (offset + source.length > length) {
       fail(kIOReturnOverrun, `${source.length} bytes at offset ${offset} run past the ${length} bytes of data`);
     }

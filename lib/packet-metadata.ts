@@ -11,7 +11,6 @@ import { Flag, Meta } from './layout';
 import { badUint } from './packet-pool';
 import type { IOUserNetworkPacket, RxChecksumInfo } from './packet';
 
-
 declare module './packet' {
   interface IOUserNetworkPacket {
     /** Direction (an extra beside upstream's members; the kernel twin has it). */
@@ -143,13 +142,13 @@ export const metadataMethods = {
 
   setTraceID(id: number): void {
     const m = this._rec();
-    if (typeof id !== 'number' || (id >>> 0) !== id) badUint('trace id', id, 0xffffffff);
+    if (typeof id !== 'number' || id >>> 0 !== id) badUint('trace id', id, 0xffffffff);
     this._setOptional(m, Flag.TraceId, Meta.TraceId, id);
   },
 
   setCompletionStatus(status: number): void {
     const m = this._rec();
-    if (typeof status !== 'number' || (status >>> 0) !== status) badUint('completion status', status, 0xffffffff);
+    if (typeof status !== 'number' || status >>> 0 !== status) badUint('completion status', status, 0xffffffff);
     this._setOptional(m, Flag.CompletionStatus, Meta.CompletionStatus, status);
   },
 
@@ -206,8 +205,8 @@ export const metadataMethods = {
 
   setRxChecksumInfo(flags: number, value: number): void {
     const m = this._rec();
-    if (typeof flags !== 'number' || (flags >>> 0) !== flags) badUint('checksum flags', flags, 0xffffffff);
-    if (typeof value !== 'number' || (value >>> 0) !== value) badUint('checksum value', value, 0xffffffff);
+    if (typeof flags !== 'number' || flags >>> 0 !== flags) badUint('checksum flags', flags, 0xffffffff);
+    if (typeof value !== 'number' || value >>> 0 !== value) badUint('checksum value', value, 0xffffffff);
     const u = this._pool._u32;
     u[m + Meta.RxChecksumFlags] = flags;
     u[m + Meta.RxChecksumValue] = value;
@@ -220,7 +219,8 @@ export const metadataMethods = {
 
   setServiceClass(serviceClass: number): void {
     const m = this._rec();
-    if (typeof serviceClass !== 'number' || (serviceClass >>> 0) !== serviceClass) badUint('service class', serviceClass, 0xffffffff);
+    if (typeof serviceClass !== 'number' || serviceClass >>> 0 !== serviceClass)
+      badUint('service class', serviceClass, 0xffffffff);
     this._setOptional(m, Flag.ServiceClass, Meta.ServiceClass, serviceClass);
   },
 

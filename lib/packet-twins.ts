@@ -6,7 +6,6 @@
 import type { IOUserNetworkPacketBufferPool } from './pool';
 import type { IOUserNetworkPacket } from './packet';
 
-
 declare module './packet' {
   interface IOUserNetworkPacket {
     /** Newer name of `getDataOffset`. */

@@ -68,7 +68,8 @@ export class IOUserNetworkPacket {
    * kIOReturnBadArgument, so that no object but the pool's own can stand for a slot.
    */
   constructor(pool: PacketPool, index: number, metaWord: number) {
-    if (!minting) fail(kIOReturnBadArgument, 'IOUserNetworkPacket objects come from their pool (allocatePacket, newPacket)');
+    if (!minting)
+      fail(kIOReturnBadArgument, 'IOUserNetworkPacket objects come from their pool (allocatePacket, newPacket)');
     this._pool = pool;
     this._index = index;
     this._m = metaWord;
@@ -130,7 +131,7 @@ export class IOUserNetworkPacket {
    */
   setDataLength(length: number): void {
     const m = this._rec();
-    if (typeof length !== 'number' || (length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (typeof length !== 'number' || length >>> 0 !== length) badUint('data length', length, 0xffffffff);
     const u = this._pool._u32;
     if (u[m + Meta.DataOffset] + length > this._capacity(m)) this._overrun(u[m + Meta.DataOffset], length);
     u[m + Meta.DataLength] = length;
@@ -161,7 +162,7 @@ export class IOUserNetworkPacket {
   setDataOffsetAndLength(offset: number, length: number): void {
     const m = this._rec();
     if (typeof offset !== 'number' || (offset & 0xffff) !== offset) badUint('data offset', offset, 0xffff);
-    if (typeof length !== 'number' || (length >>> 0) !== length) badUint('data length', length, 0xffffffff);
+    if (typeof length !== 'number' || length >>> 0 !== length) badUint('data length', length, 0xffffffff);
     if (offset < this._pool._u32[m + Meta.Headroom]) this._inHeadroom(m, offset);
     if (offset + length > this._capacity(m)) this._overrun(offset, length);
     const u = this._pool._u32;
@@ -180,7 +181,7 @@ export class IOUserNetworkPacket {
    */
   prepend(n: number): number {
     const m = this._rec();
-    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('prepend length', n, 0xffffffff);
+    if (typeof n !== 'number' || n >>> 0 !== n) badUint('prepend length', n, 0xffffffff);
     const u = this._pool._u32;
     const offset = u[m + Meta.DataOffset];
     if (n > offset) {
@@ -200,7 +201,7 @@ export class IOUserNetworkPacket {
    */
   adj(n: number): number {
     const m = this._rec();
-    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('adj length', n, 0xffffffff);
+    if (typeof n !== 'number' || n >>> 0 !== n) badUint('adj length', n, 0xffffffff);
     const u = this._pool._u32;
     const offset = u[m + Meta.DataOffset];
     const length = u[m + Meta.DataLength];
@@ -219,11 +220,12 @@ export class IOUserNetworkPacket {
    */
   append(n: number): number {
     const m = this._rec();
-    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('append length', n, 0xffffffff);
+    if (typeof n !== 'number' || n >>> 0 !== n) badUint('append length', n, 0xffffffff);
     const u = this._pool._u32;
     const end = u[m + Meta.DataOffset] + u[m + Meta.DataLength];
     const room = this._capacity(m) - end;
-    if (n > room) fail(kIOReturnOverrun, `append(${n}): only ${room} bytes are left after the data of packet ${this._index}`);
+    if (n > room)
+      fail(kIOReturnOverrun, `append(${n}): only ${room} bytes are left after the data of packet ${this._index}`);
     u[m + Meta.DataLength] += n;
     return end;
   }
@@ -231,7 +233,7 @@ export class IOUserNetworkPacket {
   /** Removes `n` bytes from the end of the data. kIOReturnOverrun if the data is shorter. */
   trim(n: number): void {
     const m = this._rec();
-    if (typeof n !== 'number' || (n >>> 0) !== n) badUint('trim length', n, 0xffffffff);
+    if (typeof n !== 'number' || n >>> 0 !== n) badUint('trim length', n, 0xffffffff);
     const u = this._pool._u32;
     const length = u[m + Meta.DataLength];
     if (n > length) fail(kIOReturnOverrun, `trim(${n}): packet ${this._index} has only ${length} bytes of data`);

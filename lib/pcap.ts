@@ -111,7 +111,8 @@ export class PcapWriter {
     this._checkOpen();
     const native = pool?._native;
     if (!native) fail(kIOReturnNotAttached, 'the pool has been released (or is not a pool)');
-    if (!(indices instanceof Uint32Array)) fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
+    if (!(indices instanceof Uint32Array))
+      fail(kIOReturnBadArgument, `indices must be a Uint32Array, got ${describe(indices)}`);
     this._bytes += binding.pcapWrite(native, this._fd, this._snapLength, this._format, indices, count);
     this._packets += count;
   }
@@ -125,7 +126,8 @@ export class PcapWriter {
     const pool = packets[0]?._pool;
     for (let i = 0; i < count; i++) {
       const p = packets[i];
-      if (!p || p._pool !== pool) fail(kIOReturnBadArgument, `packets[${i}] is not a packet of the first packet's pool`);
+      if (!p || p._pool !== pool)
+        fail(kIOReturnBadArgument, `packets[${i}] is not a packet of the first packet's pool`);
       this._scratch[i] = p._index;
     }
     this.writePacketIndices(pool, this._scratch, count);

@@ -29,43 +29,43 @@ function atLeast(array: Uint32Array<ArrayBuffer>, n: number): Uint32Array<ArrayB
 
 declare module './pool' {
   interface IOUserNetworkPacketBufferPool {
-      /**
-       * Takes up to `count` packets at once (one native call); the array is shorter when the pool
-       * runs low. Pass `out` to reuse an array.
-       */
-      allocatePackets(count: number, out?: IOUserNetworkPacket[]): IOUserNetworkPacket[];
-      /**
-       * Gives back `count` (default all) packets at once: either an array of packets or a
-       * Uint32Array of packet indices. All or nothing: if any entry is invalid, nothing is freed and
-       * the error names the entry.
-       */
-      deallocatePackets(packets: readonly IOUserNetworkPacket[] | Uint32Array, count?: number): void;
-      /**
-       * Fills `out` with indices of newly allocated packets; returns how many (fewer when the pool
-       * runs low). Served from this thread's cache, with at most one native call per refill. The
-       * packets are this thread's until it hands them over with `publishPacketIndices`.
-       */
-      allocatePacketIndices(out: Uint32Array): number;
-      /**
-       * Deallocates `count` packets given by index, all or nothing: this thread's own (from its cache
-       * when they fit, no native call) or ones another thread handed over (`publishPacketIndices`,
-       * `packet.handOver()`).
-       */
-      deallocatePacketIndices(indices: Uint32Array, count?: number): void;
-      /** @internal */
-      _allocateIndices(out: Uint32Array, want: number): number;
-      /** @internal */
-      _deallocateIndices(indices: Uint32Array, count: number): void;
-      /** @internal */
-      _seenOf(): Uint32Array;
-      /** @internal */
-      _nextMark(): number;
-      /** @internal */
-      _undoOf(n: number): Uint32Array;
-      /** @internal */
-      _scratchOf(n: number): Uint32Array;
-      /** @internal */
-      _countOf(count: number | undefined, length: number): number;
+    /**
+     * Takes up to `count` packets at once (one native call); the array is shorter when the pool
+     * runs low. Pass `out` to reuse an array.
+     */
+    allocatePackets(count: number, out?: IOUserNetworkPacket[]): IOUserNetworkPacket[];
+    /**
+     * Gives back `count` (default all) packets at once: either an array of packets or a
+     * Uint32Array of packet indices. All or nothing: if any entry is invalid, nothing is freed and
+     * the error names the entry.
+     */
+    deallocatePackets(packets: readonly IOUserNetworkPacket[] | Uint32Array, count?: number): void;
+    /**
+     * Fills `out` with indices of newly allocated packets; returns how many (fewer when the pool
+     * runs low). Served from this thread's cache, with at most one native call per refill. The
+     * packets are this thread's until it hands them over with `publishPacketIndices`.
+     */
+    allocatePacketIndices(out: Uint32Array): number;
+    /**
+     * Deallocates `count` packets given by index, all or nothing: this thread's own (from its cache
+     * when they fit, no native call) or ones another thread handed over (`publishPacketIndices`,
+     * `packet.handOver()`).
+     */
+    deallocatePacketIndices(indices: Uint32Array, count?: number): void;
+    /** @internal */
+    _allocateIndices(out: Uint32Array, want: number): number;
+    /** @internal */
+    _deallocateIndices(indices: Uint32Array, count: number): void;
+    /** @internal */
+    _seenOf(): Uint32Array;
+    /** @internal */
+    _nextMark(): number;
+    /** @internal */
+    _undoOf(n: number): Uint32Array;
+    /** @internal */
+    _scratchOf(n: number): Uint32Array;
+    /** @internal */
+    _countOf(count: number | undefined, length: number): number;
   }
 }
 
@@ -195,7 +195,7 @@ export const batchMethods = {
     const cc = this._cacheCountIdx;
     const base = this._cacheBase;
     let n = u[cc];
-    for (let j = 0; j < count; ) {
+    for (let j = 0; j < count;) {
       if (n >= this._cacheSize) n = this._cacheCall(OP_FLUSH, this._cacheHalf);
       const end = count - j < this._cacheSize - n ? count : j + this._cacheSize - n;
       for (let k = j; k < end; k++) u[base + n + k - j] = snapshot[k];

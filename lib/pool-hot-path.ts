@@ -48,14 +48,15 @@ declare module './pool' {
 /** @internal */
 export const hotPathMethods = {
   allocatePacket(options?: number): IOUserNetworkPacket | null {
-    if (options !== undefined && (typeof options !== 'number' || options >>> 0 !== options)) this._badOptionBits(options);
+    if (options !== undefined && (typeof options !== 'number' || options >>> 0 !== options))
+      this._badOptionBits(options);
     const u = this._u32;
     const cc = this._cacheCountIdx;
     const n = u[cc] - 1;
     const index = u[this._cacheBase + n];
     // Anything unusual takes the slow path before the first write: an empty cache (n is -1, so
     // n >>> 0 is huge), no cache, a count or an entry scribbled out of range through the region.
-    if (!((n >>> 0) < this._cacheSize && index < this._packetCount)) return this._allocateSlow();
+    if (!(n >>> 0 < this._cacheSize && index < this._packetCount)) return this._allocateSlow();
     // Held before it leaves the cache: a thread stopped between the two stores leaves a packet
     // that is held and still counted, which the core's reclaim sorts out (Pool::adoptCache);
     // the other order would lose it.
@@ -148,6 +149,9 @@ export const hotPathMethods = {
 
   _badOptionBits(options: unknown): never {
     this._checkOpen();
-    return fail(kIOReturnBadArgument, `options must be IOOptionBits (an integer in 0..4294967295), got ${describe(options)}`);
+    return fail(
+      kIOReturnBadArgument,
+      `options must be IOOptionBits (an integer in 0..4294967295), got ${describe(options)}`,
+    );
   },
 } satisfies Partial<IOUserNetworkPacketBufferPool> & ThisType<IOUserNetworkPacketBufferPool>;

@@ -105,7 +105,10 @@ export const sharingMethods = {
     for (let i = 0; i < n; i++) {
       const index = (snapshot[i] = indices[i]);
       if (!(index < this._packetCount)) {
-        fail(kIOReturnBadArgument, `indices[${i}]: packet index ${index} is out of range (packetCount ${this._packetCount})`);
+        fail(
+          kIOReturnBadArgument,
+          `indices[${i}]: packet index ${index} is out of range (packetCount ${this._packetCount})`,
+        );
       }
       const state = u[this._metaBase + index * Meta.Words];
       if (!isOwnState(state, this._tag, this._publishedTag)) {
@@ -119,7 +122,10 @@ export const sharingMethods = {
     this._checkOpen();
     const index = descriptor !== null && typeof descriptor === 'object' ? descriptor.fPacketIndex : undefined;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this._packetCount) {
-      fail(kIOReturnBadArgument, `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`);
+      fail(
+        kIOReturnBadArgument,
+        `fPacketIndex must be an integer in 0..${this._packetCount - 1}, got ${describe(index)}`,
+      );
     }
     const state = this._u32[this._metaBase + index * Meta.Words];
     if (!isOwnState(state, this._tag, this._publishedTag)) this._native!.claimPacket(index);

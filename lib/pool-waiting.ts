@@ -102,7 +102,10 @@ export const waitingMethods = {
 
   // (Re)arms the native waiter; it keeps the process alive while any pending wait wants that.
   _wait(): void {
-    this._native!.waitForPacket(this._onPacketFreed, this._waiting.some((p) => p.ref));
+    this._native!.waitForPacket(
+      this._onPacketFreed,
+      this._waiting.some((p) => p.ref),
+    );
   },
 
   // allocatePacket for allocatePacketAsync's own attempts: a request that waits is not a failed

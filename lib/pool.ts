@@ -344,7 +344,8 @@ export class IOUserNetworkPacketBufferPool {
   /** @internal */
   _cacheCall(op: number, arg: number): number {
     const n = this._call(op, arg);
-    if (this._callWords[0] !== 0) fail(kIOReturnAborted, 'the native call did not run (is the thread being terminated?)');
+    if (this._callWords[0] !== 0)
+      fail(kIOReturnAborted, 'the native call did not run (is the thread being terminated?)');
     return n;
   }
 
@@ -359,7 +360,10 @@ export class IOUserNetworkPacketBufferPool {
       if (fromOtherPool && owner._packets[packet._index] === packet) {
         fail(kIOReturnBadArgument, `packet ${packet._index} belongs to another pool ("${owner._name}")`);
       }
-      fail(kIOReturnBadArgument, 'this IOUserNetworkPacket was not made by this pool (packets come from allocatePacket or newPacket)');
+      fail(
+        kIOReturnBadArgument,
+        'this IOUserNetworkPacket was not made by this pool (packets come from allocatePacket or newPacket)',
+      );
     }
     return fail(kIOReturnBadArgument, `expected an IOUserNetworkPacket of this pool, got ${describe(packet)}`);
   }

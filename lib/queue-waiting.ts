@@ -92,7 +92,8 @@ export const waitingMethods = {
           unref: options?.unref === true,
         };
         if (signal) {
-          pending.onAbort = () => this._settle(pending, new IOReturnError(kIOReturnAborted, 'waitForPackets was aborted'));
+          pending.onAbort = () =>
+            this._settle(pending, new IOReturnError(kIOReturnAborted, 'waitForPackets was aborted'));
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }
         if (timeout !== undefined) {

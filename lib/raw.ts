@@ -205,7 +205,8 @@ export class RawEthernetInterface {
       const id = (queue: { getQueueId(): number } | undefined): number => (queue ? queue.getQueueId() : NO_QUEUE);
       try {
         const eventDriven = options.eventDriven ?? true;
-        if (typeof eventDriven !== 'boolean') fail(kIOReturnBadArgument, `eventDriven must be a boolean, got ${describe(eventDriven)}`);
+        if (typeof eventDriven !== 'boolean')
+          fail(kIOReturnBadArgument, `eventDriven must be a boolean, got ${describe(eventDriven)}`);
         native.bindQueues(id(q.txSubmission), id(q.txCompletion), id(q.rxSubmission), id(q.rxCompletion), eventDriven);
       } catch (err) {
         iface.close();

@@ -10,7 +10,9 @@ const TypedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as objec
 const typedArrayKind = Object.getOwnPropertyDescriptor(TypedArrayPrototype, Symbol.toStringTag)!.get! as (
   this: unknown,
 ) => string | undefined;
-const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get! as (this: unknown) => number;
+const typedArrayLength = Object.getOwnPropertyDescriptor(TypedArrayPrototype, 'length')!.get! as (
+  this: unknown,
+) => number;
 
 /** True only for a real Uint32Array (of any realm). */
 export function isUint32Array(value: unknown): value is Uint32Array {

@@ -175,7 +175,6 @@ export interface IOUserNetworkUDPInterfaceInFlight {
   rxCompletion: number;
 }
 
-
 const QUEUE_OPTIONS: [keyof IOUserNetworkUDPInterfaceOptions, string, IOUserNetworkPacketQueueKind][] = [
   ['txSubmissionQueue', 'txSubmission', IOUserNetworkPacketQueueKind.TxSubmission],
   ['txCompletionQueue', 'txCompletion', IOUserNetworkPacketQueueKind.TxCompletion],
@@ -192,7 +191,8 @@ function checkPort(name: string, value: unknown): number | undefined {
 }
 
 function checkBool(name: string, value: unknown): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') fail(kIOReturnBadArgument, `${name} must be a boolean, got ${describe(value)}`);
+  if (value !== undefined && typeof value !== 'boolean')
+    fail(kIOReturnBadArgument, `${name} must be a boolean, got ${describe(value)}`);
   return value as boolean | undefined;
 }
 
@@ -228,10 +228,12 @@ export class IOUserNetworkUDPInterface {
     if (!(pool instanceof IOUserNetworkPacketBufferPool)) {
       fail(kIOReturnBadArgument, `pool must be an IOUserNetworkPacketBufferPool, got ${describe(pool)}`);
     }
-    if (options === null || typeof options !== 'object') fail(kIOReturnBadArgument, `options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      fail(kIOReturnBadArgument, `options must be an object, got ${describe(options)}`);
     pool.getName(); // kIOReturnNotAttached after release
     const type = options.type ?? 'udp4';
-    if (type !== 'udp4' && type !== 'udp6') fail(kIOReturnBadArgument, `type must be 'udp4' or 'udp6', got ${describe(type)}`);
+    if (type !== 'udp4' && type !== 'udp6')
+      fail(kIOReturnBadArgument, `type must be 'udp4' or 'udp6', got ${describe(type)}`);
     for (const key of ['localAddress', 'remoteAddress'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'string') {
         fail(kIOReturnBadArgument, `${key} must be a string, got ${describe(options[key])}`);
@@ -257,7 +259,10 @@ export class IOUserNetworkUDPInterface {
       const q = options[key] as unknown;
       if (q === undefined) continue;
       if (!(q instanceof IOUserNetworkPacketQueue) || q.getKind() !== kind) {
-        fail(kIOReturnBadArgument, `${key} must be an IOUserNetwork${IOUserNetworkPacketQueueKind[kind]}Queue, got ${describe(q)}`);
+        fail(
+          kIOReturnBadArgument,
+          `${key} must be an IOUserNetwork${IOUserNetworkPacketQueueKind[kind]}Queue, got ${describe(q)}`,
+        );
       }
       if (q.getPacketBufferPool() !== pool) fail(kIOReturnBadArgument, `${key} belongs to another pool`);
       native[nativeKey] = q.getQueueId();

@@ -29,7 +29,9 @@ function nativeSources() {
 }
 
 function findClangFormat() {
-  const candidates = process.env.CLANG_FORMAT ? [process.env.CLANG_FORMAT] : [`clang-format-${CI_MAJOR}`, 'clang-format'];
+  const candidates = process.env.CLANG_FORMAT
+    ? [process.env.CLANG_FORMAT]
+    : [`clang-format-${CI_MAJOR}`, 'clang-format'];
   for (const bin of candidates) {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     if (r.status === 0) return { bin, version: r.stdout.trim() };

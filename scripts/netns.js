@@ -16,7 +16,15 @@ const ip = (...args) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ig
 
 function addNamespace(name) {
   ip('netns', 'add', name);
-  execFileSync('ip', ['netns', 'exec', name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  execFileSync('ip', [
+    'netns',
+    'exec',
+    name,
+    'sysctl',
+    '-qw',
+    'net.ipv6.conf.all.disable_ipv6=1',
+    'net.ipv6.conf.default.disable_ipv6=1',
+  ]);
   ip('-n', name, 'link', 'set', 'lo', 'up');
 }
 

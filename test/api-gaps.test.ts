@@ -28,7 +28,10 @@ describe('release() while holding packets', () => {
       again.allocatePacket();
       again.release(); // once per process: not again
       expect(emit.mock.calls).toEqual([
-        [expect.stringContaining('pool "leaky" was released while this thread held 3 packets'), { code: 'PBP_RELEASED_HOLDING_PACKETS' }],
+        [
+          expect.stringContaining('pool "leaky" was released while this thread held 3 packets'),
+          { code: 'PBP_RELEASED_HOLDING_PACKETS' },
+        ],
       ]);
     } finally {
       emit.mockRestore();
@@ -68,12 +71,15 @@ describe('timestamps as numbers', () => {
     expect(p.getTimestampNumber()).toBe(0);
   });
 
-  it.each([[-1], [1.5], [2 ** 53], [NaN], ['5']])('setTimestamp(%p) is kIOReturnBadArgument and changes nothing', (t) => {
-    const p = makePool().allocatePacket()!;
-    p.setTimestamp(7);
-    expectIOReturn(() => p.setTimestamp(t as number), kIOReturnBadArgument, 'timestamp');
-    expect(p.getTimestamp()).toBe(7n);
-  });
+  it.each([[-1], [1.5], [2 ** 53], [NaN], ['5']])(
+    'setTimestamp(%p) is kIOReturnBadArgument and changes nothing',
+    (t) => {
+      const p = makePool().allocatePacket()!;
+      p.setTimestamp(7);
+      expectIOReturn(() => p.setTimestamp(t as number), kIOReturnBadArgument, 'timestamp');
+      expect(p.getTimestamp()).toBe(7n);
+    },
+  );
 });
 
 describe('data across chained buffers', () => {
@@ -131,7 +137,11 @@ describe('data across chained buffers', () => {
 describe('reclaiming', () => {
   it('reclaimPackets(-1) says why: worker.threadId reads -1 after exit', () => {
     const pool = makePool();
-    expectIOReturn(() => pool.reclaimPackets(-1), kIOReturnBadArgument, /threadId -1: worker.threadId reads -1 once the worker has exited/);
+    expectIOReturn(
+      () => pool.reclaimPackets(-1),
+      kIOReturnBadArgument,
+      /threadId -1: worker.threadId reads -1 once the worker has exited/,
+    );
   });
 
   it('reclaimHandedOverPackets takes back only what this thread handed over and nobody took', () => {

@@ -40,7 +40,8 @@ const NOT_UINT32: unknown[] = [-1, -0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 32,
 
 function field(path: string, value: unknown): Row {
   const options: Record<string, unknown> = { ...BASE };
-  if (path.startsWith('dmaSpecification.')) options.dmaSpecification = { options: 0, maxAddressBits: 64, [path.slice(17)]: value };
+  if (path.startsWith('dmaSpecification.'))
+    options.dmaSpecification = { options: 0, maxAddressBits: 64, [path.slice(17)]: value };
   else options[path] = value;
   return { what: `${path} = ${shown(value)}`, options, says: [path, shown(value)] };
 }
@@ -88,21 +89,50 @@ const ROWS: Row[] = [
   // Wrong types of the non-numeric fields.
   ...[1, 'yes', null, {}].map((v) => field('shared', v)),
   ...[null, 5, 'x', true].map((v) => ({ ...field('dmaSpecification', v), says: ['dmaSpecification', shown(v)] })),
-  ...[null, undefined, 5, 'options', true].map((v) => ({ what: `options = ${shown(v)}`, options: v, says: ['options', shown(v)] })),
-  ...[5, null, undefined, {}, 5n, ['x']].map((v) => ({ what: `name = ${shown(v)}`, name: v, options: BASE, says: ['name', shown(v)] })),
+  ...[null, undefined, 5, 'options', true].map((v) => ({
+    what: `options = ${shown(v)}`,
+    options: v,
+    says: ['options', shown(v)],
+  })),
+  ...[5, null, undefined, {}, 5n, ['x']].map((v) => ({
+    what: `name = ${shown(v)}`,
+    name: v,
+    options: BASE,
+    says: ['name', shown(v)],
+  })),
   { what: 'name with NUL', name: 'a\0b', options: BASE, says: ['name', 'NUL'] },
   { what: 'name 1024 bytes', name: 'n'.repeat(1024), options: BASE, says: ['name', '1024'] },
   // 342 x 3-byte characters: 342 UTF-16 units but 1026 UTF-8 bytes.
   { what: 'name 1026 UTF-8 bytes', name: '\u20ac'.repeat(342), options: BASE, says: ['name', '1026'] },
   // Sizes whose product overflows 32 bits (wrapping to something small) or needs 64.
-  combo('65536 x 65536 wraps to 0 in 32 bits', { packetCount: 1, bufferCount: 65536, bufferSize: 65536 }, ['bufferCount', '65536', 'bufferSize']),
-  combo('65537 x 65536 wraps to 64 KiB in 32 bits', { packetCount: 1, bufferCount: 65537, bufferSize: 65536 }, ['bufferCount', '65537']),
-  combo('2^30 x 65536 = 2^46 bytes', { packetCount: 1, bufferCount: 2 ** 30, bufferSize: 65536 }, ['bufferCount', String(2 ** 30)]),
+  combo('65536 x 65536 wraps to 0 in 32 bits', { packetCount: 1, bufferCount: 65536, bufferSize: 65536 }, [
+    'bufferCount',
+    '65536',
+    'bufferSize',
+  ]),
+  combo('65537 x 65536 wraps to 64 KiB in 32 bits', { packetCount: 1, bufferCount: 65537, bufferSize: 65536 }, [
+    'bufferCount',
+    '65537',
+  ]),
+  combo('2^30 x 65536 = 2^46 bytes', { packetCount: 1, bufferCount: 2 ** 30, bufferSize: 65536 }, [
+    'bufferCount',
+    String(2 ** 30),
+  ]),
   combo('2^30 packets: 64 GiB of metadata', { packetCount: 2 ** 30, bufferCount: 2 ** 30, bufferSize: 1 }, ['bytes']),
-  combo('2^32-1 x 2^32-1 needs 64 bits', { bufferCount: 2 ** 32 - 1, bufferSize: 2 ** 32 - 1 }, ['bufferCount', String(2 ** 32 - 1)]),
+  combo('2^32-1 x 2^32-1 needs 64 bits', { bufferCount: 2 ** 32 - 1, bufferSize: 2 ** 32 - 1 }, [
+    'bufferCount',
+    String(2 ** 32 - 1),
+  ]),
   combo(
     'every count at its uint32 maximum',
-    { packetCount: 2 ** 32 - 1, bufferCount: 2 ** 32 - 1, bufferSize: 2 ** 32 - 1, maxBuffersPerPacket: 2 ** 32 - 1, cacheSize: 2 ** 32 - 2, maxThreads: 2 ** 32 - 1 },
+    {
+      packetCount: 2 ** 32 - 1,
+      bufferCount: 2 ** 32 - 1,
+      bufferSize: 2 ** 32 - 1,
+      maxBuffersPerPacket: 2 ** 32 - 1,
+      cacheSize: 2 ** 32 - 2,
+      maxThreads: 2 ** 32 - 1,
+    },
     [String(2 ** 32 - 1)],
   ),
   // Keys this package does not read: a typo must not fall back to the default silently.
@@ -110,11 +140,22 @@ const ROWS: Row[] = [
   combo('unknown key packetcount', { packetcount: 8 }, ['packetcount', 'did you mean packetCount?']),
   combo('unknown key cachesize, value undefined', { cachesize: undefined }, ['cachesize', 'did you mean cacheSize?']),
   combo('unknown key with no near match', { frobnicate: 1 }, ['frobnicate', 'known keys: packetCount']),
-  combo('unknown key in dmaSpecification', { dmaSpecification: { maxAddresBits: 32 } }, ['dmaSpecification', 'maxAddresBits', 'did you mean maxAddressBits?']),
+  combo('unknown key in dmaSpecification', { dmaSpecification: { maxAddresBits: 32 } }, [
+    'dmaSpecification',
+    'maxAddresBits',
+    'did you mean maxAddressBits?',
+  ]),
   // Impossible combinations.
-  combo('cacheSize 256 > packetCount 64', { packetCount: 64, bufferCount: 64, cacheSize: 256 }, ['cacheSize 256', 'packetCount 64']),
+  combo('cacheSize 256 > packetCount 64', { packetCount: 64, bufferCount: 64, cacheSize: 256 }, [
+    'cacheSize 256',
+    'packetCount 64',
+  ]),
   combo('cacheSize 10 > packetCount 8', { cacheSize: 10 }, ['cacheSize 10', 'packetCount 8']),
-  combo('64 chain slots x 2^26 packets', { packetCount: 2 ** 26, bufferCount: 2 ** 26, bufferSize: 64, maxBuffersPerPacket: 64 }, ['bytes']),
+  combo(
+    '64 chain slots x 2^26 packets',
+    { packetCount: 2 ** 26, bufferCount: 2 ** 26, bufferSize: 64, maxBuffersPerPacket: 64 },
+    ['bytes'],
+  ),
 ];
 
 /** Pool mappings show up by name only for shared pools (memfd); count them, and all mappings. */
@@ -140,7 +181,11 @@ function create(row: Row, shared: boolean): IOUserNetworkPacketBufferPool {
     shared && row.options !== null && typeof row.options === 'object' && !('shared' in row.options)
       ? { ...row.options, shared: true }
       : row.options;
-  return IOUserNetworkPacketBufferPool.CreateWithOptions(null, name as string, options as IOUserNetworkPacketBufferPoolOptions);
+  return IOUserNetworkPacketBufferPool.CreateWithOptions(
+    null,
+    name as string,
+    options as IOUserNetworkPacketBufferPoolOptions,
+  );
 }
 
 function expectBadArgument(row: Row, call: () => unknown): void {
@@ -171,7 +216,9 @@ describe('bad creation options', () => {
   it.each(ROWS.map((r) => [r.what, r] as const))('withName returns null: %s', (_, row) => {
     const name = 'name' in row ? row.name : 'table';
     const options = row.options as IOUserNetworkPacketBufferPoolOptions;
-    expect(IOUserNetworkPacketBufferPool.withName(name as string, null, IONetworkPacketType.Network, options)).toBeNull();
+    expect(
+      IOUserNetworkPacketBufferPool.withName(name as string, null, IONetworkPacketType.Network, options),
+    ).toBeNull();
     const pool = new IOUserNetworkPacketBufferPool();
     expect(pool.initWithName(name as string, null, IONetworkPacketType.Network, options)).toBe(false);
   });
@@ -181,10 +228,19 @@ describe('bad creation options', () => {
       const o = row.options as Record<string, unknown> | null;
       // Create takes only the three sizes: rows that differ from BASE elsewhere do not apply.
       const positional =
-        o !== null && typeof o === 'object' && Object.keys(o).every((k) => k in BASE) && o.maxBuffersPerPacket === BASE.maxBuffersPerPacket;
+        o !== null &&
+        typeof o === 'object' &&
+        Object.keys(o).every((k) => k in BASE) &&
+        o.maxBuffersPerPacket === BASE.maxBuffersPerPacket;
       if (!positional || 'name' in row) continue;
       expectBadArgument(row, () =>
-        IOUserNetworkPacketBufferPool.Create(null, 'table', o.packetCount as number, o.bufferCount as number, o.bufferSize as number),
+        IOUserNetworkPacketBufferPool.Create(
+          null,
+          'table',
+          o.packetCount as number,
+          o.bufferCount as number,
+          o.bufferSize as number,
+        ),
       );
     }
   });
@@ -235,10 +291,14 @@ describe('bad creation options', () => {
   ];
 
   it.each(BOUNDARIES)('accepts the value just inside the limit: %s', (_, options, name = 'edge') => {
-    const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, name as string, {
-      ...BASE,
-      ...options,
-    } as IOUserNetworkPacketBufferPoolOptions);
+    const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(
+      null,
+      name as string,
+      {
+        ...BASE,
+        ...options,
+      } as IOUserNetworkPacketBufferPoolOptions,
+    );
     try {
       expect(pool.getName()).toBe(name);
       expect(pool.getFreePacketCount()).toBe(pool.getPacketCount());
@@ -253,7 +313,10 @@ describe('bad creation options', () => {
     for (const bits of [1, 12, 32]) {
       let thrown: unknown;
       try {
-        IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'dma', { ...BASE, dmaSpecification: { options: 0, maxAddressBits: bits } });
+        IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'dma', {
+          ...BASE,
+          dmaSpecification: { options: 0, maxAddressBits: bits },
+        });
       } catch (err) {
         thrown = err;
       }

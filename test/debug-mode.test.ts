@@ -8,7 +8,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { IOUserNetworkPacket, IOUserNetworkPacketBufferPool, kIOReturnBadArgument, kIOReturnNotPermitted } from '../lib';
+import {
+  IOUserNetworkPacket,
+  IOUserNetworkPacketBufferPool,
+  kIOReturnBadArgument,
+  kIOReturnNotPermitted,
+} from '../lib';
 import { expectIOReturn } from './helpers/io-return';
 import { makePool, releasePools } from './helpers/pool';
 
@@ -39,9 +44,13 @@ describe('stale handles', () => {
 
     const err = expectIOReturn(() => pool.deallocatePacket(p), kIOReturnNotPermitted);
     const index = p.getPacketIndex();
-    expect(err.message).toContain(`stale packet ${index} (generation 1) deallocated again: the packet is held by this thread now as generation 2`);
+    expect(err.message).toContain(
+      `stale packet ${index} (generation 1) deallocated again: the packet is held by this thread now as generation 2`,
+    );
     const line = freedAtLine('stale-free');
-    expect(err.message).toMatch(new RegExp(`generation 1 was deallocated at\n\\s+at .*debug-mode\\.test\\.ts:${line}:`));
+    expect(err.message).toMatch(
+      new RegExp(`generation 1 was deallocated at\n\\s+at .*debug-mode\\.test\\.ts:${line}:`),
+    );
 
     // q is untouched: still allocated, its owner's free works.
     q.setDataLength(8);
@@ -53,8 +62,18 @@ describe('stale handles', () => {
     const pool = debugPool();
     const p = pool.allocatePacket()!;
     pool.deallocatePacket(p);
-    for (const use of [() => p.getDataLength(), () => p.setDataLength(1), () => p.getBuffer(), () => p.handOver(), () => p.prepend(0)]) {
-      expectIOReturn(use, kIOReturnNotPermitted, `stale packet ${p.getPacketIndex()} (generation 1) used: the packet is free now`);
+    for (const use of [
+      () => p.getDataLength(),
+      () => p.setDataLength(1),
+      () => p.getBuffer(),
+      () => p.handOver(),
+      () => p.prepend(0),
+    ]) {
+      expectIOReturn(
+        use,
+        kIOReturnNotPermitted,
+        `stale packet ${p.getPacketIndex()} (generation 1) used: the packet is free now`,
+      );
     }
     // The index is a plain number: still readable.
     expect(typeof p.getPacketIndex()).toBe('number');
@@ -142,7 +161,9 @@ describe('getInUsePackets', () => {
   it('works without debug mode too, without ages', () => {
     const pool = makePool();
     const a = pool.allocatePacket()!;
-    expect(pool.getInUsePackets()).toEqual([{ index: a.getPacketIndex(), owner: 'this thread', ownerTag: expect.any(Number), published: false }]);
+    expect(pool.getInUsePackets()).toEqual([
+      { index: a.getPacketIndex(), owner: 'this thread', ownerTag: expect.any(Number), published: false },
+    ]);
   });
 });
 
@@ -189,7 +210,10 @@ describe('switching it on', () => {
       try { on.deallocatePacket(p); } catch (e) { refused = e.code; }
       console.log(JSON.stringify({ on: on.isDebug(), off: off.isDebug(), refused }));
     `;
-    const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, PACKET_BUFFER_POOL_DEBUG: '1' }, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['-e', script], {
+      env: { ...process.env, PACKET_BUFFER_POOL_DEBUG: '1' },
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toEqual({ on: true, off: false, refused: 'kIOReturnNotPermitted' });
   });
 });

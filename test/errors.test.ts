@@ -33,7 +33,7 @@ import { baseOptions, cacheModes, makePool, range, releasePools, sorted } from '
 afterEach(releasePools);
 
 describe('IOReturn constants', () => {
-  it('have IOKit\'s values and names', () => {
+  it("have IOKit's values and names", () => {
     const table: [number, number, string][] = [
       [kIOReturnSuccess, 0, 'kIOReturnSuccess'],
       [kIOReturnError, 0xe00002bc, 'kIOReturnError'],
@@ -120,7 +120,12 @@ describe('bad creation options', () => {
     ['poolFlags with unknown bits', { poolFlags: 0x1 }, kIOReturnBadArgument, 'poolFlags'],
     ['poolFlags as a boolean', { poolFlags: true }, kIOReturnBadArgument, 'true'],
     ['dmaSpecification not an object', { dmaSpecification: 5 }, kIOReturnBadArgument, 'dmaSpecification'],
-    ['dmaSpecification.maxAddressBits 65', { dmaSpecification: { options: 0, maxAddressBits: 65 } }, kIOReturnBadArgument, '65'],
+    [
+      'dmaSpecification.maxAddressBits 65',
+      { dmaSpecification: { options: 0, maxAddressBits: 65 } },
+      kIOReturnBadArgument,
+      '65',
+    ],
     ['headroom 256', { headroom: 256 }, kIOReturnBadArgument, '256'],
     ['headroom >= bufferSize', { bufferSize: 64, headroom: 64 }, kIOReturnBadArgument, 'headroom 64'],
     ['cacheSize odd', { cacheSize: 7 }, kIOReturnBadArgument, '7'],
@@ -140,14 +145,21 @@ describe('bad creation options', () => {
     ['a string', 'packetCount=64'],
     ['an array', [64, 64, 256]],
   ])('options that are %s', (_label, options) => {
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'bad', options as never), kIOReturnBadArgument);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'bad', options as never),
+      kIOReturnBadArgument,
+    );
   });
 
   it.each([
     ['1024 ASCII bytes', 'n'.repeat(1024), '1024'],
     ['1024 UTF-8 bytes in 512 characters', 'é'.repeat(512), '1024'],
   ])('a name of %s', (_label, name, mention) => {
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.CreateWithOptions(null, name, baseOptions), kIOReturnBadArgument, mention);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, name, baseOptions),
+      kIOReturnBadArgument,
+      mention,
+    );
   });
 
   it.each([
@@ -156,12 +168,24 @@ describe('bad creation options', () => {
     ['null', null, 'null'],
     ['a string with NUL', 'a\0b', 'NUL'],
   ])('a name that is %s', (_label, name, mention) => {
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.CreateWithOptions(null, name as never, baseOptions), kIOReturnBadArgument, mention);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, name as never, baseOptions),
+      kIOReturnBadArgument,
+      mention,
+    );
   });
 
   it('Create checks its sizes the same way', () => {
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.Create(null, 'c', 0, 8, 64), kIOReturnBadArgument, 'packetCount');
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.Create(null, 'c', 8, 4, 64), kIOReturnBadArgument, /bufferCount \(4\)/);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.Create(null, 'c', 0, 8, 64),
+      kIOReturnBadArgument,
+      'packetCount',
+    );
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.Create(null, 'c', 8, 4, 64),
+      kIOReturnBadArgument,
+      /bufferCount \(4\)/,
+    );
     expectIOReturn(() => IOUserNetworkPacketBufferPool.Create(null, 'c', 8, 8, 70000), kIOReturnBadArgument, '70000');
     expectIOReturn(() => IOUserNetworkPacketBufferPool.Create(null, 'c', 8, 8, 0.5), kIOReturnBadArgument, '0.5');
   });
@@ -173,7 +197,11 @@ describe('bad creation options', () => {
 
   it('memory the device cannot address is kIOReturnNoMemory (maxAddressBits 1)', () => {
     const options = { ...baseOptions, dmaSpecification: { options: 0, maxAddressBits: 1 } };
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'dma', options), kIOReturnNoMemory, 'maxAddressBits');
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'dma', options),
+      kIOReturnNoMemory,
+      'maxAddressBits',
+    );
   });
 });
 
@@ -213,7 +241,7 @@ describe.each(cacheModes)('deallocating what is not an allocated packet of this 
 
   it.each([
     ['a plain object', {}, 'a plain object'],
-    ['a look-alike with a packet\'s fields', { _pool: null, _index: 0, _m: 0 }, 'a plain object'],
+    ["a look-alike with a packet's fields", { _pool: null, _index: 0, _m: 0 }, 'a plain object'],
     ['null', null, 'null'],
     ['undefined', undefined, 'undefined'],
     ['an index number', 0, '0'],
@@ -240,8 +268,16 @@ describe.each(cacheModes)('deallocating what is not an allocated packet of this 
   it('deallocatePacketIndices of something other than a Uint32Array is kIOReturnBadArgument', () => {
     const pool = makePool(overrides);
     const held = pool.allocatePackets(1);
-    expectIOReturn(() => pool.deallocatePacketIndices([held[0].getPacketIndex()] as never), kIOReturnBadArgument, 'Uint32Array');
-    expectIOReturn(() => pool.deallocatePacketIndices(new Int32Array([0]) as never), kIOReturnBadArgument, 'Uint32Array');
+    expectIOReturn(
+      () => pool.deallocatePacketIndices([held[0].getPacketIndex()] as never),
+      kIOReturnBadArgument,
+      'Uint32Array',
+    );
+    expectIOReturn(
+      () => pool.deallocatePacketIndices(new Int32Array([0]) as never),
+      kIOReturnBadArgument,
+      'Uint32Array',
+    );
     expectIntact(pool, held);
   });
 });
@@ -268,12 +304,29 @@ describe('bad batch and index arguments', () => {
 });
 
 describe('wrong argument types of the allocation calls', () => {
-  it.each([['x'], [1.5], [-1], [2 ** 32], [null], [{}], [1n]])('allocatePacket(%p) is kIOReturnBadArgument naming options, and takes nothing', (bits) => {
-    const pool = makePool();
-    const err = expectIOReturn(() => pool.allocatePacket(bits as number), kIOReturnBadArgument, 'options must be IOOptionBits');
-    expect(err.message).toContain(typeof bits === 'string' ? '"x"' : typeof bits === 'bigint' ? '1n' : bits === null ? 'null' : typeof bits === 'object' ? 'object' : String(bits));
-    expect(pool.getStatistics()).toMatchObject({ allocations: 0, inUse: 0 });
-  });
+  it.each([['x'], [1.5], [-1], [2 ** 32], [null], [{}], [1n]])(
+    'allocatePacket(%p) is kIOReturnBadArgument naming options, and takes nothing',
+    (bits) => {
+      const pool = makePool();
+      const err = expectIOReturn(
+        () => pool.allocatePacket(bits as number),
+        kIOReturnBadArgument,
+        'options must be IOOptionBits',
+      );
+      expect(err.message).toContain(
+        typeof bits === 'string'
+          ? '"x"'
+          : typeof bits === 'bigint'
+            ? '1n'
+            : bits === null
+              ? 'null'
+              : typeof bits === 'object'
+                ? 'object'
+                : String(bits),
+      );
+      expect(pool.getStatistics()).toMatchObject({ allocations: 0, inUse: 0 });
+    },
+  );
 
   it('allocatePacket accepts IOOptionBits (kIOUserNetworkNonBlocking) and no argument', () => {
     const pool = makePool();

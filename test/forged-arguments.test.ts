@@ -28,13 +28,17 @@ describe('packets the pool did not make', () => {
     const pool = makePool();
     const held = pool.allocatePackets(2);
     const Ctor = IOUserNetworkPacket as unknown as new (...args: unknown[]) => IOUserNetworkPacket;
-    expectIOReturn(() => new Ctor(pool, held[0].getPacketIndex(), held[0]._m), kIOReturnBadArgument, 'come from their pool');
+    expectIOReturn(
+      () => new Ctor(pool, held[0].getPacketIndex(), held[0]._m),
+      kIOReturnBadArgument,
+      'come from their pool',
+    );
     class Sub extends (IOUserNetworkPacket as unknown as new (...args: unknown[]) => object) {}
     expectIOReturn(() => new Sub(pool, 0, 0), kIOReturnBadArgument);
     expectIntact(pool, held);
   });
 
-  it('one made with Object.create and a real packet\'s fields is refused and frees nothing', () => {
+  it("one made with Object.create and a real packet's fields is refused and frees nothing", () => {
     const pool = makePool();
     const held = pool.allocatePackets(2);
     const fake = Object.assign(Object.create(IOUserNetworkPacket.prototype), {
@@ -70,7 +74,8 @@ describe('index arrays that are not real Uint32Arrays', () => {
   function lookAlike(indices: number[]): Uint32Array {
     let reads = 0;
     const fake: Record<string | symbol, unknown> = { [Symbol.toStringTag]: 'Uint32Array', length: indices.length };
-    for (let i = 0; i < indices.length; i++) Object.defineProperty(fake, i, { get: () => indices[(i + reads++) % indices.length] });
+    for (let i = 0; i < indices.length; i++)
+      Object.defineProperty(fake, i, { get: () => indices[(i + reads++) % indices.length] });
     return fake as unknown as Uint32Array;
   }
 

@@ -94,8 +94,6 @@ describe('generated layout files', () => {
   it('export the public constants under their upstream names', () => {
     expect(poolFlags.PoolFlagPersistentMemory).toBe(expectedNativeLayout['poolFlag.PersistentMemory']);
     expect(ioReturnCodes.kIOReturnBadArgument).toBe(0xe00002c2);
-    expect(Object.keys(ioReturnCodes).length).toBe(
-      table.groups.find((g) => g.key === 'ioReturn')?.entries.length,
-    );
+    expect(Object.keys(ioReturnCodes).length).toBe(table.groups.find((g) => g.key === 'ioReturn')?.entries.length);
   });
 });

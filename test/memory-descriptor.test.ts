@@ -156,7 +156,12 @@ describe('lifetime', () => {
     // ...but the descriptor still holds the memory.
     expect(md.getLength()).toBe(length);
     expect(map.getBuffer().length).toBe(length);
-    expect(map.getBuffer().subarray(at, at + 32).every((b) => b === 0x7e)).toBe(true);
+    expect(
+      map
+        .getBuffer()
+        .subarray(at, at + 32)
+        .every((b) => b === 0x7e),
+    ).toBe(true);
     const late = md.createMapping(0, at, 32);
     expect(late.getBuffer().every((b) => b === 0x7e)).toBe(true);
   });

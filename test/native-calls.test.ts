@@ -65,7 +65,11 @@ describe('the per-attachment native call, used directly', () => {
     expectIOReturn(() => run(hot, 0, 0), kIOReturnBadArgument, /unknown operation 0/);
     expectIOReturn(() => run(hot, 99, 0), kIOReturnBadArgument, /unknown operation 99/);
     expectIOReturn(() => run(hot, ops.allocIndices, 1, [1, 2]), kIOReturnBadArgument, /out must be a Uint32Array/);
-    expectIOReturn(() => run(hot, ops.allocIndices, 1, new Int32Array(2)), kIOReturnBadArgument, /out must be a Uint32Array/);
+    expectIOReturn(
+      () => run(hot, ops.allocIndices, 1, new Int32Array(2)),
+      kIOReturnBadArgument,
+      /out must be a Uint32Array/,
+    );
     expectIOReturn(() => run(hot, ops.allocIndices, 3, new Uint32Array(2)), kIOReturnOverrun, /count 3 exceeds .* 2/);
     expectIOReturn(() => run(hot, ops.deallocIndices, 0), kIOReturnBadArgument, /indices must be a Uint32Array/);
     expectIOReturn(() => run(hot, ops.deallocIndices, 5, new Uint32Array(4)), kIOReturnOverrun, /count 5/);

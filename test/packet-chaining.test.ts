@@ -119,8 +119,14 @@ describe('giving back a chained packet returns its buffers', () => {
     ['deallocatePacket', (pool, ps) => ps.forEach((p) => pool.deallocatePacket(p))],
     ['DeallocatePacket', (pool, ps) => ps.forEach((p) => pool.DeallocatePacket(p))],
     ['deallocatePackets(array)', (pool, ps) => pool.deallocatePackets(ps)],
-    ['deallocatePackets(Uint32Array)', (pool, ps) => pool.deallocatePackets(Uint32Array.from(ps.map((p) => p.getPacketIndex())))],
-    ['deallocatePacketIndices', (pool, ps) => pool.deallocatePacketIndices(Uint32Array.from(ps.map((p) => p.getPacketIndex())))],
+    [
+      'deallocatePackets(Uint32Array)',
+      (pool, ps) => pool.deallocatePackets(Uint32Array.from(ps.map((p) => p.getPacketIndex()))),
+    ],
+    [
+      'deallocatePacketIndices',
+      (pool, ps) => pool.deallocatePacketIndices(Uint32Array.from(ps.map((p) => p.getPacketIndex()))),
+    ],
   ];
 
   describe.each([
@@ -128,7 +134,13 @@ describe('giving back a chained packet returns its buffers', () => {
     ['cacheSize 0', { cacheSize: 0 }],
   ])('%s', (_label, overrides) => {
     it.each(ways)('%s', (_name, giveBack) => {
-      const pool = makePool({ packetCount: 8, bufferCount: 8 + EXTRA, bufferSize: BUFFER_SIZE, maxBuffersPerPacket: 3, ...overrides });
+      const pool = makePool({
+        packetCount: 8,
+        bufferCount: 8 + EXTRA,
+        bufferSize: BUFFER_SIZE,
+        maxBuffersPerPacket: 3,
+        ...overrides,
+      });
       const packets = pool.allocatePackets(3);
       packets[0].addBuffer();
       packets[0].addBuffer();

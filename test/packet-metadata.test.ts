@@ -97,17 +97,32 @@ describe('fresh packets', () => {
   // Three ways a slot is handed out: the JS cache, the core's single allocation (cacheSize 0), and
   // the core's batch allocation. Each must reset what the previous owner left behind.
   describe.each([
-    ...cacheModes.map(([label, o]) => [`allocatePacket, ${label}`, o, (pool: IOUserNetworkPacketBufferPool) => {
-      const out: IOUserNetworkPacket[] = [];
-      for (let p = pool.allocatePacket(); p; p = pool.allocatePacket()) out.push(p);
-      return out;
-    }] as const),
-    ['allocatePackets', {}, (pool: IOUserNetworkPacketBufferPool) => pool.allocatePackets(pool.getPacketCount())] as const,
-    ['allocatePacketIndices + newPacket', {}, (pool: IOUserNetworkPacketBufferPool) => {
-      const out = new Uint32Array(pool.getPacketCount());
-      const n = pool.allocatePacketIndices(out);
-      return [...out.subarray(0, n)].map((i) => pool.newPacket({ fPacketIndex: i }));
-    }] as const,
+    ...cacheModes.map(
+      ([label, o]) =>
+        [
+          `allocatePacket, ${label}`,
+          o,
+          (pool: IOUserNetworkPacketBufferPool) => {
+            const out: IOUserNetworkPacket[] = [];
+            for (let p = pool.allocatePacket(); p; p = pool.allocatePacket()) out.push(p);
+            return out;
+          },
+        ] as const,
+    ),
+    [
+      'allocatePackets',
+      {},
+      (pool: IOUserNetworkPacketBufferPool) => pool.allocatePackets(pool.getPacketCount()),
+    ] as const,
+    [
+      'allocatePacketIndices + newPacket',
+      {},
+      (pool: IOUserNetworkPacketBufferPool) => {
+        const out = new Uint32Array(pool.getPacketCount());
+        const n = pool.allocatePacketIndices(out);
+        return [...out.subarray(0, n)].map((i) => pool.newPacket({ fPacketIndex: i }));
+      },
+    ] as const,
   ])('after a previous owner set every field (%s)', (_label, overrides, takeAll) => {
     it('every packet comes back fresh', () => {
       const pool = makePool({ ...overrides, packetCount: 32, bufferCount: 32, headroom: 8 });
@@ -311,7 +326,12 @@ describe('setters refuse out-of-range values and leave the packet unchanged', ()
     ['setDataOffsetAndLength(-1, 0)', (p) => p.setDataOffsetAndLength(-1, 0), bad, '-1'],
     ['setDataOffsetAndLength(0, -1)', (p) => p.setDataOffsetAndLength(0, -1), bad, '-1'],
     ['setDataOffsetAndLength(60, 5) past the buffer', (p) => p.setDataOffsetAndLength(60, 5), over, '60'],
-    ['setDataOffsetAndLength(0, 2^32-1) past the buffer', (p) => p.setDataOffsetAndLength(0, 2 ** 32 - 1), over, '4294967295'],
+    [
+      'setDataOffsetAndLength(0, 2^32-1) past the buffer',
+      (p) => p.setDataOffsetAndLength(0, 2 ** 32 - 1),
+      over,
+      '4294967295',
+    ],
     ['setDataOffAndLen(64, 1) past the buffer', (p) => p.setDataOffAndLen(64, 1), over, '64'],
     ['setHeadroom(256) beyond uint8', (p) => p.setHeadroom(256), bad, '256'],
     ['setHeadroom(-1)', (p) => p.setHeadroom(-1), bad, '-1'],

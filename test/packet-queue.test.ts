@@ -50,19 +50,47 @@ describe('creating and opening', () => {
   it('refuses a taken id, a missing id, a wrong kind, bad ids and capacities', () => {
     const pool = makePool({ maxQueues: 4 });
     IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 1);
-    expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 1), kIOReturnExclusiveAccess, /queueId 1 is already in use/);
+    expectIOReturn(
+      () => IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 1),
+      kIOReturnExclusiveAccess,
+      /queueId 1 is already in use/,
+    );
     expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Open(pool, 2), kIOReturnNotFound, /no queue with queueId 2/);
-    expectIOReturn(() => IOUserNetworkRxCompletionQueue.Open(pool, 1), kIOReturnBadArgument, /TxSubmission queue, not RxCompletion/);
-    expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 4), kIOReturnBadArgument, /queueId 4 is out of range/);
-    expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create(pool, null, 0, 2), kIOReturnBadArgument, /capacity must be 1\.\.64/);
+    expectIOReturn(
+      () => IOUserNetworkRxCompletionQueue.Open(pool, 1),
+      kIOReturnBadArgument,
+      /TxSubmission queue, not RxCompletion/,
+    );
+    expectIOReturn(
+      () => IOUserNetworkTxSubmissionQueue.Create(pool, null, 8, 4),
+      kIOReturnBadArgument,
+      /queueId 4 is out of range/,
+    );
+    expectIOReturn(
+      () => IOUserNetworkTxSubmissionQueue.Create(pool, null, 0, 2),
+      kIOReturnBadArgument,
+      /capacity must be 1\.\.64/,
+    );
     expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create(pool, null, 65, 2), kIOReturnBadArgument, /got 65/);
-    expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create(pool, null, -1 as number, 2), kIOReturnBadArgument, /capacity/);
-    expectIOReturn(() => IOUserNetworkTxSubmissionQueue.Create({} as never, null, 8, 2), kIOReturnBadArgument, /pool must be/);
+    expectIOReturn(
+      () => IOUserNetworkTxSubmissionQueue.Create(pool, null, -1 as number, 2),
+      kIOReturnBadArgument,
+      /capacity/,
+    );
+    expectIOReturn(
+      () => IOUserNetworkTxSubmissionQueue.Create({} as never, null, 8, 2),
+      kIOReturnBadArgument,
+      /pool must be/,
+    );
   });
 
   it('refuses queue options the layout cannot hold', () => {
     expectIOReturn(() => makePool({ maxQueues: 257 }), kIOReturnBadArgument, /maxQueues 257 exceeds 256/);
-    expectIOReturn(() => makePool({ queueCapacity: 100 }), kIOReturnBadArgument, /queueCapacity must be a power of two/);
+    expectIOReturn(
+      () => makePool({ queueCapacity: 100 }),
+      kIOReturnBadArgument,
+      /queueCapacity must be a power of two/,
+    );
   });
 });
 
@@ -316,7 +344,12 @@ describe('a scribbled queue', () => {
     q.EnqueuePacket(p);
     // Find the queue's words through the region: the entry we just wrote holds p's index.
     const head = words.findIndex(
-      (w, i) => w === 1 && words[i + 32] === 0 && words[i + 64] === 1 && words[i + 66] === 8 && words[i + 96] === p.getPacketIndex(),
+      (w, i) =>
+        w === 1 &&
+        words[i + 32] === 0 &&
+        words[i + 64] === 1 &&
+        words[i + 66] === 8 &&
+        words[i + 96] === p.getPacketIndex(),
     );
     expect(head).toBeGreaterThan(0);
     words[head] = 3; // claims three entries; two of them name packets that are not queued

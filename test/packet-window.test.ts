@@ -15,7 +15,11 @@ describe('headroom', () => {
   it('setDataOffset and setDataOffsetAndLength refuse an offset inside the headroom, naming it', () => {
     const p = makePool({ headroom: 32 }).allocatePacket()!;
     expect([p.getHeadroom(), p.getDataOffset()]).toEqual([32, 32]);
-    const err = expectIOReturn(() => p.setDataOffset(0), kIOReturnOverrun, 'data offset 0 lies inside the packet\'s 32-byte headroom');
+    const err = expectIOReturn(
+      () => p.setDataOffset(0),
+      kIOReturnOverrun,
+      "data offset 0 lies inside the packet's 32-byte headroom",
+    );
     expect(err.message).toContain('prepend()');
     expectIOReturn(() => p.setDataOffsetAndLength(31, 10), kIOReturnOverrun, '32-byte headroom');
     expectIOReturn(() => p.setDataOff(1), kIOReturnOverrun, 'headroom');
@@ -84,11 +88,14 @@ describe('prepend / adj / append / trim', () => {
     expect(p.getDataLength()).toBe(65);
   });
 
-  it.each([['prepend'], ['adj'], ['append'], ['trim']] as const)('%s refuses what is not a uint32, naming it', (move) => {
-    const p = makePool({ headroom: 8 }).allocatePacket()!;
-    for (const bad of [-1, 1.5, NaN, '1', 1n, null, 2 ** 32]) {
-      expectIOReturn(() => (p[move] as (n: unknown) => unknown)(bad), kIOReturnBadArgument, `${move} length`);
-    }
-    expect([p.getDataOffset(), p.getDataLength()]).toEqual([8, 0]);
-  });
+  it.each([['prepend'], ['adj'], ['append'], ['trim']] as const)(
+    '%s refuses what is not a uint32, naming it',
+    (move) => {
+      const p = makePool({ headroom: 8 }).allocatePacket()!;
+      for (const bad of [-1, 1.5, NaN, '1', 1n, null, 2 ** 32]) {
+        expectIOReturn(() => (p[move] as (n: unknown) => unknown)(bad), kIOReturnBadArgument, `${move} length`);
+      }
+      expect([p.getDataOffset(), p.getDataLength()]).toEqual([8, 0]);
+    },
+  );
 });

@@ -126,7 +126,7 @@ describe('allocatePackets', () => {
 
   // DriverKit's batch allocation: "possibly shorter when the pool runs low". Here the pool is not low: the
   // free packets just sit in this thread's cache after one single allocation.
-  it('sees free packets parked in this thread\'s cache', () => {
+  it("sees free packets parked in this thread's cache", () => {
     const pool = makePool(); // default cache
     const one = pool.allocatePacket()!;
     const free = pool.getFreePacketCount();
@@ -148,8 +148,14 @@ describe('allocatePackets', () => {
 
 describe('deallocatePackets / DeallocatePackets', () => {
   it.each([
-    ['deallocatePackets', (pool: IOUserNetworkPacketBufferPool, ps: IOUserNetworkPacket[], n?: number) => pool.deallocatePackets(ps, n)],
-    ['DeallocatePackets', (pool: IOUserNetworkPacketBufferPool, ps: IOUserNetworkPacket[], n?: number) => pool.DeallocatePackets(ps, n)],
+    [
+      'deallocatePackets',
+      (pool: IOUserNetworkPacketBufferPool, ps: IOUserNetworkPacket[], n?: number) => pool.deallocatePackets(ps, n),
+    ],
+    [
+      'DeallocatePackets',
+      (pool: IOUserNetworkPacketBufferPool, ps: IOUserNetworkPacket[], n?: number) => pool.DeallocatePackets(ps, n),
+    ],
   ])('%s gives back an array of packets, or its first `count`', (_name, dealloc) => {
     const pool = makePool();
     const packets = pool.allocatePackets(10);
@@ -163,8 +169,14 @@ describe('deallocatePackets / DeallocatePackets', () => {
   });
 
   it.each([
-    ['deallocatePackets', (pool: IOUserNetworkPacketBufferPool, ix: Uint32Array, n?: number) => pool.deallocatePackets(ix, n)],
-    ['DeallocatePackets', (pool: IOUserNetworkPacketBufferPool, ix: Uint32Array, n?: number) => pool.DeallocatePackets(ix, n)],
+    [
+      'deallocatePackets',
+      (pool: IOUserNetworkPacketBufferPool, ix: Uint32Array, n?: number) => pool.deallocatePackets(ix, n),
+    ],
+    [
+      'DeallocatePackets',
+      (pool: IOUserNetworkPacketBufferPool, ix: Uint32Array, n?: number) => pool.DeallocatePackets(ix, n),
+    ],
   ])('%s takes a Uint32Array of indices, or its first `count`', (_name, dealloc) => {
     const pool = makePool();
     const packets = pool.allocatePackets(8);
@@ -181,7 +193,11 @@ describe('deallocatePackets / DeallocatePackets', () => {
     const packets = pool.allocatePackets(2);
     expectIOReturn(() => pool.deallocatePackets(packets, 3), kIOReturnBadArgument, '3');
     expectIOReturn(() => pool.deallocatePackets(packets, -1), kIOReturnBadArgument, '-1');
-    expectIOReturn(() => pool.deallocatePackets(Uint32Array.from(indicesOf(packets)), 1.5), kIOReturnBadArgument, '1.5');
+    expectIOReturn(
+      () => pool.deallocatePackets(Uint32Array.from(indicesOf(packets)), 1.5),
+      kIOReturnBadArgument,
+      '1.5',
+    );
     expect(pool.getFreePacketCount()).toBe(62);
   });
 });
@@ -244,7 +260,11 @@ describe('batch deallocation is all or nothing', () => {
     const packets = pool.allocatePackets(6);
     const free = pool.allocatePacket()!;
     pool.deallocatePacket(free);
-    const indices = Uint32Array.from([...indicesOf(packets.slice(0, 3)), free.getPacketIndex(), ...indicesOf(packets.slice(3))]);
+    const indices = Uint32Array.from([
+      ...indicesOf(packets.slice(0, 3)),
+      free.getPacketIndex(),
+      ...indicesOf(packets.slice(3)),
+    ]);
     expectIOReturn(() => pool.deallocatePacketIndices(indices), kIOReturnNotPermitted);
     expectAllStillHeld(pool, packets);
   });
@@ -338,7 +358,11 @@ describe('allocatePacketIndices / deallocatePacketIndices / newPacket', () => {
     const stateNow = (): number[] => [...out].map((i) => stateWord(pool, i));
     const before = stateNow();
 
-    expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], freeIndex)), kIOReturnNotPermitted, 'indices[1]');
+    expectIOReturn(
+      () => pool.publishPacketIndices(Uint32Array.of(out[0], freeIndex)),
+      kIOReturnNotPermitted,
+      'indices[1]',
+    );
     expectIOReturn(() => pool.publishPacketIndices(Uint32Array.of(out[0], 64)), kIOReturnBadArgument, '64');
     expectIOReturn(() => pool.publishPacketIndices([out[0]] as never), kIOReturnBadArgument, 'Uint32Array');
     expectIOReturn(() => pool.publishPacketIndices(out, 4), kIOReturnBadArgument, 'count');

@@ -133,7 +133,9 @@ describe('withName / initWithName / init', () => {
   it('a failed initWithName leaves the object uninitialised and retryable', () => {
     const pool = new IOUserNetworkPacketBufferPool();
     try {
-      expect(pool.initWithName('bad', null, IONetworkPacketType.Network, { ...baseOptions, bufferSize: 0 })).toBe(false);
+      expect(pool.initWithName('bad', null, IONetworkPacketType.Network, { ...baseOptions, bufferSize: 0 })).toBe(
+        false,
+      );
       expect(pool.initWithName('bad', null, 7 as IONetworkPacketType, baseOptions)).toBe(false);
       expectIOReturn(() => pool.getName(), kIOReturnNotReady);
       expect(pool.initWithName('good', null, IONetworkPacketType.Network, baseOptions)).toBe(true);

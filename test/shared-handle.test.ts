@@ -81,7 +81,11 @@ describe('attach', () => {
     fs.writeFileSync(file, Buffer.alloc(handle.bytes));
     const fd = fs.openSync(file, 'r+');
     opened.push(fd);
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.attach({ ...handle, pid: 0, fd }), kIOReturnBadArgument, /not sealed/);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.attach({ ...handle, pid: 0, fd }),
+      kIOReturnBadArgument,
+      /not sealed/,
+    );
     fs.rmSync(path.dirname(file), { recursive: true });
   });
 
@@ -91,7 +95,11 @@ describe('attach', () => {
     const { identity, ...rest } = handle;
     expect(identity).toMatch(/^[0-9a-f]{16}$/);
     expectIOReturn(() => IOUserNetworkPacketBufferPool.attach(rest as typeof handle), kIOReturnBadArgument, /identity/);
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.attach({ ...handle, identity: 'zz' }), kIOReturnBadArgument, /identity/);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.attach({ ...handle, identity: 'zz' }),
+      kIOReturnBadArgument,
+      /identity/,
+    );
   });
 
   it('gives every pool its own identity', () => {
@@ -109,7 +117,11 @@ describe('attach', () => {
     const second = makePool({ shared: true });
     const fresh = sharedHandle(second);
     expect(fs.readlinkSync(`/proc/self/fd/${stale.fd}`)).toContain('memfd:packet-buffer-pool');
-    expectIOReturn(() => IOUserNetworkPacketBufferPool.attach({ ...stale, pid: 0 }), kIOReturnNotAttached, /not the pool/);
+    expectIOReturn(
+      () => IOUserNetworkPacketBufferPool.attach({ ...stale, pid: 0 }),
+      kIOReturnNotAttached,
+      /not the pool/,
+    );
     // The same number with the new pool's own identity attaches: the identity made the difference.
     const other = IOUserNetworkPacketBufferPool.attach({ ...stale, pid: 0, identity: fresh.identity });
     other.release();

@@ -69,7 +69,12 @@ function rig(options: Partial<IOUserNetworkUDPInterfaceOptions> = {}, poolOption
 }
 
 /** n packets in udp_peer's pattern, sequences first.., each `size` bytes. */
-function patternPackets(pool: IOUserNetworkPacketBufferPool, n: number, size: number, first = 0): IOUserNetworkPacket[] {
+function patternPackets(
+  pool: IOUserNetworkPacketBufferPool,
+  n: number,
+  size: number,
+  first = 0,
+): IOUserNetworkPacket[] {
   const out = pool.allocatePackets(n, []);
   expect(out.length).toBe(n);
   out.forEach((p, i) => {
@@ -101,23 +106,26 @@ describe.each([
   ['GSO on', true],
   ['GSO off', false],
 ])('transmit to a C receiver (%s)', (_label, gso) => {
-  it.each([64, 512, 1400])('delivers every byte of 300 datagrams of %i bytes, each packet completed once', async (size) => {
-    const peer = await startReceiver({ count: 300 });
-    const r = rig({ gso, remoteAddress: '127.0.0.1', remotePort: peer.port, eventDriven: false });
-    const packets = patternPackets(r.pool, 300, size);
-    expect(r.txs.EnqueuePackets(packets)).toBe(300);
-    const done = await collect(r.txc, 300, () => r.iface.transmit());
-    expect(done.map((p) => p.getPacketIndex())).toEqual(packets.map((p) => p.getPacketIndex()));
-    for (const p of done) expect(p.getCompletionStatus()).toBe(0);
-    const report = await peer.report;
-    expect(report).toEqual(expect.objectContaining({ received: 300, bad: 0, duplicates: 0, maxSequence: 299 }));
-    const stats = r.iface.getStatistics();
-    expect(stats.txPackets).toBe(300);
-    expect(stats.gsoActive).toBe(gso);
-    if (gso) expect(stats.txGsoMessages).toBeGreaterThan(0);
-    else expect(stats.txGsoMessages).toBe(0);
-    r.pool.deallocatePackets(done);
-  });
+  it.each([64, 512, 1400])(
+    'delivers every byte of 300 datagrams of %i bytes, each packet completed once',
+    async (size) => {
+      const peer = await startReceiver({ count: 300 });
+      const r = rig({ gso, remoteAddress: '127.0.0.1', remotePort: peer.port, eventDriven: false });
+      const packets = patternPackets(r.pool, 300, size);
+      expect(r.txs.EnqueuePackets(packets)).toBe(300);
+      const done = await collect(r.txc, 300, () => r.iface.transmit());
+      expect(done.map((p) => p.getPacketIndex())).toEqual(packets.map((p) => p.getPacketIndex()));
+      for (const p of done) expect(p.getCompletionStatus()).toBe(0);
+      const report = await peer.report;
+      expect(report).toEqual(expect.objectContaining({ received: 300, bad: 0, duplicates: 0, maxSequence: 299 }));
+      const stats = r.iface.getStatistics();
+      expect(stats.txPackets).toBe(300);
+      expect(stats.gsoActive).toBe(gso);
+      if (gso) expect(stats.txGsoMessages).toBeGreaterThan(0);
+      else expect(stats.txGsoMessages).toBe(0);
+      r.pool.deallocatePackets(done);
+    },
+  );
 });
 
 it('sends each packet to its own address on an unconnected interface (IPv4 and IPv6 peers)', async () => {
@@ -170,7 +178,12 @@ describe.each([
           datagrams++;
         }
         expect(p.getDataOffset()).toBe(p.getHeadroom());
-        expect(getPacketAddress(p)).toEqual({ family: type === 'udp6' ? 6 : 4, address: host, port: sender.port, scopeId: 0 });
+        expect(getPacketAddress(p)).toEqual({
+          family: type === 'udp6' ? 6 : 4,
+          address: host,
+          port: sender.port,
+          scopeId: 0,
+        });
         expect(p.getTimestamp()).toBeGreaterThanOrEqual(before);
         expect(p.getCompletionStatus()).toBe(0);
       }
@@ -326,19 +339,43 @@ describe('bad arguments', () => {
     expectIOReturn(() => create({ txSubmissionQueue: txs, txCompletionQueue: txc }, {}), kIOReturnBadArgument, /pool/);
     expectIOReturn(() => create({}), kIOReturnBadArgument, /txSubmission/);
     expectIOReturn(() => create({ txSubmissionQueue: txs }), kIOReturnBadArgument, /txCompletion/);
-    expectIOReturn(() => create({ txSubmissionQueue: txs, txCompletionQueue: otherTxc }), kIOReturnBadArgument, /another pool/);
-    expectIOReturn(() => create({ txSubmissionQueue: txc, txCompletionQueue: txc }), kIOReturnBadArgument, /txSubmissionQueue/);
+    expectIOReturn(
+      () => create({ txSubmissionQueue: txs, txCompletionQueue: otherTxc }),
+      kIOReturnBadArgument,
+      /another pool/,
+    );
+    expectIOReturn(
+      () => create({ txSubmissionQueue: txc, txCompletionQueue: txc }),
+      kIOReturnBadArgument,
+      /txSubmissionQueue/,
+    );
     expectIOReturn(() => create({ rxSubmissionQueue: rxs }), kIOReturnBadArgument, /rxCompletion/);
-    expectIOReturn(() => create({ txSubmissionQueue: txs, txCompleteToPool: true, localPort: 70000 }), kIOReturnBadArgument, /70000/);
-    expectIOReturn(() => create({ txSubmissionQueue: txs, txCompleteToPool: true, type: 'tcp' }), kIOReturnBadArgument, /tcp/);
+    expectIOReturn(
+      () => create({ txSubmissionQueue: txs, txCompleteToPool: true, localPort: 70000 }),
+      kIOReturnBadArgument,
+      /70000/,
+    );
+    expectIOReturn(
+      () => create({ txSubmissionQueue: txs, txCompleteToPool: true, type: 'tcp' }),
+      kIOReturnBadArgument,
+      /tcp/,
+    );
     expectIOReturn(
       () => create({ txSubmissionQueue: txs, txCompleteToPool: true, localAddress: 'not-an-ip' }),
       kIOReturnBadArgument,
       /not-an-ip/,
     );
-    expectIOReturn(() => create({ txSubmissionQueue: txs, txCompleteToPool: true, maxSegments: 0 }), kIOReturnBadArgument, /maxSegments/);
+    expectIOReturn(
+      () => create({ txSubmissionQueue: txs, txCompleteToPool: true, maxSegments: 0 }),
+      kIOReturnBadArgument,
+      /maxSegments/,
+    );
     const rxc = IOUserNetworkRxCompletionQueue.Create(pool, null, 64, 3);
-    expectIOReturn(() => create({ rxSubmissionQueue: rxs, rxCompletionQueue: rxc, gro: true }), kIOReturnBadArgument, /65507/);
+    expectIOReturn(
+      () => create({ rxSubmissionQueue: rxs, rxCompletionQueue: rxc, gro: true }),
+      kIOReturnBadArgument,
+      /65507/,
+    );
     expectIOReturn(() => setPacketAddress(pool.allocatePacket()!, '1.2.3', 9), kIOReturnBadArgument, /1\.2\.3/);
   });
 
@@ -369,7 +406,8 @@ describe('completion action', () => {
     r.iface.setCompletionAction((tx, rx) => calls.push([tx, rx]));
     r.txs.EnqueuePackets(patternPackets(r.pool, 50, 64));
     const deadline = Date.now() + 5000;
-    while (calls.reduce((a, [tx]) => a + tx, 0) < 50 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    while (calls.reduce((a, [tx]) => a + tx, 0) < 50 && Date.now() < deadline)
+      await new Promise((res) => setTimeout(res, 5));
     expect(calls.reduce((a, [tx]) => a + tx, 0)).toBe(50);
     expect(r.txc.getCount()).toBe(50);
     expect((await peer.report).received).toBe(50);

@@ -63,8 +63,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace pbp_addon
 
-static Napi::Object initModule(Napi::Env env, Napi::Object exports) {
-  return pbp_addon::init(env, exports);
-}
+static Napi::Object initModule(Napi::Env env, Napi::Object exports) { return pbp_addon::init(env, exports); }
 
 NODE_API_MODULE(packet_buffer_pool, initModule)

@@ -22,8 +22,7 @@ Flushers& flushers() {
 
 CacheFlusher::CacheFlusher(Napi::Env env, std::shared_ptr<pbp::Pool> pool, uint32_t slot)
     : key_(pool.get()), target_(new Target{std::move(pool), slot, false, {false}}) {
-  tsfn_ = Tsfn::New(env, "packet-buffer-pool cache flush", 0, 1, target_, finalizeTarget,
-                    static_cast<void*>(nullptr));
+  tsfn_ = Tsfn::New(env, "packet-buffer-pool cache flush", 0, 1, target_, finalizeTarget, static_cast<void*>(nullptr));
   tsfn_.Unref(env);  // a pending flush must not keep the thread alive
   Flushers& f = flushers();
   std::lock_guard<std::mutex> lock(f.mutex);

@@ -72,7 +72,8 @@ void DriverLoop::listen(bool on) {
   for (auto [has, q] : {std::pair{hasTx_, &tx_}, std::pair{hasRx_, &rx_}}) {
     if (!has) continue;
     if (on) q->addWaiter();
-    else q->removeWaiter();
+    else
+      q->removeWaiter();
   }
 }
 
@@ -89,11 +90,13 @@ void DriverLoop::setRef(bool ref) {
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&poll_), reinterpret_cast<uv_handle_t*>(&async_),
                          reinterpret_cast<uv_handle_t*>(&timer_)}) {
     if (ref) uv_ref(h);
-    else uv_unref(h);
+    else
+      uv_unref(h);
   }
   if (coalesceFd_ >= 0) {
     if (ref) uv_ref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
-    else uv_unref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
+    else
+      uv_unref(reinterpret_cast<uv_handle_t*>(&coalescePoll_));
   }
 }
 
@@ -174,7 +177,8 @@ void DriverLoop::rearm() {
   if (hasTx_ && driver_->txBlocked()) events |= UV_WRITABLE;
   if (events != pollEvents_) {
     if (events == 0) uv_poll_stop(&poll_);
-    else uv_poll_start(&poll_, events, onPoll);
+    else
+      uv_poll_start(&poll_, events, onPoll);
     pollEvents_ = events;
   }
   // Nothing signals room in a completion queue (nor, on AF_XDP, a completion ring entry), so

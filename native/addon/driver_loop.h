@@ -40,9 +40,8 @@ class DriverLoop {
   // nullptr for a direction the driver does not have).
   // coalesceMicroseconds: 0 (off) or the receive coalescing interval. Returns nullptr (errno set)
   // when the coalescing timer cannot be created.
-  static DriverLoop* start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd,
-                           const pbp::PacketQueue* txSubmission, const pbp::PacketQueue* rxSubmission,
-                           uint32_t coalesceMicroseconds = 0);
+  static DriverLoop* start(uv_loop_t* loop, pbp::io::QueueDriver& driver, int fd, const pbp::PacketQueue* txSubmission,
+                           const pbp::PacketQueue* rxSubmission, uint32_t coalesceMicroseconds = 0);
   // Stops all callbacks now; the object deletes itself once libuv has closed its handles.
   void close();
   // A pass soon, on the loop (after an explicit transmit() left work, for instance).
@@ -81,16 +80,16 @@ class DriverLoop {
   uv_poll_t poll_;
   uv_async_t async_;
   uv_timer_t timer_;
-  uv_poll_t coalescePoll_;     // on coalesceFd_, when coalescing is on
-  int coalesceFd_ = -1;        // timerfd, armed while the socket is not watched
+  uv_poll_t coalescePoll_;  // on coalesceFd_, when coalescing is on
+  int coalesceFd_ = -1;     // timerfd, armed while the socket is not watched
   uint32_t coalesceUs_ = 0;
-  bool coalescing_ = false;    // the timerfd is armed: leave the socket unwatched until it fires
-  int pollEvents_ = -1;   // what poll_ watches now (-1: stopped)
+  bool coalescing_ = false;  // the timerfd is armed: leave the socket unwatched until it fires
+  int pollEvents_ = -1;      // what poll_ watches now (-1: stopped)
   bool timerOn_ = false;
   bool closing_ = false;
   bool ref_ = true;
   bool listening_ = false;  // registered as the submission queues' waiter
-  int open_ = 0;          // handles not closed yet
+  int open_ = 0;            // handles not closed yet
   Counters counters_;
 };
 

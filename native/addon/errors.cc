@@ -94,8 +94,7 @@ bool toUint32(Napi::Env env, Napi::Value value, const std::string& what, uint32_
   return true;
 }
 
-bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what,
-                     Napi::Uint32Array& out) {
+bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what, Napi::Uint32Array& out) {
   if (i < info.Length() && info[i].IsTypedArray() &&
       info[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
     out = info[i].As<Napi::Uint32Array>();

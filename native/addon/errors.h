@@ -43,7 +43,6 @@ bool toUint32(Napi::Env env, Napi::Value value, const std::string& what, uint32_
 bool readUint32(const Napi::CallbackInfo& info, size_t i, const char* what, uint32_t& out);
 // Argument i as a count of at most `limit` entries (kIOReturnOverrun beyond it).
 bool readCount(const Napi::CallbackInfo& info, size_t i, size_t limit, uint32_t& out);
-bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what,
-                     Napi::Uint32Array& out);
+bool readUint32Array(const Napi::CallbackInfo& info, size_t i, const char* what, Napi::Uint32Array& out);
 
 }  // namespace pbp_addon

@@ -81,8 +81,7 @@ napi_value run(napi_env env, napi_callback_info info) {
     case HotOp::DeallocIndices: {
       uint32_t* indices;
       size_t length;
-      if (!uint32ArrayArg(env, array, "indices", indices, length) || !countWithin(env, arg, length))
-        return nullptr;
+      if (!uint32ArrayArg(env, array, "indices", indices, length) || !countWithin(env, arg, length)) return nullptr;
       pbp::Status s = pool->deallocateBulk(slot, indices, arg);
       if (!s.isOk()) fail(env, s);
       return nullptr;
@@ -120,8 +119,8 @@ Napi::Object makeHotCall(Napi::Env env, const std::shared_ptr<HotState>& state) 
     return result;  // an exception is pending
   }
   auto* bufferOwner = new std::shared_ptr<HotState>(state);
-  if (napi_create_external_arraybuffer(env, state->words, sizeof state->words, dropBufferOwner, bufferOwner,
-                                       &buffer) != napi_ok) {
+  if (napi_create_external_arraybuffer(env, state->words, sizeof state->words, dropBufferOwner, bufferOwner, &buffer) !=
+      napi_ok) {
     delete bufferOwner;
     return result;
   }

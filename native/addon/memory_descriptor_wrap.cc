@@ -21,8 +21,7 @@ Napi::Value MemoryDescriptorWrap::create(Napi::Env env, const std::shared_ptr<pb
   auto* data = env.GetInstanceData<AddonData>();
   Napi::Object obj = data->memoryDescriptorClass.New({});
   if (env.IsExceptionPending()) return env.Undefined();
-  if (!pool->acquireUser())
-    return throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
+  if (!pool->acquireUser()) return throwIOReturn(env, IOReturn::NotAttached, "the pool has been released");
   MemoryDescriptorWrap::Unwrap(obj)->pool_ = pool;
   return obj;
 }
@@ -61,9 +60,8 @@ Napi::Value MemoryDescriptorWrap::map(const Napi::CallbackInfo& info) {
   if (!(offset >= 0 && length >= 0 && offset + length <= total) || offset != uint64_t(offset) ||
       length != uint64_t(length))
     return throwIOReturn(env, IOReturn::BadArgument,
-                         "mapping range offset " + std::to_string(offset) + " length " +
-                             std::to_string(length) + " is outside the descriptor (" +
-                             std::to_string(pool_->bytes()) + " bytes)");
+                         "mapping range offset " + std::to_string(offset) + " length " + std::to_string(length) +
+                             " is outside the descriptor (" + std::to_string(pool_->bytes()) + " bytes)");
   if (region_.IsEmpty()) region_ = Napi::Persistent(externalRegionBuffer(env, pool_, 0, pool_->bytes(), false));
   return region_.Value();
 }

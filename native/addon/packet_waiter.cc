@@ -16,8 +16,8 @@ constexpr uint32_t kFirstBackoffMs = 1;
 
 PacketWaiter::PacketWaiter(Napi::Env env, std::shared_ptr<pbp::Pool> pool, Napi::Function onFreed)
     : pool_(std::move(pool)), target_(new CallTarget{this, false}) {
-  tsfn_ = Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, target_, finalizeTarget,
-                    static_cast<void*>(nullptr));
+  tsfn_ =
+      Tsfn::New(env, onFreed, "packet-buffer-pool waiter", 0, 1, target_, finalizeTarget, static_cast<void*>(nullptr));
   tsfn_.Unref(env);  // only a pending want() keeps the process alive
   try {
     thread_ = std::thread([this] { run(); });
@@ -35,7 +35,8 @@ PacketWaiter::~PacketWaiter() { stop(); }
 void PacketWaiter::want(Napi::Env env, bool keepAlive) {
   // Ref/Unref of a thread-safe function are a flag, not a count: the last call wins.
   if (keepAlive) tsfn_.Ref(env);
-  else tsfn_.Unref(env);
+  else
+    tsfn_.Unref(env);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (wanted_) return;

@@ -52,8 +52,8 @@ class PacketWaiter {
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool wanted_ = false;       // guarded by mutex_
-  bool registered_ = false;   // counted in the pool's waiters; guarded by mutex_
+  bool wanted_ = false;      // guarded by mutex_
+  bool registered_ = false;  // counted in the pool's waiters; guarded by mutex_
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
 };

@@ -59,8 +59,8 @@ struct RegionHold {
 };
 }  // namespace
 
-Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
-                                       uint64_t offset, uint64_t length, bool newlyMapped) {
+Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool, uint64_t offset,
+                                       uint64_t length, bool newlyMapped) {
   // V8 counts every ArrayBuffer's length as external memory of its isolate. A region this process
   // has just mapped is reported once more, so that dropped pools are collected (and unmapped)
   // soon, not whenever the small JS heap happens to fill. Buffers over a region that is already
@@ -155,16 +155,12 @@ void PoolWrap::construct(const Napi::CallbackInfo& info) {
     pbp::PoolOptions opts;
     Napi::Value name = o.Get("name");
     if (name.IsString()) opts.name = name.As<Napi::String>().Utf8Value();
-    if (!readOption(env, o, "packetCount", opts.packetCount) ||
-        !readOption(env, o, "bufferCount", opts.bufferCount) ||
+    if (!readOption(env, o, "packetCount", opts.packetCount) || !readOption(env, o, "bufferCount", opts.bufferCount) ||
         !readOption(env, o, "bufferSize", opts.bufferSize) ||
         !readOption(env, o, "maxBuffersPerPacket", opts.maxBuffersPerPacket) ||
-        !readOption(env, o, "headroom", opts.headroom) ||
-        !readOption(env, o, "cacheSize", opts.cacheSize) ||
-        !readOption(env, o, "maxThreads", opts.maxThreads) ||
-        !readOption(env, o, "poolFlags", opts.poolFlags) ||
-        !readOption(env, o, "maxQueues", opts.maxQueues) ||
-        !readOption(env, o, "queueCapacity", opts.queueCapacity))
+        !readOption(env, o, "headroom", opts.headroom) || !readOption(env, o, "cacheSize", opts.cacheSize) ||
+        !readOption(env, o, "maxThreads", opts.maxThreads) || !readOption(env, o, "poolFlags", opts.poolFlags) ||
+        !readOption(env, o, "maxQueues", opts.maxQueues) || !readOption(env, o, "queueCapacity", opts.queueCapacity))
       return;
     opts.shared = o.Get("shared").ToBoolean();
     s = pbp::Pool::create(opts, pool_);

@@ -82,7 +82,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
 // Wraps a pool reference in an external ArrayBuffer over [offset, offset + length) of its
 // region; the mapping stays valid for as long as the ArrayBuffer (or anything viewing it) lives.
 // `newlyMapped`: this process mapped the region just now (create, attach by fd).
-Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool,
-                                       uint64_t offset, uint64_t length, bool newlyMapped);
+Napi::ArrayBuffer externalRegionBuffer(Napi::Env env, const std::shared_ptr<pbp::Pool>& pool, uint64_t offset,
+                                       uint64_t length, bool newlyMapped);
 
 }  // namespace pbp_addon

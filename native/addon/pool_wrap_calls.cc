@@ -92,8 +92,7 @@ Napi::Value PoolWrap::reclaim(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!attached(env)) return env.Undefined();
   uint32_t threadId = pbp::Pool::kAnyThread;
-  if (info.Length() > 0 && !info[0].IsUndefined() && !readUint32(info, 0, "threadId", threadId))
-    return env.Undefined();
+  if (info.Length() > 0 && !info[0].IsUndefined() && !readUint32(info, 0, "threadId", threadId)) return env.Undefined();
   uint32_t count = 0;
   pbp::Status s = pool_->reclaim(threadId, count, slot_);
   if (!s.isOk()) return throwStatus(env, s);

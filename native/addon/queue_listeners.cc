@@ -16,7 +16,7 @@ std::mutex& listenersMutex() {
   static std::mutex m;
   return m;
 }
-std::map<Key, std::vector<uv_async_t*>>& listeners() {  // guarded by listenersMutex()
+std::map<Key, std::vector<uv_async_t*>>& listeners() {                 // guarded by listenersMutex()
   static auto* table = new std::map<Key, std::vector<uv_async_t*>>();  // never destroyed: used by exit-time hooks
   return *table;
 }

@@ -16,8 +16,8 @@ bool readEnum(Napi::Env env, Napi::Object o, const char* key, uint32_t max, uint
   if (v.IsUndefined()) return true;
   if (!toUint32(env, v, key, out)) return false;
   if (out <= max) return true;
-  throwIOReturn(env, IOReturn::BadArgument, std::string(key) + " must be 0.." + std::to_string(max) +
-                                                ", got " + std::to_string(out));
+  throwIOReturn(env, IOReturn::BadArgument,
+                std::string(key) + " must be 0.." + std::to_string(max) + ", got " + std::to_string(out));
   return false;
 }
 
@@ -40,8 +40,7 @@ Napi::Function RawInterfaceWrap::define(Napi::Env env) {
                      });
 }
 
-RawInterfaceWrap::RawInterfaceWrap(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<RawInterfaceWrap>(info) {
+RawInterfaceWrap::RawInterfaceWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawInterfaceWrap>(info) {
   Napi::Env env = info.Env();
   env_ = env;
   PoolWrap* poolWrap = PoolWrap::from(env, info.Length() > 0 ? info[0] : env.Undefined());
@@ -63,11 +62,9 @@ RawInterfaceWrap::RawInterfaceWrap(const Napi::CallbackInfo& info)
   }
   opts.ifname = ifname.As<Napi::String>().Utf8Value();
   uint32_t backend = 0, xdpMode = 0, zeroCopy = 0, threadId = 0;
-  if (!readEnum(env, o, "queueId", 0xFFFFFFFF, opts.queueId) ||
-      !readEnum(env, o, "backend", 2, backend) || !readEnum(env, o, "xdpMode", 2, xdpMode) ||
-      !readEnum(env, o, "zeroCopy", 2, zeroCopy) ||
-      !readEnum(env, o, "ringSize", 0xFFFFFFFF, opts.ringSize) ||
-      !readEnum(env, o, "threadId", 0xFFFFFFFF, threadId))
+  if (!readEnum(env, o, "queueId", 0xFFFFFFFF, opts.queueId) || !readEnum(env, o, "backend", 2, backend) ||
+      !readEnum(env, o, "xdpMode", 2, xdpMode) || !readEnum(env, o, "zeroCopy", 2, zeroCopy) ||
+      !readEnum(env, o, "ringSize", 0xFFFFFFFF, opts.ringSize) || !readEnum(env, o, "threadId", 0xFFFFFFFF, threadId))
     return;
   opts.backend = pbp::raw::Backend(backend);
   opts.xdpMode = pbp::raw::XdpAttachMode(xdpMode);

@@ -40,7 +40,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   Napi::Value setRef(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
 
-  bool open(Napi::Env env);  // throws kIOReturnNotAttached when closed
+  bool open(Napi::Env env);     // throws kIOReturnNotAttached when closed
   bool byIndex(Napi::Env env);  // throws kIOReturnNotPermitted when queues drive the interface
   // Moves packets[0..n) from the caller's tag to the interface's, stopping at the first one the
   // caller does not hold; returns how many moved.
@@ -52,7 +52,7 @@ class RawInterfaceWrap : public Napi::ObjectWrap<RawInterfaceWrap> {
   std::shared_ptr<pbp::Pool> pool_;
   std::unique_ptr<pbp::raw::RawPort> port_;
   std::unique_ptr<pbp::raw::RawDriver> driver_;  // when bound to packet queues
-  DriverLoop* loop_ = nullptr;  // runs the driver on this thread's event loop (eventDriven)
+  DriverLoop* loop_ = nullptr;                   // runs the driver on this thread's event loop (eventDriven)
   uint32_t callerSlot_ = 0;
   uint32_t slot_ = 0;  // the interface's own slot
   napi_env env_ = nullptr;

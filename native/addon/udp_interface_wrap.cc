@@ -47,7 +47,8 @@ bool readAddress(Napi::Env env, Napi::Object o, const char* addrKey, const char*
   uint32_t port;
   if (!readU32(env, o, portKey, 0, port)) return false;
   if (port > 65535) {
-    throwIOReturn(env, IOReturn::BadArgument, std::string("options.") + portKey + " " + std::to_string(port) + " is not a port");
+    throwIOReturn(env, IOReturn::BadArgument,
+                  std::string("options.") + portKey + " " + std::to_string(port) + " is not a port");
     return false;
   }
   out.port = uint16_t(port);
@@ -122,9 +123,9 @@ UdpInterfaceWrap::UdpInterfaceWrap(const Napi::CallbackInfo& info) : Napi::Objec
 
   pbp::io::UdpOptions uo;
   uint32_t family, sndbuf, rcvbuf, segments, coalesceUs;
-  if (!readU32(env, o, "family", 4, family) || !readU32(env, o, "coalesceMicroseconds", 0, coalesceUs) || !readU32(env, o, "sendBufferSize", 0, sndbuf) ||
-      !readU32(env, o, "receiveBufferSize", 0, rcvbuf) || !readU32(env, o, "maxSegments", 64, segments) ||
-      !readAddress(env, o, "localAddress", "localPort", uo.local) ||
+  if (!readU32(env, o, "family", 4, family) || !readU32(env, o, "coalesceMicroseconds", 0, coalesceUs) ||
+      !readU32(env, o, "sendBufferSize", 0, sndbuf) || !readU32(env, o, "receiveBufferSize", 0, rcvbuf) ||
+      !readU32(env, o, "maxSegments", 64, segments) || !readAddress(env, o, "localAddress", "localPort", uo.local) ||
       !readAddress(env, o, "remoteAddress", "remotePort", uo.remote))
     return;
   if (coalesceUs > kMaxCoalesceMicroseconds) {
@@ -221,7 +222,8 @@ UdpInterfaceWrap::UdpInterfaceWrap(const Napi::CallbackInfo& info) : Napi::Objec
     if (loop_ == nullptr) {
       int e = errno;
       shutdown();
-      throwWithErrno(env, Status::fail(IOReturn::NoResources, "the receive coalescing timer (timerfd_create) failed"), e);
+      throwWithErrno(env, Status::fail(IOReturn::NoResources, "the receive coalescing timer (timerfd_create) failed"),
+                     e);
       return;
     }
   }
@@ -373,8 +375,7 @@ void UdpInterfaceWrap::callCompletionAction(uint32_t tx, uint32_t rx) {
   if (completionAction_.IsEmpty()) return;
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
-  completionAction_.MakeCallback(Value(), {Napi::Number::New(env, tx), Napi::Number::New(env, rx)},
-                                 *asyncContext_);
+  completionAction_.MakeCallback(Value(), {Napi::Number::New(env, tx), Napi::Number::New(env, rx)}, *asyncContext_);
   if (env.IsExceptionPending()) {
     // Thrown by the action: report it like any callback's exception (uncaughtException).
     Napi::Error e = env.GetAndClearPendingException();

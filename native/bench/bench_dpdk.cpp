@@ -57,9 +57,7 @@ class DpdkRing {
   bool enqueueBulk(const uint32_t* v, unsigned n) {
     return rte_ring_mp_enqueue_bulk_elem(r_, v, kElemSize, n, nullptr) == n;
   }
-  bool dequeueBulk(uint32_t* v, unsigned n) {
-    return rte_ring_mc_dequeue_bulk_elem(r_, v, kElemSize, n, nullptr) == n;
-  }
+  bool dequeueBulk(uint32_t* v, unsigned n) { return rte_ring_mc_dequeue_bulk_elem(r_, v, kElemSize, n, nullptr) == n; }
   unsigned count() const { return rte_ring_count(r_); }
 
  private:

@@ -20,10 +20,10 @@ namespace pbp::bench {
 enum class RingOp { Single, Bulk32 };
 
 constexpr unsigned kBulk = 32;
-constexpr uint32_t kRingSize = 2048;   // slots in both rings
-constexpr uint32_t kPrefill = 1024;    // entries the take-then-return pattern cycles through
-constexpr unsigned kChunk = 8;         // loop iterations between looks at the stop flag (an
-                                       // oversubscribed rte_ring can take ms per operation)
+constexpr uint32_t kRingSize = 2048;  // slots in both rings
+constexpr uint32_t kPrefill = 1024;   // entries the take-then-return pattern cycles through
+constexpr unsigned kChunk = 8;        // loop iterations between looks at the stop flag (an
+                                      // oversubscribed rte_ring can take ms per operation)
 
 using Clock = std::chrono::steady_clock;
 
@@ -130,9 +130,8 @@ uint64_t takeReturnLoop(Ring& ring, RingOp op, const std::atomic<bool>& stop) {
 
 template <class Ring>
 Cost measureTakeReturn(Ring& ring, RingOp op, unsigned threads, unsigned ms, bool pin) {
-  return runTimed(threads, ms, pin, [&](unsigned, const std::atomic<bool>& stop) {
-    return takeReturnLoop(ring, op, stop);
-  });
+  return runTimed(threads, ms, pin,
+                  [&](unsigned, const std::atomic<bool>& stop) { return takeReturnLoop(ring, op, stop); });
 }
 
 // Fills a fresh ring with 0..kPrefill-1 through the adapter's own enqueue.

@@ -61,9 +61,7 @@ class PbpRing {
 
   bool enqueue(uint32_t v) { return ring_.enqueue(v); }
   bool dequeue(uint32_t& v) { return ring_.dequeue(v); }
-  bool enqueueBulk(const uint32_t* v, unsigned n) {
-    return ring_.enqueueMany(v, n, Ring::Mode::Bulk) == n;
-  }
+  bool enqueueBulk(const uint32_t* v, unsigned n) { return ring_.enqueueMany(v, n, Ring::Mode::Bulk) == n; }
   bool dequeueBulk(uint32_t* v, unsigned n) { return ring_.dequeueMany(v, n, Ring::Mode::Bulk) == n; }
 
  private:
@@ -254,8 +252,10 @@ int parseArgs(int argc, char** argv, Config& c) {
       const char* v = value("--clock");
       if (!v) return 2;
       if (std::strcmp(v, "wall") == 0) c.cpuClock = false;
-      else if (std::strcmp(v, "cpu") == 0) c.cpuClock = true;
-      else return std::fprintf(stderr, "--clock must be wall or cpu\n"), 2;
+      else if (std::strcmp(v, "cpu") == 0)
+        c.cpuClock = true;
+      else
+        return std::fprintf(stderr, "--clock must be wall or cpu\n"), 2;
     } else if (a == "--help" || a == "-h") {
       usage(stdout);
       return 1;
@@ -276,8 +276,7 @@ int run(int argc, char** argv) {
 
   std::string dpdkWhy;
   bool dpdk = dpdkRingWorks(dpdkWhy);
-  if (!dpdk && cfg.json)
-    std::fprintf(stderr, "pbp_native_bench: no DPDK comparison: %s\n", dpdkWhy.c_str());
+  if (!dpdk && cfg.json) std::fprintf(stderr, "pbp_native_bench: no DPDK comparison: %s\n", dpdkWhy.c_str());
   const bool showProgress = !cfg.json && isatty(2);
 
   std::vector<Result> results;
@@ -309,11 +308,10 @@ int run(int argc, char** argv) {
     uint32_t cacheSize;
     PoolOp op;
   };
-  for (const PoolScenario& sc :
-       {PoolScenario{"pool.alloc-free.cache256", 256, PoolOp::OneByOne},
-        PoolScenario{"pool.alloc-free.cache0", 0, PoolOp::OneByOne},
-        PoolScenario{"pool.burst-bulk32.cache256", 256, PoolOp::Burst32},
-        PoolScenario{"pool.burst-bulk32.cache0", 0, PoolOp::Burst32}}) {
+  for (const PoolScenario& sc : {PoolScenario{"pool.alloc-free.cache256", 256, PoolOp::OneByOne},
+                                 PoolScenario{"pool.alloc-free.cache0", 0, PoolOp::OneByOne},
+                                 PoolScenario{"pool.burst-bulk32.cache256", 256, PoolOp::Burst32},
+                                 PoolScenario{"pool.burst-bulk32.cache0", 0, PoolOp::Burst32}}) {
     for (unsigned t : cfg.poolThreads) {
       std::string name = std::string(sc.name) + (t > 1 ? "." + std::to_string(t) + "t" : "");
       progress(name);
@@ -338,25 +336,25 @@ int run(int argc, char** argv) {
   if (cfg.json) {
     std::printf("{\"cpu\":\"%s\",\"cpus\":%u,\"dpdk\":", jsonEscape(cpu).c_str(), cpus);
     if (dpdk) std::printf("\"%s\"", jsonEscape(dpdkVersion()).c_str());
-    else std::printf("null");
+    else
+      std::printf("null");
     std::printf(",\"clock\":\"%s\",\"reps\":%u,\"ms\":%u,\"results\":[", clock, cfg.reps, cfg.ms);
     for (size_t i = 0; i < results.size(); ++i)
-      std::printf("%s{\"name\":\"%s\",\"nsPerOp\":%.3f,\"wallNsPerOp\":%.3f,\"cpuNsPerOp\":%.3f}",
-                  i ? "," : "", jsonEscape(results[i].name).c_str(), ns(results[i]),
-                  results[i].cost.wall, results[i].cost.cpu);
+      std::printf("%s{\"name\":\"%s\",\"nsPerOp\":%.3f,\"wallNsPerOp\":%.3f,\"cpuNsPerOp\":%.3f}", i ? "," : "",
+                  jsonEscape(results[i].name).c_str(), ns(results[i]), results[i].cost.wall, results[i].cost.cpu);
     std::printf("]}\n");
     return 0;
   }
 
   if (showProgress) std::fprintf(stderr, "%60s\r", "");
   std::printf("pbp_native_bench  cpu: %s (%u CPUs)\n", cpu.c_str(), cpus);
-  if (dpdk)
-    std::printf("comparing with DPDK %s rte_ring (MP/MC, 4-byte elements, no EAL)\n", dpdkVersion());
+  if (dpdk) std::printf("comparing with DPDK %s rte_ring (MP/MC, 4-byte elements, no EAL)\n", dpdkVersion());
   else
     std::printf("no DPDK comparison: %s\n", dpdkWhy.c_str());
-  std::printf("median of %u runs x %u ms; ns per object (ring: taken and returned) per thread;\n"
-              "ns/op by %s clock (--clock wall|cpu); ring/dpdk compares ns/op\n\n",
-              cfg.reps, cfg.ms, clock);
+  std::printf(
+      "median of %u runs x %u ms; ns per object (ring: taken and returned) per thread;\n"
+      "ns/op by %s clock (--clock wall|cpu); ring/dpdk compares ns/op\n\n",
+      cfg.reps, cfg.ms, clock);
   std::printf("%-30s %10s %10s %10s %10s\n", "name", "ns/op", "wall ns", "cpu ns", "ring/dpdk");
   for (const Result& r : results) {
     std::string ratio;
@@ -369,8 +367,7 @@ int run(int argc, char** argv) {
           ratio = buf;
         }
     }
-    std::printf("%-30s %10.2f %10.2f %10.2f %10s\n", r.name.c_str(), ns(r), r.cost.wall, r.cost.cpu,
-                ratio.c_str());
+    std::printf("%-30s %10.2f %10.2f %10.2f %10s\n", r.name.c_str(), ns(r), r.cost.wall, r.cost.cpu, ratio.c_str());
   }
   std::printf("\nring/dpdk < 1 means pbp::Ring is faster.\n");
   return 0;

@@ -181,9 +181,12 @@ int main(int argc, char** argv) {
   int isRx = 0, runs = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--tx") && i + 1 < argc) ifname = argv[++i];
-    else if (!strcmp(argv[i], "--rx") && i + 1 < argc) ifname = argv[++i], isRx = 1;
-    else if (!strcmp(argv[i], "--size") && i + 1 < argc) size = (uint32_t)atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--runs")) runs = 1;
+    else if (!strcmp(argv[i], "--rx") && i + 1 < argc)
+      ifname = argv[++i], isRx = 1;
+    else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+      size = (uint32_t)atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--runs"))
+      runs = 1;
     else {
       fprintf(stderr, "usage: raw_xdp_ref (--tx IF [--size N] | --rx IF) [--runs]\n");
       return 2;
@@ -195,7 +198,8 @@ int main(int argc, char** argv) {
   }
   setup(ifname, isRx);
   if (isRx) refill();
-  else prepareFrames();
+  else
+    prepareFrames();
   printf("ready\n");
   fflush(stdout);
   if (!runs) {
@@ -213,9 +217,9 @@ int main(int argc, char** argv) {
       uint64_t n = strtoull(line, NULL, 10);
       uint64_t c0 = nowNs(CLOCK_PROCESS_CPUTIME_ID), w0 = nowNs(CLOCK_MONOTONIC);
       if (isRx) receiveFrames(n);
-      else sendFrames(n);
-      printf("%llu %llu %llu\n", (unsigned long long)n,
-             (unsigned long long)(nowNs(CLOCK_PROCESS_CPUTIME_ID) - c0),
+      else
+        sendFrames(n);
+      printf("%llu %llu %llu\n", (unsigned long long)n, (unsigned long long)(nowNs(CLOCK_PROCESS_CPUTIME_ID) - c0),
              (unsigned long long)(nowNs(CLOCK_MONOTONIC) - w0));
       fflush(stdout);
     }

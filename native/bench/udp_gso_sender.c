@@ -192,16 +192,23 @@ int main(int argc, char** argv) {
     if (!v) usage();
     i++;
     if (!strcmp(a, "--dest")) dest = v;
-    else if (!strcmp(a, "--size")) s.size = (unsigned)atoi(v);
-    else if (!strcmp(a, "--gso")) s.gso = atoi(v);
-    else if (!strcmp(a, "--segments")) s.segments = (unsigned)atoi(v);
-    else if (!strcmp(a, "--batch")) s.batch = (unsigned)atoi(v);
-    else if (!strcmp(a, "--count")) count = strtoull(v, NULL, 10);
-    else if (!strcmp(a, "--seconds")) seconds = atof(v);
-    else usage();
+    else if (!strcmp(a, "--size"))
+      s.size = (unsigned)atoi(v);
+    else if (!strcmp(a, "--gso"))
+      s.gso = atoi(v);
+    else if (!strcmp(a, "--segments"))
+      s.segments = (unsigned)atoi(v);
+    else if (!strcmp(a, "--batch"))
+      s.batch = (unsigned)atoi(v);
+    else if (!strcmp(a, "--count"))
+      count = strtoull(v, NULL, 10);
+    else if (!strcmp(a, "--seconds"))
+      seconds = atof(v);
+    else
+      usage();
   }
-  if (!dest || s.size < 4 || s.size > BUFFER_STRIDE || s.batch == 0 || s.batch > MAX_BATCH ||
-      s.segments == 0 || s.segments > 1024)
+  if (!dest || s.size < 4 || s.size > BUFFER_STRIDE || s.batch == 0 || s.batch > MAX_BATCH || s.segments == 0 ||
+      s.segments > 1024)
     usage();
   // A super-packet carries at most 64 KB of UDP payload.
   if (s.segments * s.size > 65507 - 8) s.segments = (65507 - 8) / s.size;
@@ -256,7 +263,6 @@ int main(int argc, char** argv) {
   }
   printf("{\"sent\":%llu,\"cpuNs\":%llu,\"wallNs\":%llu,\"errors\":%llu,\"gso\":%d,\"segments\":%u}\n",
          (unsigned long long)sent, (unsigned long long)(cpuNs() - c0),
-         (unsigned long long)(nowNs(CLOCK_MONOTONIC) - t0), (unsigned long long)s.errors, s.gso,
-         s.segments);
+         (unsigned long long)(nowNs(CLOCK_MONOTONIC) - t0), (unsigned long long)s.errors, s.gso, s.segments);
   return 0;
 }

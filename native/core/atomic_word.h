@@ -16,8 +16,7 @@ inline void storeRelease(uint32_t* p, uint32_t v) { __atomic_store_n(p, v, __ATO
 // acq_rel: a successful ownership change must see the previous owner's writes to the packet
 // (acquire) and publish ours to whoever changes it next (release).
 inline bool casAcqRel(uint32_t* p, uint32_t& expected, uint32_t desired) {
-  return __atomic_compare_exchange_n(p, &expected, desired, false, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE);
+  return __atomic_compare_exchange_n(p, &expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 // Float64 counters have a single writer (the owning thread) and racy readers (statistics), so

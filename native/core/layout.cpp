@@ -30,23 +30,17 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
   if (o.packetCount == 0) return bad("packetCount must be at least 1, got 0");
   if (o.bufferCount == 0) return bad("bufferCount must be at least 1, got 0");
   if (o.bufferCount < o.packetCount)
-    return bad("bufferCount (" + str(o.bufferCount) + ") must be >= packetCount (" +
-               str(o.packetCount) + ")");
+    return bad("bufferCount (" + str(o.bufferCount) + ") must be >= packetCount (" + str(o.packetCount) + ")");
   if (o.bufferCount > Ring::kMaxCapacity)
     return bad("bufferCount " + str(o.bufferCount) + " exceeds " + str(Ring::kMaxCapacity));
   if (o.bufferSize == 0) return bad("bufferSize must be at least 1, got 0");
-  if (o.bufferSize > kMaxBufferSize)
-    return bad("bufferSize " + str(o.bufferSize) + " exceeds " + str(kMaxBufferSize));
+  if (o.bufferSize > kMaxBufferSize) return bad("bufferSize " + str(o.bufferSize) + " exceeds " + str(kMaxBufferSize));
   if (o.maxBuffersPerPacket == 0) return bad("maxBuffersPerPacket must be at least 1, got 0");
-  if (o.maxBuffersPerPacket > 64)
-    return bad("maxBuffersPerPacket " + str(o.maxBuffersPerPacket) + " exceeds 64");
-  if (o.headroom > kMaxHeadroom)
-    return bad("headroom " + str(o.headroom) + " exceeds " + str(kMaxHeadroom));
+  if (o.maxBuffersPerPacket > 64) return bad("maxBuffersPerPacket " + str(o.maxBuffersPerPacket) + " exceeds 64");
+  if (o.headroom > kMaxHeadroom) return bad("headroom " + str(o.headroom) + " exceeds " + str(kMaxHeadroom));
   if (o.headroom >= o.bufferSize)
-    return bad("headroom " + str(o.headroom) + " must be smaller than bufferSize " +
-               str(o.bufferSize));
-  if (o.cacheSize > kMaxCacheSize)
-    return bad("cacheSize " + str(o.cacheSize) + " exceeds " + str(kMaxCacheSize));
+    return bad("headroom " + str(o.headroom) + " must be smaller than bufferSize " + str(o.bufferSize));
+  if (o.cacheSize > kMaxCacheSize) return bad("cacheSize " + str(o.cacheSize) + " exceeds " + str(kMaxCacheSize));
   if (o.cacheSize % 2 != 0) return bad("cacheSize must be even, got " + str(o.cacheSize));
   if (o.maxThreads == 0 || o.maxThreads > kMaxThreadSlots)
     return bad("maxThreads must be 1.." + str(kMaxThreadSlots) + ", got " + str(o.maxThreads));
@@ -57,16 +51,14 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
       return std::string(buf);
     }());
 
-  if (o.maxQueues > kMaxQueues)
-    return bad("maxQueues " + str(o.maxQueues) + " exceeds " + str(kMaxQueues));
+  if (o.maxQueues > kMaxQueues) return bad("maxQueues " + str(o.maxQueues) + " exceeds " + str(kMaxQueues));
   uint32_t queueCapacity = o.queueCapacity;
   if (queueCapacity == 0) {
     queueCapacity = 1;
     while (queueCapacity < o.packetCount && queueCapacity < kMaxQueueCapacity) queueCapacity <<= 1;
   }
   if (queueCapacity > kMaxQueueCapacity || (queueCapacity & (queueCapacity - 1)) != 0)
-    return bad("queueCapacity must be a power of two in 1.." + str(kMaxQueueCapacity) + ", got " +
-               str(queueCapacity));
+    return bad("queueCapacity must be a power of two in 1.." + str(kMaxQueueCapacity) + ", got " + str(queueCapacity));
 
   Layout l;
   l.packetCount = o.packetCount;
@@ -98,9 +90,8 @@ Status Layout::compute(const PoolOptions& o, Layout& out) {
   l.buffersOffset = place(cursor, uint64_t(o.bufferCount) * l.bufferStride, kPage);
   l.totalBytes = roundUp(cursor, kPage);
   if (l.totalBytes > kMaxRegionBytes)
-    return bad("pool needs " + str(l.totalBytes) + " bytes (bufferCount " + str(o.bufferCount) +
-               " x bufferSize " + str(o.bufferSize) + " plus metadata); the limit is " +
-               str(kMaxRegionBytes));
+    return bad("pool needs " + str(l.totalBytes) + " bytes (bufferCount " + str(o.bufferCount) + " x bufferSize " +
+               str(o.bufferSize) + " plus metadata); the limit is " + str(kMaxRegionBytes));
   out = l;
   return Status::ok();
 }
@@ -109,8 +100,7 @@ Status Layout::fromHeader(const RegionHeader& h, uint64_t mappedBytes, Layout& o
   if (h.magic != kRegionMagic) return bad("memory is not a packet-buffer-pool region (bad magic)");
   if (h.version != kLayoutVersion)
     return Status::fail(IOReturn::Unsupported,
-                        "region layout version " + str(h.version) + ", this build reads " +
-                            str(kLayoutVersion));
+                        "region layout version " + str(h.version) + ", this build reads " + str(kLayoutVersion));
   const LayoutFields& f = h.layout;
   PoolOptions o;
   o.packetCount = f.packetCount;

@@ -63,8 +63,7 @@ static_assert(kPid * 4 < kControlBytes && kTag * 4 < kControlBytes, "control wor
 static_assert(kAllocationsF64 * 8 >= kControlBytes && kDeallocationsF64 * 8 >= kControlBytes &&
                   (kFailedAllocationsF64 + 1) * 8 <= kControlBytes + kHotBytes,
               "the float64 counters are in the hot line");
-static_assert(kCacheCountU32 * 4 >= (kFailedAllocationsF64 + 1) * 8 &&
-                  kCacheCountU32 * 4 < kControlBytes + kHotBytes,
+static_assert(kCacheCountU32 * 4 >= (kFailedAllocationsF64 + 1) * 8 && kCacheCountU32 * 4 < kControlBytes + kHotBytes,
               "the cache count is in the hot line, after the counters");
 static_assert(kCoreOpU32 > kCacheCountU32 && kCoreOpCountU32 * 4 < kControlBytes + kHotBytes,
               "the core-operation mark is in the hot line, written only by the owner like the count");
@@ -137,7 +136,7 @@ struct PoolOptions {
   uint32_t poolFlags = 0;
   uint32_t maxQueues = kDefaultMaxQueues;
   uint32_t queueCapacity = 0;  // 0 = the next power of two >= packetCount
-  bool shared = false;  // memfd-backed, attachable from other processes
+  bool shared = false;         // memfd-backed, attachable from other processes
 };
 
 // The header at offset 0 of every region.

@@ -7,10 +7,14 @@ namespace pbp {
 
 const char* queueKindName(QueueKind kind) {
   switch (kind) {
-    case QueueKind::TxSubmission: return "TxSubmission";
-    case QueueKind::TxCompletion: return "TxCompletion";
-    case QueueKind::RxSubmission: return "RxSubmission";
-    case QueueKind::RxCompletion: return "RxCompletion";
+    case QueueKind::TxSubmission:
+      return "TxSubmission";
+    case QueueKind::TxCompletion:
+      return "TxCompletion";
+    case QueueKind::RxSubmission:
+      return "RxSubmission";
+    case QueueKind::RxCompletion:
+      return "RxCompletion";
   }
   return "unknown";
 }
@@ -114,9 +118,7 @@ uint32_t PacketQueue::dequeue(uint32_t* out, uint32_t max, uint32_t ownerTag) {
 // second case the sequence changes after the consumer read it, so its futex wait returns.
 void PacketQueue::addWaiter() { __atomic_fetch_add(words_ + queue::kConsumerWaitersU32, 1, __ATOMIC_SEQ_CST); }
 
-void PacketQueue::removeWaiter() {
-  __atomic_fetch_sub(words_ + queue::kConsumerWaitersU32, 1, __ATOMIC_SEQ_CST);
-}
+void PacketQueue::removeWaiter() { __atomic_fetch_sub(words_ + queue::kConsumerWaitersU32, 1, __ATOMIC_SEQ_CST); }
 
 void PacketQueue::sleepUntilData(uint32_t seenSequence, uint32_t timeoutMs) {
   futexWait(words_ + queue::kDataSeqU32, seenSequence, timeoutMs);

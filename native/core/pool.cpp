@@ -64,8 +64,7 @@ void enqueueRange(Ring& ring, uint32_t first, uint32_t end) {
 
 }  // namespace
 
-Pool::Pool(std::unique_ptr<Region> region, const Layout& layout)
-    : region_(std::move(region)), layout_(layout) {}
+Pool::Pool(std::unique_ptr<Region> region, const Layout& layout) : region_(std::move(region)), layout_(layout) {}
 
 bool Pool::acquireUser() {
   std::lock_guard<std::mutex> lock(usersMutex_);
@@ -95,8 +94,7 @@ Status Pool::create(const PoolOptions& options, std::shared_ptr<Pool>& out) {
   Status s = Layout::compute(options, layout);
   if (!s.isOk()) return s;
   std::unique_ptr<Region> region;
-  s = Region::create(layout.totalBytes, options.shared,
-                     (options.poolFlags & kPoolFlagPersistentMemory) != 0, region);
+  s = Region::create(layout.totalBytes, options.shared, (options.poolFlags & kPoolFlagPersistentMemory) != 0, region);
   if (!s.isOk()) return s;
 
   // Fresh mappings are zero-filled: every packet starts free, every slot free.
@@ -139,10 +137,9 @@ Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out, uint64_t expectedIdent
   if (!s.isOk()) return s;
   uint64_t identity = h->identity;
   if (expectedIdentity != 0 && identity != expectedIdentity)
-    return Status::fail(IOReturn::NotAttached,
-                        "fd " + str(fd) + " is pool " + hex(identity) + ", not the pool " +
-                            hex(expectedIdentity) +
-                            " the handle was made for (released, and its fd number reused?)");
+    return Status::fail(IOReturn::NotAttached, "fd " + str(fd) + " is pool " + hex(identity) + ", not the pool " +
+                                                   hex(expectedIdentity) +
+                                                   " the handle was made for (released, and its fd number reused?)");
   std::shared_ptr<Pool> pool(new Pool(std::move(region), layout));
   pool->identity_ = identity;
   pool->bindRings();
@@ -152,8 +149,7 @@ Status Pool::attachFd(int fd, std::shared_ptr<Pool>& out, uint64_t expectedIdent
 
 Status Pool::checkIndex(uint32_t packet) const {
   if (packet >= layout_.packetCount)
-    return Status::fail(IOReturn::BadArgument, "packet index " + str(packet) +
-                                                   " is out of range (packetCount " +
+    return Status::fail(IOReturn::BadArgument, "packet index " + str(packet) + " is out of range (packetCount " +
                                                    str(layout_.packetCount) + ")");
   return Status::ok();
 }
@@ -165,8 +161,8 @@ Status Pool::brokenStatus() const {
     why = bufferRing_.broken();
     ring = "free-buffer";
   }
-  return Status::fail(IOReturn::IOError, std::string("the pool is broken (its ") + ring + " ring: " +
-                                             Ring::brokenText(why) + "); release it");
+  return Status::fail(IOReturn::IOError, std::string("the pool is broken (its ") + ring +
+                                             " ring: " + Ring::brokenText(why) + "); release it");
 }
 
 Status Pool::overfull(Ring& ring) {

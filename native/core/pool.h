@@ -30,15 +30,15 @@ struct PoolStats {
   uint64_t allocations = 0;
   uint64_t deallocations = 0;
   uint64_t failedAllocations = 0;
-  uint64_t reclaimed = 0;         // packets returned by reclaim() on behalf of dead threads
-  uint32_t inUse = 0;             // held by someone (packetCount - free)
-  uint32_t cached = 0;            // free, parked in thread caches
+  uint64_t reclaimed = 0;  // packets returned by reclaim() on behalf of dead threads
+  uint32_t inUse = 0;      // held by someone (packetCount - free)
+  uint32_t cached = 0;     // free, parked in thread caches
   uint32_t freeInRing = 0;
-  uint32_t highWaterMark = 0;     // peak packets outside the free ring (in use + cached)
+  uint32_t highWaterMark = 0;  // peak packets outside the free ring (in use + cached)
   uint32_t liveThreads = 0;
-  uint32_t deadThreads = 0;       // released with packets still out, waiting for reclaim()
-  uint32_t orphanedPackets = 0;   // packets held by dead threads
-  uint32_t queued = 0;            // packets inside packet queues (counted in inUse)
+  uint32_t deadThreads = 0;      // released with packets still out, waiting for reclaim()
+  uint32_t orphanedPackets = 0;  // packets held by dead threads
+  uint32_t queued = 0;           // packets inside packet queues (counted in inUse)
 };
 
 class Pool {
@@ -72,8 +72,7 @@ class Pool {
     return base() + layout_.buffersOffset + size_t(bufferIndex) * layout_.bufferStride;
   }
   uint32_t* chainOf(uint32_t packet) const {
-    return reinterpret_cast<uint32_t*>(base() + layout_.chainOffset) +
-           size_t(packet) * layout_.chainSlotsPerPacket();
+    return reinterpret_cast<uint32_t*>(base() + layout_.chainOffset) + size_t(packet) * layout_.chainSlotsPerPacket();
   }
   uint32_t* slotWords(uint32_t s) const {
     return reinterpret_cast<uint32_t*>(base() + layout_.slotsOffset + size_t(s) * layout_.slotBytes);
@@ -154,11 +153,11 @@ class Pool {
   // needs). ExclusiveAccess if a live thread holds it; an end whose holder died is taken over.
   Status acquireQueueEnd(const PacketQueue& q, bool producer, uint32_t s);
   void releaseQueueEnd(const PacketQueue& q, bool producer, uint32_t s);  // if `s` holds it
-  void releaseQueueEnds(uint32_t s);  // every end `s` holds
+  void releaseQueueEnds(uint32_t s);                                      // every end `s` holds
   // The thread with `tag` is gone: undoes its interrupted enqueues (PacketQueue::repairEnqueue)
   // on the queues whose producer end it held, returning those packets to the pool.
   uint32_t repairQueuesOf(uint32_t tag);
-  uint32_t queuedPackets() const;     // packets inside queues (part of inUse)
+  uint32_t queuedPackets() const;  // packets inside queues (part of inUse)
   uint32_t* addressOf(uint32_t packet) const {
     return reinterpret_cast<uint32_t*>(base() + layout_.addressesOffset) + size_t(packet) * address::kWords;
   }
@@ -246,12 +245,12 @@ class Pool {
   // Packets whose state is `tag`, counting up to stopAt (1 = "does it hold any?").
   uint32_t packetsHeldBy(uint32_t tag, uint32_t stopAt) const;
   void notePeak();
-  void notifyFreed();  // after packets reach the ring: wakes waiters if there are any
-  bool slotOwnerGone(uint32_t s) const;  // its process died without releasing the slot
-  bool tagIsLive(uint32_t tag) const;    // a live slot (whose process is alive) has this tag
+  void notifyFreed();                                    // after packets reach the ring: wakes waiters if there are any
+  bool slotOwnerGone(uint32_t s) const;                  // its process died without releasing the slot
+  bool tagIsLive(uint32_t tag) const;                    // a live slot (whose process is alive) has this tag
   void freeToRing(const uint32_t* packets, uint32_t n);  // free packets (state 0) back to the ring
   uint32_t repairOne(const PacketQueue& q);              // PacketQueue::repairEnqueue, freed to the ring
-  void retireCounters(uint32_t s);       // folds a slot's counters into the header totals
+  void retireCounters(uint32_t s);                       // folds a slot's counters into the header totals
   // The slot's cache count, clamped: JS writes it, and a caller scribbling on the region through
   // a memory map must not make the core index outside the cache.
   uint32_t cacheCount(uint32_t s) const {
@@ -264,8 +263,8 @@ class Pool {
   Layout layout_;
   uint64_t identity_ = 0;
   mutable std::mutex usersMutex_;
-  uint32_t users_ = 0;     // guarded by usersMutex_
-  bool retired_ = false;   // guarded by usersMutex_
+  uint32_t users_ = 0;    // guarded by usersMutex_
+  bool retired_ = false;  // guarded by usersMutex_
   Ring packetRing_;
   Ring bufferRing_;
 };

@@ -33,16 +33,15 @@ Status refusalStatus(Refusal why, uint32_t packet, uint32_t packetCount) {
     case Refusal::None:
       break;
     case Refusal::OutOfRange:
-      return Status::fail(IOReturn::BadArgument, "packet index " + str(packet) +
-                                                     " is out of range (packetCount " +
-                                                     str(packetCount) + ")");
+      return Status::fail(IOReturn::BadArgument,
+                          "packet index " + str(packet) + " is out of range (packetCount " + str(packetCount) + ")");
     case Refusal::NotAllocated:
-      return Status::fail(IOReturn::NotPermitted,
-                          "packet " + str(packet) + " is not allocated (already deallocated?)");
+      return Status::fail(IOReturn::NotPermitted, "packet " + str(packet) + " is not allocated (already deallocated?)");
     case Refusal::NotHandedOver:
       return Status::fail(IOReturn::NotPermitted,
-                          "packet " + str(packet) + " is held by another thread that has not handed it "
-                          "over (packet.handOver() or publishPacketIndices() hands a packet over)");
+                          "packet " + str(packet) +
+                              " is held by another thread that has not handed it "
+                              "over (packet.handOver() or publishPacketIndices() hands a packet over)");
     case Refusal::Raced:
       return Status::fail(IOReturn::NotPermitted,
                           "packet " + str(packet) + " was deallocated concurrently by another thread");
@@ -310,8 +309,8 @@ Status Pool::addBuffer(uint32_t packet, uint32_t& bufferIndexOut, uint32_t calle
   uint32_t count = m[meta::kBufferCount];
   if (count == 0) count = 1;  // JS wrote junk: the packet's own buffer is always there
   if (count >= layout_.maxBuffersPerPacket)
-    return Status::fail(IOReturn::Overrun, "packet " + str(packet) + " already has " + str(count) +
-                                               " buffers (maxBuffersPerPacket)");
+    return Status::fail(IOReturn::Overrun,
+                        "packet " + str(packet) + " already has " + str(count) + " buffers (maxBuffersPerPacket)");
   do {
     if (!bufferRing_.dequeue(bufferIndexOut))
       return broken() ? brokenStatus() : Status::fail(IOReturn::NoResources, "no free extra buffer");

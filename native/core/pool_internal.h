@@ -29,8 +29,7 @@ constexpr unsigned kClaimAttempts = 64;
 // (get() is then nullptr when there is no memory, and the caller answers kIOReturnNoMemory).
 class Scratch {
  public:
-  explicit Scratch(size_t words)
-      : words_(words <= kStackWords ? stack_ : new (std::nothrow) uint32_t[words]) {}
+  explicit Scratch(size_t words) : words_(words <= kStackWords ? stack_ : new (std::nothrow) uint32_t[words]) {}
   ~Scratch() {
     if (words_ != stack_) delete[] words_;
   }
@@ -71,7 +70,8 @@ inline void Pool::notifyFreed() {
   // (a compiler-only fence) is enough while addWaiter's membarrier(2) stands in for our fence:
   // asymmetric_fence.h.
   if (asymmetricFences()) std::atomic_signal_fence(std::memory_order_seq_cst);
-  else std::atomic_thread_fence(std::memory_order_seq_cst);
+  else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   if (header()->waiters.load(std::memory_order_relaxed) == 0) return;
   wakeWaiters();
 }

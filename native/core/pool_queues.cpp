@@ -16,8 +16,8 @@ uint32_t* queueWords(const Pool& pool, uint32_t id) {
 }
 
 Status badId(const Layout& l, uint32_t id) {
-  return Status::fail(IOReturn::BadArgument, "queueId " + str(id) + " is out of range (the pool has maxQueues " +
-                                                 str(l.maxQueues) + ")");
+  return Status::fail(IOReturn::BadArgument,
+                      "queueId " + str(id) + " is out of range (the pool has maxQueues " + str(l.maxQueues) + ")");
 }
 
 }  // namespace
@@ -92,8 +92,7 @@ void Pool::freeToRing(const uint32_t* packets, uint32_t n) {
 
 bool Pool::tagIsLive(uint32_t tag) const {
   for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
-    if (tagOf(s) == tag && loadAcquire(slotWords(s) + slot::kState) == slot::kLive && !slotOwnerGone(s))
-      return true;
+    if (tagOf(s) == tag && loadAcquire(slotWords(s) + slot::kState) == slot::kLive && !slotOwnerGone(s)) return true;
   }
   return false;
 }

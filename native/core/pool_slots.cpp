@@ -24,7 +24,8 @@ Status Pool::claimSlot(uint32_t threadId, uint32_t& slotOut) {
     // free and is skipped when the counter wraps.
     uint32_t tag = 0;
     // meta::kStateQueued is reserved for packets inside a queue.
-    while (tag == 0 || tag == meta::kStateQueued) tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed) & meta::kStateTagMask;
+    while (tag == 0 || tag == meta::kStateQueued)
+      tag = header()->nextTag.fetch_add(1, std::memory_order_relaxed) & meta::kStateTagMask;
     double* c = slotCounters(s);
     storeRelaxed(c + slot::kAllocationsF64, 0.0);
     storeRelaxed(c + slot::kDeallocationsF64, 0.0);
@@ -69,10 +70,8 @@ void Pool::retireCounters(uint32_t s) {
   double* c = slotCounters(s);
   RegionHeader* h = header();
   // relaxed: statistics only.
-  h->retiredAllocations.fetch_add(counterValue(loadRelaxed(c + slot::kAllocationsF64)),
-                                  std::memory_order_relaxed);
-  h->retiredDeallocations.fetch_add(counterValue(loadRelaxed(c + slot::kDeallocationsF64)),
-                                    std::memory_order_relaxed);
+  h->retiredAllocations.fetch_add(counterValue(loadRelaxed(c + slot::kAllocationsF64)), std::memory_order_relaxed);
+  h->retiredDeallocations.fetch_add(counterValue(loadRelaxed(c + slot::kDeallocationsF64)), std::memory_order_relaxed);
   h->retiredFailedAllocations.fetch_add(counterValue(loadRelaxed(c + slot::kFailedAllocationsF64)),
                                         std::memory_order_relaxed);
   storeRelaxed(c + slot::kAllocationsF64, 0.0);
@@ -119,15 +118,14 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerS
       uint32_t* w = slotWords(s);
       if (loadRelaxed(w + slot::kThreadId) == threadId && loadAcquire(w + slot::kState) == slot::kLive &&
           loadRelaxed(w + slot::kPid) == uint32_t(getpid()))
-        return Status::fail(IOReturn::NotPermitted,
-                            "thread " + str(threadId) + " is still attached to the pool");
+        return Status::fail(IOReturn::NotPermitted, "thread " + str(threadId) + " is still attached to the pool");
     }
   }
   for (uint32_t s = 0; s < layout_.maxThreads; ++s) {
     uint32_t* w = slotWords(s);
     // Thread ids restart in every process: a specific one names a thread of this process.
-    if (threadId != kAnyThread && (loadRelaxed(w + slot::kThreadId) != threadId ||
-                                   loadRelaxed(w + slot::kPid) != uint32_t(getpid())))
+    if (threadId != kAnyThread &&
+        (loadRelaxed(w + slot::kThreadId) != threadId || loadRelaxed(w + slot::kPid) != uint32_t(getpid())))
       continue;
     uint32_t state = loadAcquire(w + slot::kState);
     bool gone = state == slot::kLive && slotOwnerGone(s);
@@ -185,8 +183,7 @@ Status Pool::reclaim(uint32_t threadId, uint32_t& reclaimedOut, uint32_t callerS
     storeRelease(w + slot::kState, slot::kFree);
   }
   if (!matched && threadId != kAnyThread)
-    return Status::fail(IOReturn::NotFound,
-                        "no exited thread " + str(threadId) + " holds packets of this pool");
+    return Status::fail(IOReturn::NotFound, "no exited thread " + str(threadId) + " holds packets of this pool");
   return Status::ok();
 }
 

@@ -10,9 +10,7 @@
 namespace pbp {
 namespace {
 
-std::string errnoText(const char* what, int err) {
-  return std::string(what) + " failed: " + std::strerror(err);
-}
+std::string errnoText(const char* what, int err) { return std::string(what) + " failed: " + std::strerror(err); }
 
 // A shared-memory file descriptor that no other process can find by name: the only way in is
 // to be handed the descriptor.
@@ -69,15 +67,13 @@ Status Region::create(size_t bytes, bool shared, bool lockInRam, std::unique_ptr
   if (p == MAP_FAILED) {
     int err = errno;
     if (fd >= 0) close(fd);
-    return Status::fail(IOReturn::NoMemory,
-                        errnoText(("mmap of " + std::to_string(bytes) + " bytes").c_str(), err));
+    return Status::fail(IOReturn::NoMemory, errnoText(("mmap of " + std::to_string(bytes) + " bytes").c_str(), err));
   }
   if (lockInRam && mlock(p, bytes) != 0) {
     int err = errno;
     munmap(p, bytes);
     if (fd >= 0) close(fd);
-    return Status::fail(IOReturn::NoMemory,
-                        errnoText(("mlock of " + std::to_string(bytes) + " bytes").c_str(), err));
+    return Status::fail(IOReturn::NoMemory, errnoText(("mlock of " + std::to_string(bytes) + " bytes").c_str(), err));
   }
   out.reset(new Region(static_cast<uint8_t*>(p), bytes, fd, lockInRam));
   return Status::ok();
@@ -99,10 +95,8 @@ Status Region::mapFd(int fd, std::unique_ptr<Region>& out) {
 #endif
   struct stat st;
   if (fstat(fd, &st) != 0)
-    return Status::fail(IOReturn::BadArgument,
-                        "fd " + std::to_string(fd) + ": " + errnoText("fstat", errno));
-  if (st.st_size <= 0)
-    return Status::fail(IOReturn::BadArgument, "fd " + std::to_string(fd) + " is empty");
+    return Status::fail(IOReturn::BadArgument, "fd " + std::to_string(fd) + ": " + errnoText("fstat", errno));
+  if (st.st_size <= 0) return Status::fail(IOReturn::BadArgument, "fd " + std::to_string(fd) + " is empty");
   int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (own < 0) return Status::fail(IOReturn::NoResources, errnoText("dup", errno));
   size_t bytes = size_t(st.st_size);
@@ -121,8 +115,7 @@ void Region::releasePages() {
   // atomically): RAM, mlock and our reference to a memfd's pages go now, while the address range
   // stays valid until the destructor, so a late reader sees zeros instead of a fault. Another
   // process mapping the same memfd keeps its pages.
-  void* p = mmap(base_, size_, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  void* p = mmap(base_, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     // Cannot happen for a range we own; if it does, keep the old pages rather than lose the range.
     return;

@@ -35,8 +35,7 @@ class Region {
   int fd() const { return fd_; }  // -1 for private memory
 
  private:
-  Region(uint8_t* base, size_t size, int fd, bool locked)
-      : base_(base), size_(size), fd_(fd), locked_(locked) {}
+  Region(uint8_t* base, size_t size, int fd, bool locked) : base_(base), size_(size), fd_(fd), locked_(locked) {}
 
   uint8_t* base_;
   size_t size_;

@@ -90,9 +90,7 @@ class Ring {
   }
 
   // Bytes of region memory a ring of `capacity` (a power of two) occupies.
-  static size_t bytesFor(uint32_t capacity) {
-    return sizeof(Header) + size_t(capacity) * sizeof(uint32_t);
-  }
+  static size_t bytesFor(uint32_t capacity) { return sizeof(Header) + size_t(capacity) * sizeof(uint32_t); }
 
   // Constructs an empty ring in `memory` (cache-line aligned, bytesFor(capacity) long).
   static Ring create(void* memory, uint32_t capacity) {
@@ -107,11 +105,9 @@ class Ring {
     return Ring(h, capacity);
   }
 
-  // A view over a ring that another thread or process created in the same memory, trusting only `capacity` (known from the pool's validated layout), not the copy in
-  // shared memory, which a misbehaving process could overwrite.
-  static Ring attach(void* memory, uint32_t capacity) {
-    return Ring(static_cast<Header*>(memory), capacity);
-  }
+  // A view over a ring that another thread or process created in the same memory, trusting only `capacity` (known from
+  // the pool's validated layout), not the copy in shared memory, which a misbehaving process could overwrite.
+  static Ring attach(void* memory, uint32_t capacity) { return Ring(static_cast<Header*>(memory), capacity); }
 
   Ring() = default;
 
@@ -136,9 +132,7 @@ class Ring {
   // (after its yields, then every few sleeps). `ringId` is the one given here, so one check can
   // serve several rings. A scan of shared words plus a kill(pid, 0) per marked slot.
   using DeadPeerCheck = int (*)(void* context, uint32_t ringId, bool producer);
-  void setDeadPeerCheck(DeadPeerCheck check, void* context, uint32_t ringId) {
-    deadPeer_ = {check, context, ringId};
-  }
+  void setDeadPeerCheck(DeadPeerCheck check, void* context, uint32_t ringId) { deadPeer_ = {check, context, ringId}; }
 
   // The operation log: three words of the caller's (shared) thread slot. word 0 is the caller's
   // mark, which the ring sets to reservedMark() from the moment its reserved entries are copied
@@ -180,16 +174,14 @@ class Ring {
   bool enqueue(uint32_t value, uint32_t* log = nullptr) {
     Header* const h = h_;
     uint32_t oldHead;
-    if (reserve(h, h->prod, h->cons, 1, Mode::Bulk, capacity_, true, waitLimitNs_, oldHead) == 0)
-      return false;
+    if (reserve(h, h->prod, h->cons, 1, Mode::Bulk, capacity_, true, waitLimitNs_, oldHead) == 0) return false;
     slots_[oldHead & mask_] = value;
     return publish(h, h->prod, oldHead, 1, capacity_, waiting(log, true));
   }
   bool dequeue(uint32_t& value, uint32_t* log = nullptr) {
     Header* const h = h_;
     uint32_t oldHead;
-    if (reserve(h, h->cons, h->prod, 1, Mode::Bulk, capacity_, false, waitLimitNs_, oldHead) == 0)
-      return false;
+    if (reserve(h, h->cons, h->prod, 1, Mode::Bulk, capacity_, false, waitLimitNs_, oldHead) == 0) return false;
     value = slots_[oldHead & mask_];
     return publish(h, h->cons, oldHead, 1, capacity_, waiting(log, false));
   }
@@ -293,9 +285,8 @@ class Ring {
   //   synchronizes with that CAS, so our later tail load reads T0 or newer.
   // A stale oldHead can break the first inequality legitimately (producers and consumers moved on
   // since we read it); that is why the verdict waits for a CAS.
-  static unsigned reserve(Header* h, HeadTail& self, HeadTail& other, unsigned n, Mode mode,
-                          uint32_t capacity, bool producer, uint64_t waitLimitNs,
-                          uint32_t& oldHead) {
+  static unsigned reserve(Header* h, HeadTail& self, HeadTail& other, unsigned n, Mode mode, uint32_t capacity,
+                          bool producer, uint64_t waitLimitNs, uint32_t& oldHead) {
     // acquire (not relaxed): the head we read must be ordered before the other side's tail we
     // read next. If the tail load could be satisfied first (plain loads may pass an acquire load
     // on Arm/POWER), we could pair a stale tail with a newer head, compute `available` as a huge
@@ -316,8 +307,7 @@ class Ring {
         // unchanged succeeds only if the head is still ours (then the counters are impossible,
         // see above); on failure it loads the current head and we look again. acq_rel/acquire:
         // as for the reserving CAS below.
-        if (self.head.compare_exchange_strong(oldHead, oldHead, std::memory_order_acq_rel,
-                                              std::memory_order_acquire)) {
+        if (self.head.compare_exchange_strong(oldHead, oldHead, std::memory_order_acq_rel, std::memory_order_acquire)) {
           markBroken(h, kImpossibleCounters);
           return 0;
         }
@@ -369,8 +359,8 @@ class Ring {
     // acquiring its release store puts its slot accesses before our release below, so the
     // other side, acquiring our tail, sees them too (a plain release sequence would not carry
     // them, because our store is not a read-modify-write).
-    bool ours = self.tail.load(std::memory_order_acquire) == oldHead ||
-                waitForTail(h, self, oldHead, capacity, waiting);
+    bool ours =
+        self.tail.load(std::memory_order_acquire) == oldHead || waitForTail(h, self, oldHead, capacity, waiting);
     // release: our slot writes (producer) or reads (consumer) happen-before the other side's
     // acquire load of this tail in reserve().
     if (ours) self.tail.store(oldHead + n, std::memory_order_release);
@@ -384,13 +374,12 @@ class Ring {
   // The slow paths and the slot copies: ring_impl.h (out of line of this header only, so the
   // class reads as the protocol; all are still inline), as are brokenText(), decodeReservedMark()
   // and completeReservation().
-  static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
-                          const Waiting& waiting);
+  static bool waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity, const Waiting& waiting);
   static int askAboutDeadPeers(const Waiting& waiting);
-  static void copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                     const uint32_t* values, unsigned n);
-  static void copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                      uint32_t* out, unsigned n);
+  static void copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head, const uint32_t* values,
+                     unsigned n);
+  static void copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head, uint32_t* out,
+                      unsigned n);
 
   Header* h_ = nullptr;
   uint32_t* slots_ = nullptr;

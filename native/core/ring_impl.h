@@ -24,8 +24,8 @@ namespace pbp {
 #if defined(__GNUC__)
 __attribute__((noinline, cold))
 #endif
-inline bool Ring::waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity,
-                            const Waiting& waiting) {
+inline bool
+Ring::waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint32_t capacity, const Waiting& waiting) {
   Deadline deadline(waiting.limitNs);
   uint32_t lastTail = self.tail.load(std::memory_order_relaxed);
   for (unsigned spins = 0;; ++spins) {
@@ -51,8 +51,7 @@ inline bool Ring::waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint3
       cpuRelax();
       continue;
     }
-    if (spins < kSpinsBeforeYield + kYieldsBeforeSleep)
-      std::this_thread::yield();
+    if (spins < kSpinsBeforeYield + kYieldsBeforeSleep) std::this_thread::yield();
     else
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     if (spins % 64 == 0) {
@@ -70,7 +69,6 @@ inline bool Ring::waitForTail(Header* h, HeadTail& self, uint32_t oldHead, uint3
     }
   }
 }
-
 
 // The owner's check may enqueue what it takes back from a dead consumer: that is not our
 // reservation, so our mark says "inside an operation" meanwhile (a death during it cannot be
@@ -98,8 +96,8 @@ inline int Ring::askAboutDeadPeers(const Waiting& waiting) {
 // one contiguous run, copied 8 at a time like DPDK's __rte_ring_enqueue_elems_32; a bulk of 32
 // measured ~3x faster than a split min(first, n) loop pair, which GCC versioned for aliasing
 // and gathered element by element. start + n cannot overflow: n <= capacity <= 2^30.
-inline void Ring::copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                       const uint32_t* values, unsigned n) {
+inline void Ring::copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head, const uint32_t* values,
+                         unsigned n) {
   uint32_t start = head & mask;
   unsigned i = 0;
   if (start + n <= capacity) {
@@ -113,8 +111,8 @@ inline void Ring::copyIn(uint32_t* slots, uint32_t capacity, uint32_t mask, uint
   for (unsigned k = 0; i < n; ++i, ++k) slots[k] = values[i];
 }
 
-inline void Ring::copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head,
-                        uint32_t* out, unsigned n) {
+inline void Ring::copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mask, uint32_t head, uint32_t* out,
+                          unsigned n) {
   uint32_t start = head & mask;
   unsigned i = 0;
   if (start + n <= capacity) {
@@ -130,12 +128,18 @@ inline void Ring::copyOut(const uint32_t* slots, uint32_t capacity, uint32_t mas
 
 inline const char* Ring::brokenText(uint32_t why) {
   switch (why) {
-    case kNotBroken: return "not broken";
-    case kImpossibleCounters: return "head/tail counters in an impossible state (overwritten through shared memory?)";
-    case kTailStuck: return "an operation in it never finished (a peer died or stopped mid-operation?)";
-    case kHeadLivelock: return "head kept changing for seconds (overwritten through shared memory?)";
-    case kOverfull: return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
-    case kPeerDied: return "a process died inside an operation on it (what it was moving may be lost)";
+    case kNotBroken:
+      return "not broken";
+    case kImpossibleCounters:
+      return "head/tail counters in an impossible state (overwritten through shared memory?)";
+    case kTailStuck:
+      return "an operation in it never finished (a peer died or stopped mid-operation?)";
+    case kHeadLivelock:
+      return "head kept changing for seconds (overwritten through shared memory?)";
+    case kOverfull:
+      return "no room for a free index although it holds every one (overwritten, or a peer died mid-operation?)";
+    case kPeerDied:
+      return "a process died inside an operation on it (what it was moving may be lost)";
   }
   return "its shared state is corrupt";
 }
@@ -152,8 +156,7 @@ inline bool Ring::completeReservation(bool producer, uint32_t first, uint32_t n)
   // release: as publish()'s store. The dead owner's slot writes (producer) reached memory
   // before its process was reaped, which the caller has seen (kill(pid, 0) == ESRCH) and
   // ordered with an acquire fence.
-  return side.tail.compare_exchange_strong(first, first + n, std::memory_order_release,
-                                           std::memory_order_relaxed);
+  return side.tail.compare_exchange_strong(first, first + n, std::memory_order_release, std::memory_order_relaxed);
 }
 
 }  // namespace pbp

@@ -6,24 +6,33 @@ namespace pbp::io {
 
 IOReturn ioReturnFromErrno(int err) {
   switch (err) {
-    case 0: return IOReturn::Success;
-    case ECONNREFUSED: return IOReturn::NotResponding;
-    case EMSGSIZE: return IOReturn::MessageTooLarge;
+    case 0:
+      return IOReturn::Success;
+    case ECONNREFUSED:
+      return IOReturn::NotResponding;
+    case EMSGSIZE:
+      return IOReturn::MessageTooLarge;
     case ENETUNREACH:
     case EHOSTUNREACH:
     case ENETDOWN:
-    case EHOSTDOWN: return IOReturn::Offline;
+    case EHOSTDOWN:
+      return IOReturn::Offline;
     case EINVAL:
     case EDESTADDRREQ:
     case EAFNOSUPPORT:
-    case EADDRNOTAVAIL: return IOReturn::BadArgument;
+    case EADDRNOTAVAIL:
+      return IOReturn::BadArgument;
     case EACCES:
     case EPERM:
-    case EADDRINUSE: return IOReturn::NotPermitted;
+    case EADDRINUSE:
+      return IOReturn::NotPermitted;
     case ENOBUFS:
-    case EAGAIN: return IOReturn::NoResources;
-    case ENOMEM: return IOReturn::NoMemory;
-    default: return IOReturn::IOError;
+    case EAGAIN:
+      return IOReturn::NoResources;
+    case ENOMEM:
+      return IOReturn::NoMemory;
+    default:
+      return IOReturn::IOError;
   }
 }
 

@@ -37,22 +37,22 @@ struct DriverQueues {
 
 // Packets per place, for statistics ("in flight per queue").
 struct DriverInFlight {
-  uint32_t txSubmission = 0;   // waiting in the TX submission queue
-  uint32_t txPending = 0;      // taken by the driver, not sent yet (socket buffer full)
-  uint32_t txBacklog = 0;      // sent, waiting for room in the TX completion queue
-  uint32_t txCompletion = 0;   // in the TX completion queue
-  uint32_t rxSubmission = 0;   // empty packets waiting in the RX submission queue
-  uint32_t rxHeld = 0;         // empty packets the driver holds, ready for the next datagrams
-  uint32_t rxBacklog = 0;      // filled, waiting for room in the RX completion queue
-  uint32_t rxCompletion = 0;   // in the RX completion queue
+  uint32_t txSubmission = 0;  // waiting in the TX submission queue
+  uint32_t txPending = 0;     // taken by the driver, not sent yet (socket buffer full)
+  uint32_t txBacklog = 0;     // sent, waiting for room in the TX completion queue
+  uint32_t txCompletion = 0;  // in the TX completion queue
+  uint32_t rxSubmission = 0;  // empty packets waiting in the RX submission queue
+  uint32_t rxHeld = 0;        // empty packets the driver holds, ready for the next datagrams
+  uint32_t rxBacklog = 0;     // filled, waiting for room in the RX completion queue
+  uint32_t rxCompletion = 0;  // in the RX completion queue
 };
 
 struct DriverCounters {
-  uint64_t txCompleted = 0;        // packets handed back after a send attempt (ok or refused)
-  uint64_t txAborted = 0;          // handed back unsent by shutdown()
-  uint64_t rxCompleted = 0;        // filled packets delivered
-  uint64_t rxAborted = 0;          // empty packets handed back by shutdown()
-  uint64_t returnedToPool = 0;     // completions that found their queue full at shutdown: freed
+  uint64_t txCompleted = 0;     // packets handed back after a send attempt (ok or refused)
+  uint64_t txAborted = 0;       // handed back unsent by shutdown()
+  uint64_t rxCompleted = 0;     // filled packets delivered
+  uint64_t rxAborted = 0;       // empty packets handed back by shutdown()
+  uint64_t returnedToPool = 0;  // completions that found their queue full at shutdown: freed
 };
 
 class PacketDriver : public QueueDriver {
@@ -113,10 +113,10 @@ class PacketDriver : public QueueDriver {
   bool txBlocked_ = false;
   bool rxStarved_ = false;
   bool shutDown_ = false;
-  std::vector<uint32_t> txPending_;   // taken, not yet sent, oldest first
-  std::vector<uint32_t> txBacklog_;   // sent, waiting for room in the TX completion queue
-  std::vector<uint32_t> rxHeld_;      // empty packets ready for receivePackets()
-  std::vector<uint32_t> rxBacklog_;   // filled, waiting for room in the RX completion queue
+  std::vector<uint32_t> txPending_;  // taken, not yet sent, oldest first
+  std::vector<uint32_t> txBacklog_;  // sent, waiting for room in the TX completion queue
+  std::vector<uint32_t> rxHeld_;     // empty packets ready for receivePackets()
+  std::vector<uint32_t> rxBacklog_;  // filled, waiting for room in the RX completion queue
   std::vector<int32_t> errnos_;
   DriverCounters counters_;
 };

@@ -24,11 +24,11 @@ constexpr uint32_t kDirectionRx = 2;  // IOUserNetworkPacketDirection::Rx (lib/e
 
 Status sysFail(const std::string& what, int err, int& errnoOut) {
   errnoOut = err;
-  IOReturn code = err == EADDRINUSE || err == EACCES || err == EPERM ? IOReturn::NotPermitted
+  IOReturn code = err == EADDRINUSE || err == EACCES || err == EPERM             ? IOReturn::NotPermitted
                   : err == EADDRNOTAVAIL || err == EINVAL || err == EAFNOSUPPORT ? IOReturn::BadArgument
-                  : err == ENOMEM || err == ENOBUFS ? IOReturn::NoMemory
-                  : err == EMFILE || err == ENFILE ? IOReturn::NoResources
-                                                     : IOReturn::Error;
+                  : err == ENOMEM || err == ENOBUFS                              ? IOReturn::NoMemory
+                  : err == EMFILE || err == ENFILE                               ? IOReturn::NoResources
+                                                                                 : IOReturn::Error;
   return Status::fail(code, what + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")");
 }
 
@@ -39,8 +39,7 @@ Status UdpSocket::open(const UdpOptions& o, std::unique_ptr<UdpSocket>& out, int
   if (o.family != kFamilyIPv4 && o.family != kFamilyIPv6)
     return Status::fail(IOReturn::BadArgument, "family " + std::to_string(o.family) + " is not 4 or 6");
   if (o.maxSegments < 1 || o.maxSegments > 128)
-    return Status::fail(IOReturn::BadArgument,
-                        "maxSegments " + std::to_string(o.maxSegments) + " is not in 1..128");
+    return Status::fail(IOReturn::BadArgument, "maxSegments " + std::to_string(o.maxSegments) + " is not in 1..128");
   std::unique_ptr<UdpSocket> s(new UdpSocket());
   s->socketFamily_ = o.family == kFamilyIPv6 ? AF_INET6 : AF_INET;
   s->maxPayload_ = o.family == kFamilyIPv6 ? 65527 : 65507;
@@ -89,8 +88,7 @@ Status UdpSocket::open(const UdpOptions& o, std::unique_ptr<UdpSocket>& out, int
   if (o.remote.family != kFamilyNone) {
     err = toSockaddr(o.remote, s->socketFamily_, sa, salen);
     if (err) return sysFail("connect address", err, errnoOut);
-    if (::connect(s->fd_, reinterpret_cast<sockaddr*>(&sa), salen) < 0)
-      return sysFail("connect", errno, errnoOut);
+    if (::connect(s->fd_, reinterpret_cast<sockaddr*>(&sa), salen) < 0) return sysFail("connect", errno, errnoOut);
     s->connected_ = true;
   }
 

@@ -38,13 +38,13 @@ struct UdpOptions {
   bool timestamps = true;         // SO_TIMESTAMPNS
   uint32_t sendBufferBytes = 0;   // SO_SNDBUF / SO_RCVBUF, 0 = kernel default
   uint32_t receiveBufferBytes = 0;
-  uint32_t maxSegments = 64;      // datagrams per GSO super-packet (the kernel allows up to 64..128)
+  uint32_t maxSegments = 64;  // datagrams per GSO super-packet (the kernel allows up to 64..128)
 };
 
 struct UdpStats {
-  uint64_t txPackets = 0;      // datagrams the kernel accepted
+  uint64_t txPackets = 0;  // datagrams the kernel accepted
   uint64_t txBytes = 0;
-  uint64_t txErrors = 0;       // packets completed with an error
+  uint64_t txErrors = 0;  // packets completed with an error
   uint64_t txSyscalls = 0;
   uint64_t txGsoMessages = 0;  // super-packets (each counts its datagrams in txPackets)
   uint64_t txWouldBlock = 0;   // sends stopped by a full socket buffer (packets stay pending)
@@ -52,10 +52,10 @@ struct UdpStats {
   uint64_t rxSegments = 0;     // datagrams received (a GRO super-packet counts each segment)
   uint64_t rxBytes = 0;
   uint64_t rxSyscalls = 0;
-  uint64_t rxTruncated = 0;    // datagrams larger than the packet's space (completed with kIOReturnOverrun)
-  uint64_t rxErrors = 0;       // receive errors (ICMP errors reported on the socket, etc.)
+  uint64_t rxTruncated = 0;  // datagrams larger than the packet's space (completed with kIOReturnOverrun)
+  uint64_t rxErrors = 0;     // receive errors (ICMP errors reported on the socket, etc.)
   int lastErrno = 0;
-  bool gsoActive = false;      // GSO in use now (false after a fallback)
+  bool gsoActive = false;  // GSO in use now (false after a fallback)
 };
 
 class UdpSocket {
@@ -91,8 +91,8 @@ class UdpSocket {
   // Closes the socket now (the destructor does it too).
   void close();
 
-  static constexpr uint32_t kMaxMessages = 256;   // per sendmmsg/recvmmsg call
-  static constexpr uint32_t kMaxIovecs = 1024;    // per sendmmsg call (UIO_MAXIOV)
+  static constexpr uint32_t kMaxMessages = 256;  // per sendmmsg/recvmmsg call
+  static constexpr uint32_t kMaxIovecs = 1024;   // per sendmmsg call (UIO_MAXIOV)
 
  private:
   UdpSocket() = default;
@@ -112,10 +112,10 @@ class UdpSocket {
 
   // Scratch for one round, allocated once.
   struct MessageInfo {
-    uint32_t first;     // position in idx of its first packet
-    uint32_t count;     // packets in it
-    uint32_t bytes;     // total payload
-    int preError;       // refused before the kernel saw it (bad metadata or address)
+    uint32_t first;  // position in idx of its first packet
+    uint32_t count;  // packets in it
+    uint32_t bytes;  // total payload
+    int preError;    // refused before the kernel saw it (bad metadata or address)
   };
 #if defined(__linux__)
   std::vector<mmsghdr> msgs_;

@@ -26,8 +26,7 @@ bool gsoRefusal(int err) { return err == EIO || err == EINVAL || err == EOPNOTSU
 // The packet's data as iovecs (first buffer from the data offset, then chained buffers from 0).
 // Returns 0, EINVAL for metadata that does not describe data inside the packet's buffers, or
 // E2BIG when `room` iovecs are not enough (the caller ends its round there).
-int packetIovecs(const Pool& pool, uint32_t packet, iovec* iov, uint32_t room, uint32_t& used,
-                 uint32_t& length) {
+int packetIovecs(const Pool& pool, uint32_t packet, iovec* iov, uint32_t room, uint32_t& used, uint32_t& length) {
   const Layout& L = pool.layout();
   if (packet >= L.packetCount) return EINVAL;
   const uint32_t* m = pool.metaOf(packet);
@@ -116,8 +115,8 @@ int UdpSocket::sendOneByOne(uint32_t message, uint32_t& doneOut, bool& blocked) 
   return int(succeeded);
 }
 
-uint32_t UdpSocket::send(const Pool& pool, const PacketAddressRecord* addresses, const uint32_t* idx,
-                         uint32_t n, int32_t* errnos) {
+uint32_t UdpSocket::send(const Pool& pool, const PacketAddressRecord* addresses, const uint32_t* idx, uint32_t n,
+                         int32_t* errnos) {
   errnos_ = errnos;
   uint32_t done = 0;  // packets from the front that are finished
   while (done < n) {

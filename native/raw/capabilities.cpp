@@ -12,9 +12,7 @@
 namespace pbp::raw {
 namespace {
 
-bool has(const __user_cap_data_struct (&data)[2], int cap) {
-  return (data[cap / 32].effective >> (cap % 32)) & 1u;
-}
+bool has(const __user_cap_data_struct (&data)[2], int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1u; }
 
 void add(std::string& list, const char* name) {
   if (!list.empty()) list += ", ";

@@ -16,28 +16,36 @@ Status errnoStatus(int err, const std::string& what) {
   IOReturn code = IOReturn::IOError;
   switch (err) {
     case EPERM:
-    case EACCES: code = IOReturn::NotPrivileged; break;
+    case EACCES:
+      code = IOReturn::NotPrivileged;
+      break;
     case EBUSY:
-    case EEXIST: code = IOReturn::ExclusiveAccess; break;
+    case EEXIST:
+      code = IOReturn::ExclusiveAccess;
+      break;
     case ENOMEM:
-    case ENOBUFS: code = IOReturn::NoMemory; break;
+    case ENOBUFS:
+      code = IOReturn::NoMemory;
+      break;
     case ENODEV:
-    case ENXIO: code = IOReturn::NoDevice; break;
-    default: break;
+    case ENXIO:
+      code = IOReturn::NoDevice;
+      break;
+    default:
+      break;
   }
   return Status::fail(code, what + ": " + strerror(err) + " (errno " + std::to_string(err) + ")");
 }
 
 Status NetInterface::lookup(const std::string& name, NetInterface& out) {
   if (name.empty() || name.size() >= IFNAMSIZ)
-    return Status::fail(IOReturn::BadArgument, "interface name '" + name + "' must be 1.." +
-                                                   std::to_string(IFNAMSIZ - 1) + " bytes");
+    return Status::fail(IOReturn::BadArgument,
+                        "interface name '" + name + "' must be 1.." + std::to_string(IFNAMSIZ - 1) + " bytes");
   NetInterface n;
   n.name = name;
   n.index = if_nametoindex(name.c_str());
   if (n.index == 0)
-    return Status::fail(IOReturn::NoDevice,
-                        "no network interface named '" + name + "' in this network namespace");
+    return Status::fail(IOReturn::NoDevice, "no network interface named '" + name + "' in this network namespace");
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return errnoStatus(errno, "socket() for the MTU of " + name);
   ifreq req{};

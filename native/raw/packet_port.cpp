@@ -30,8 +30,8 @@ namespace {
 // blocks: 64 ms of stall at a trickle, 4 MiB of ring at full blocks).
 constexpr uint32_t kBlockBytes = 1u << 16;  // 64 KiB per block
 constexpr uint32_t kBlocks = 64;
-constexpr uint32_t kFrameBytes = 2048;      // tp_frame_size: V3 packs frames, this only sizes tp_frame_nr
-constexpr uint32_t kBlockTimeoutMs = 1;     // a partly filled block is handed over after 1 ms
+constexpr uint32_t kFrameBytes = 2048;   // tp_frame_size: V3 packs frames, this only sizes tp_frame_nr
+constexpr uint32_t kBlockTimeoutMs = 1;  // a partly filled block is handed over after 1 ms
 
 class PacketPort final : public RawPort {
  public:
@@ -220,8 +220,7 @@ Status PacketPort::open(const RawPortOptions& o, const NetInterface& nif) {
   req.tp_frame_size = kFrameBytes;
   req.tp_frame_nr = kBlockBytes / kFrameBytes * kBlocks;
   req.tp_retire_blk_tov = kBlockTimeoutMs;
-  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
-    return errnoStatus(errno, "PACKET_RX_RING");
+  if (setsockopt(fd_, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) return errnoStatus(errno, "PACKET_RX_RING");
   void* m = mmap(nullptr, size_t(kBlockBytes) * kBlocks, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
   if (m == MAP_FAILED) return errnoStatus(errno, "mmap of the TPACKET_V3 ring");
   ring_ = static_cast<uint8_t*>(m);
@@ -247,8 +246,8 @@ Status PacketPort::open(const RawPortOptions& o, const NetInterface& nif) {
 
 }  // namespace
 
-Status openPacketPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& o,
-                      const NetInterface& nif, std::unique_ptr<RawPort>& out) {
+Status openPacketPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& o, const NetInterface& nif,
+                      std::unique_ptr<RawPort>& out) {
   auto port = std::make_unique<PacketPort>(pool);
   Status s = port->open(o, nif);
   if (!s.isOk()) return s;

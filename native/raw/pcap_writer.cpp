@@ -166,9 +166,8 @@ Status PcapWriter::write(const Pool& pool, const uint32_t* packets, uint32_t n) 
   const Layout& l = pool.layout();
   for (uint32_t i = 0; i < n; i++)
     if (packets[i] >= l.packetCount)
-      return Status::fail(IOReturn::BadArgument, "packet index " + std::to_string(packets[i]) +
-                                                     " at position " + std::to_string(i) +
-                                                     " is out of range (packetCount " +
+      return Status::fail(IOReturn::BadArgument, "packet index " + std::to_string(packets[i]) + " at position " +
+                                                     std::to_string(i) + " is out of range (packetCount " +
                                                      std::to_string(l.packetCount) + ")");
   timespec now;
   clock_gettime(CLOCK_REALTIME, &now);

@@ -5,7 +5,10 @@
 namespace pbp::raw {
 
 RawDriver::RawDriver(std::shared_ptr<Pool> pool, uint32_t slot, RawPort& port)
-    : pool_(std::move(pool)), slot_(slot), tag_(pool_->tagOf(slot)), port_(&port),
+    : pool_(std::move(pool)),
+      slot_(slot),
+      tag_(pool_->tagOf(slot)),
+      port_(&port),
       inTx_(pool_->layout().packetCount, 0) {
   txPending_.reserve(kBatch);
   txBacklog_.reserve(2 * kBatch);
@@ -69,8 +72,7 @@ void RawDriver::flush(PacketQueue& q, std::vector<uint32_t>& backlog) {
 }
 
 bool RawDriver::hasTxWork() const {
-  return tx_ && !shutDown_ &&
-         (txInPort_ > 0 || !txPending_.empty() || !txBacklog_.empty() || txSub_.size() > 0);
+  return tx_ && !shutDown_ && (txInPort_ > 0 || !txPending_.empty() || !txBacklog_.empty() || txSub_.size() > 0);
 }
 
 uint32_t RawDriver::held() const {

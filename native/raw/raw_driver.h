@@ -30,12 +30,12 @@
 namespace pbp::raw {
 
 struct RawDriverCounters {
-  uint64_t txPosted = 0;       // frames handed to the kernel
-  uint64_t txCompleted = 0;    // packets delivered to TX completion (sent or refused)
-  uint64_t rxPosted = 0;       // empty buffers handed to the kernel
-  uint64_t rxCompleted = 0;    // filled packets delivered to RX completion
-  uint64_t aborted = 0;        // handed back by shutdown()
-  uint64_t returnedToPool = 0; // found their completion queue full at shutdown: freed
+  uint64_t txPosted = 0;        // frames handed to the kernel
+  uint64_t txCompleted = 0;     // packets delivered to TX completion (sent or refused)
+  uint64_t rxPosted = 0;        // empty buffers handed to the kernel
+  uint64_t rxCompleted = 0;     // filled packets delivered to RX completion
+  uint64_t aborted = 0;         // handed back by shutdown()
+  uint64_t returnedToPool = 0;  // found their completion queue full at shutdown: freed
 };
 
 class RawDriver : public io::QueueDriver {

@@ -45,11 +45,10 @@ Status RawPort::open(const std::shared_ptr<Pool>&, const RawPortOptions&, std::u
   return Status::fail(IOReturn::Unsupported, "raw network interfaces (AF_XDP, AF_PACKET) are Linux-only");
 }
 #else
-Status RawPort::open(const std::shared_ptr<Pool>& pool, const RawPortOptions& o,
-                     std::unique_ptr<RawPort>& out) {
+Status RawPort::open(const std::shared_ptr<Pool>& pool, const RawPortOptions& o, std::unique_ptr<RawPort>& out) {
   if (o.ringSize < 64 || o.ringSize > 16384 || (o.ringSize & (o.ringSize - 1)) != 0)
-    return Status::fail(IOReturn::BadArgument, "ringSize must be a power of two in 64..16384, got " +
-                                                   std::to_string(o.ringSize));
+    return Status::fail(IOReturn::BadArgument,
+                        "ringSize must be a power of two in 64..16384, got " + std::to_string(o.ringSize));
   Capabilities caps = Capabilities::ofThisProcess();
   std::string missingPacket = caps.missingForPacket();
   std::string missingXdp = caps.missingForXdp();
@@ -59,20 +58,21 @@ Status RawPort::open(const std::shared_ptr<Pool>& pool, const RawPortOptions& o,
   if (o.backend == Backend::Xdp && !missingXdp.empty())
     return Status::fail(IOReturn::NotPrivileged,
                         "an AF_XDP interface needs CAP_NET_RAW, CAP_NET_ADMIN and CAP_BPF; this "
-                        "process lacks " + missingXdp);
+                        "process lacks " +
+                            missingXdp);
   if (o.backend == Backend::Auto && !missingPacket.empty())
     return Status::fail(IOReturn::NotPrivileged,
                         "a raw interface needs CAP_NET_RAW (AF_PACKET), or CAP_NET_RAW, "
-                        "CAP_NET_ADMIN and CAP_BPF (AF_XDP); this process lacks " + missingXdp);
+                        "CAP_NET_ADMIN and CAP_BPF (AF_XDP); this process lacks " +
+                            missingXdp);
   if (o.queueId > 65535)
     return Status::fail(IOReturn::BadArgument, "queueId " + std::to_string(o.queueId) + " is out of range");
   NetInterface nif;
   Status s = NetInterface::lookup(o.ifname, nif);
   if (!s.isOk()) return s;
   if (o.queueId >= nif.rxQueues)
-    return Status::fail(IOReturn::BadArgument, "queueId " + std::to_string(o.queueId) + ": " +
-                                                   o.ifname + " has " + std::to_string(nif.rxQueues) +
-                                                   " queue(s)");
+    return Status::fail(IOReturn::BadArgument, "queueId " + std::to_string(o.queueId) + ": " + o.ifname + " has " +
+                                                   std::to_string(nif.rxQueues) + " queue(s)");
   if (o.backend == Backend::Packet) return openPacketPort(pool, o, nif, out);
   if (o.backend == Backend::Xdp) return openXskPort(pool, o, nif, out);
   // Auto: AF_XDP when the process may use it; AF_PACKET when AF_XDP is not available here (no
@@ -84,8 +84,8 @@ Status RawPort::open(const std::shared_ptr<Pool>& pool, const RawPortOptions& o,
   } else {
     s = openXskPort(pool, o, nif, out);
     if (s.isOk()) return s;
-    if (s.code == IOReturn::MessageTooLarge || s.code == IOReturn::NoDevice ||
-        s.code == IOReturn::BadArgument || s.code == IOReturn::ExclusiveAccess)
+    if (s.code == IOReturn::MessageTooLarge || s.code == IOReturn::NoDevice || s.code == IOReturn::BadArgument ||
+        s.code == IOReturn::ExclusiveAccess)
       return s;
     reason = s.message;
   }

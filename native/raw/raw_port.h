@@ -55,8 +55,7 @@ class RawPort {
  public:
   // Checks privileges, the interface, the queue and the MTU, then opens the backend the options
   // ask for (Auto: AF_XDP, else AF_PACKET with the reason in info().fallbackReason).
-  static Status open(const std::shared_ptr<Pool>& pool, const RawPortOptions& options,
-                     std::unique_ptr<RawPort>& out);
+  static Status open(const std::shared_ptr<Pool>& pool, const RawPortOptions& options, std::unique_ptr<RawPort>& out);
   virtual ~RawPort() = default;
 
   virtual uint32_t rxSpace() = 0;
@@ -117,9 +116,9 @@ class RawPort {
 
 // The two backends (xsk_port.cpp, packet_port.cpp).
 struct NetInterface;
-Status openXskPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& options,
-                   const NetInterface& nif, std::unique_ptr<RawPort>& out);
-Status openPacketPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& options,
-                      const NetInterface& nif, std::unique_ptr<RawPort>& out);
+Status openXskPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& options, const NetInterface& nif,
+                   std::unique_ptr<RawPort>& out);
+Status openPacketPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& options, const NetInterface& nif,
+                      std::unique_ptr<RawPort>& out);
 
 }  // namespace pbp::raw

@@ -35,15 +35,12 @@ Status load(XdpLibrary& lib) {
   void* xdp = dlopen(xdpPath, RTLD_NOW | RTLD_LOCAL);
   if (!xdp) return Status::fail(IOReturn::Unsupported, std::string("cannot load ") + xdpPath + ": " + dlerror() + hint);
   std::string error;
-  bool ok = bind(xdp, "xsk_umem__create", lib.umemCreate, error) &&
-            bind(xdp, "xsk_umem__delete", lib.umemDelete, error) &&
-            bind(xdp, "xsk_socket__create", lib.socketCreate, error) &&
-            bind(xdp, "xsk_socket__delete", lib.socketDelete, error) &&
-            bind(xdp, "xsk_socket__fd", lib.socketFd, error) &&
-            bind(bpf, "bpf_map_create", lib.mapCreate, error) &&
-            bind(bpf, "bpf_map_update_elem", lib.mapUpdate, error) &&
-            bind(bpf, "bpf_prog_load", lib.progLoad, error) &&
-            bind(bpf, "bpf_link_create", lib.linkCreate, error);
+  bool ok =
+      bind(xdp, "xsk_umem__create", lib.umemCreate, error) && bind(xdp, "xsk_umem__delete", lib.umemDelete, error) &&
+      bind(xdp, "xsk_socket__create", lib.socketCreate, error) &&
+      bind(xdp, "xsk_socket__delete", lib.socketDelete, error) && bind(xdp, "xsk_socket__fd", lib.socketFd, error) &&
+      bind(bpf, "bpf_map_create", lib.mapCreate, error) && bind(bpf, "bpf_map_update_elem", lib.mapUpdate, error) &&
+      bind(bpf, "bpf_prog_load", lib.progLoad, error) && bind(bpf, "bpf_link_create", lib.linkCreate, error);
   // The handles stay open for the life of the process: sockets made with them may outlive any
   // one caller, and unloading libxdp under them would be unsafe.
   if (!ok) return Status::fail(IOReturn::Unsupported, error + hint);

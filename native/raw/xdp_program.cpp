@@ -57,9 +57,8 @@ int createLink(const XdpLibrary& lib, int progFd, unsigned ifindex, uint32_t fla
 
 }  // namespace
 
-Status XdpRedirect::attach(const XdpLibrary& lib, unsigned ifindex, const std::string& ifname,
-                           uint32_t mapEntries, uint32_t queueId, int xskFd,
-                           XdpAttachMode requested, std::shared_ptr<XdpRedirect>& out) {
+Status XdpRedirect::attach(const XdpLibrary& lib, unsigned ifindex, const std::string& ifname, uint32_t mapEntries,
+                           uint32_t queueId, int xskFd, XdpAttachMode requested, std::shared_ptr<XdpRedirect>& out) {
   std::lock_guard<std::mutex> lock(registryMutex);
   std::shared_ptr<XdpRedirect> r = registry()[ifindex].lock();
   if (!r) {
@@ -73,20 +72,21 @@ Status XdpRedirect::attach(const XdpLibrary& lib, unsigned ifindex, const std::s
     if (requested != XdpAttachMode::Generic) {
       r->linkFd_ = createLink(lib, r->progFd_, ifindex, XDP_FLAGS_DRV_MODE);
       if (r->linkFd_ >= 0) r->mode_ = "native";
-      else err = -r->linkFd_;
+      else
+        err = -r->linkFd_;
     }
     if (r->linkFd_ < 0 && requested != XdpAttachMode::Native &&
         (err == 0 || err == EOPNOTSUPP || err == EINVAL || err == 524 /* ENOTSUPP */)) {
       r->linkFd_ = createLink(lib, r->progFd_, ifindex, XDP_FLAGS_SKB_MODE);
       if (r->linkFd_ >= 0) r->mode_ = "generic";
-      else err = -r->linkFd_;
+      else
+        err = -r->linkFd_;
     }
     if (r->linkFd_ < 0) {
       if (err == EBUSY || err == EEXIST)
         return Status::fail(IOReturn::ExclusiveAccess,
-                            "another XDP program is attached to " + ifname +
-                                " (`ip link show " + ifname + "` shows it; `ip link set dev " +
-                                ifname + " xdp off` removes it)");
+                            "another XDP program is attached to " + ifname + " (`ip link show " + ifname +
+                                "` shows it; `ip link set dev " + ifname + " xdp off` removes it)");
       return errnoStatus(err, "attaching the XDP program to " + ifname);
     }
     registry()[ifindex] = r;
@@ -104,8 +104,8 @@ XdpRedirect::~XdpRedirect() {
   if (mapFd_ >= 0) close(mapFd_);
 }
 #else
-Status XdpRedirect::attach(const XdpLibrary&, unsigned, const std::string&, uint32_t, uint32_t,
-                           int, XdpAttachMode, std::shared_ptr<XdpRedirect>&) {
+Status XdpRedirect::attach(const XdpLibrary&, unsigned, const std::string&, uint32_t, uint32_t, int, XdpAttachMode,
+                           std::shared_ptr<XdpRedirect>&) {
   return Status::fail(IOReturn::Unsupported, "built without the AF_XDP backend");
 }
 XdpRedirect::~XdpRedirect() {}

@@ -19,9 +19,8 @@ class XdpRedirect {
  public:
   // Attaches (or reuses this process's attachment on `ifindex`) and points entry `queueId` of
   // its XSKMAP at `xskFd`. `mode` tells which attach mode ended up in use ("native"/"generic").
-  static Status attach(const XdpLibrary& lib, unsigned ifindex, const std::string& ifname,
-                       uint32_t mapEntries, uint32_t queueId, int xskFd, XdpAttachMode requested,
-                       std::shared_ptr<XdpRedirect>& out);
+  static Status attach(const XdpLibrary& lib, unsigned ifindex, const std::string& ifname, uint32_t mapEntries,
+                       uint32_t queueId, int xskFd, XdpAttachMode requested, std::shared_ptr<XdpRedirect>& out);
   ~XdpRedirect();  // closes the link (detaching the program), the program and the map
   const std::string& mode() const { return mode_; }
 

@@ -34,8 +34,8 @@ namespace {
 
 constexpr uint32_t kXdpHeadroom = 256;  // XDP_PACKET_HEADROOM
 constexpr uint32_t kEthernetHeader = 14;
-constexpr uint32_t kMinChunk = 2048;    // XDP_UMEM_MIN_CHUNK_SIZE
-constexpr uint32_t kMaxKicks = 16;      // sendto() calls per postTx while the kernel drains the ring
+constexpr uint32_t kMinChunk = 2048;  // XDP_UMEM_MIN_CHUNK_SIZE
+constexpr uint32_t kMaxKicks = 16;    // sendto() calls per postTx while the kernel drains the ring
 
 class XskPort final : public RawPort {
  public:
@@ -205,8 +205,7 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
   if (stride_ < kMinChunk)
     return Status::fail(IOReturn::Unsupported,
                         "AF_XDP needs frames of at least 2048 bytes; this pool's bufferSize is " +
-                            std::to_string(l.bufferSize) +
-                            " (use bufferSize 2048 or the AF_PACKET backend)");
+                            std::to_string(l.bufferSize) + " (use bufferSize 2048 or the AF_PACKET backend)");
   uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
   unaligned_ = !(stride_ <= page && (stride_ & (stride_ - 1)) == 0);
   uint32_t chunk = std::min(stride_, page);
@@ -221,9 +220,8 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
   if (nif.mtu + kEthernetHeader > maxRx)
     return Status::fail(IOReturn::MessageTooLarge,
                         "the MTU of " + nif.name + " is " + std::to_string(nif.mtu) + " (frames of " +
-                            std::to_string(nif.mtu + kEthernetHeader) +
-                            " bytes) but AF_XDP frames of this pool hold " + std::to_string(maxRx) +
-                            " bytes (chunk " + std::to_string(chunk) + " minus " +
+                            std::to_string(nif.mtu + kEthernetHeader) + " bytes) but AF_XDP frames of this pool hold " +
+                            std::to_string(maxRx) + " bytes (chunk " + std::to_string(chunk) + " minus " +
                             std::to_string(kXdpHeadroom) +
                             " bytes of XDP headroom): use a larger bufferSize or lower the MTU");
   ringSize_ = o.ringSize;
@@ -261,15 +259,12 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
     xsk_ = nullptr;
     int err = -rc;
     if (err == EBUSY)
-      return Status::fail(IOReturn::ExclusiveAccess,
-                          "queue " + std::to_string(o.queueId) + " of " + nif.name +
-                              " is already bound to another AF_XDP socket");
+      return Status::fail(IOReturn::ExclusiveAccess, "queue " + std::to_string(o.queueId) + " of " + nif.name +
+                                                         " is already bound to another AF_XDP socket");
     if (o.zeroCopy == ZeroCopy::Required && (err == EOPNOTSUPP || err == EPROTONOSUPPORT || err == EINVAL))
-      return Status::fail(IOReturn::Unsupported, "the driver of " + nif.name +
-                                                     " does not support AF_XDP zero-copy (" +
-                                                     strerror(err) + ")");
-    return errnoStatus(err, "binding an AF_XDP socket to " + nif.name + " queue " +
-                                std::to_string(o.queueId));
+      return Status::fail(IOReturn::Unsupported,
+                          "the driver of " + nif.name + " does not support AF_XDP zero-copy (" + strerror(err) + ")");
+    return errnoStatus(err, "binding an AF_XDP socket to " + nif.name + " queue " + std::to_string(o.queueId));
   }
   fd_ = lib.socketFd(xsk_);
   xdp_options opts{};
@@ -277,8 +272,8 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
   if (getsockopt(fd_, SOL_XDP, XDP_OPTIONS, &opts, &optlen) == 0)
     info_.zeroCopy = (opts.flags & XDP_OPTIONS_ZEROCOPY) != 0;
 
-  Status s = XdpRedirect::attach(lib, nif.index, nif.name, std::max(nif.rxQueues, o.queueId + 1),
-                                 o.queueId, fd_, o.xdpMode, redirect_);
+  Status s = XdpRedirect::attach(lib, nif.index, nif.name, std::max(nif.rxQueues, o.queueId + 1), o.queueId, fd_,
+                                 o.xdpMode, redirect_);
   if (!s.isOk()) return s;
   info_.xdpMode = redirect_->mode();
   return Status::ok();
@@ -286,8 +281,8 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
 
 }  // namespace
 
-Status openXskPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& o,
-                   const NetInterface& nif, std::unique_ptr<RawPort>& out) {
+Status openXskPort(const std::shared_ptr<Pool>& pool, const RawPortOptions& o, const NetInterface& nif,
+                   std::unique_ptr<RawPort>& out) {
   const XdpLibrary* lib = nullptr;
   Status s = loadXdpLibrary(lib);
   if (!s.isOk()) return s;

@@ -4,11 +4,11 @@
 // return every packet the thread had, cached or held, exactly once.
 //
 // JsThread below replays the JS hot path's stores (lib/pool-hot-path.ts, lib/pool-batch.ts), in
-// their order, one store per step, on a real Pool: allocatePacket, deallocatePacket (of a packet handed out or not), _allocateIndices
-// and _deallocateIndices. Native calls (refill, flush) run whole: terminate cannot stop them,
-// and a SIGKILL inside them is outside this model (the README says what it can cost). Every test
-// stops a thread after store 0, 1, 2, ... of an operation until the operation completes, each
-// time on a fresh pool, dies both ways, reclaims and checks every packet is free exactly once.
+// their order, one store per step, on a real Pool: allocatePacket, deallocatePacket (of a packet handed out or not),
+// _allocateIndices and _deallocateIndices. Native calls (refill, flush) run whole: terminate cannot stop them, and a
+// SIGKILL inside them is outside this model (the README says what it can cost). Every test stops a thread after store
+// 0, 1, 2, ... of an operation until the operation completes, each time on a fresh pool, dies both ways, reclaims and
+// checks every packet is free exactly once.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,8 +125,8 @@ class JsThread {
     uint32_t* m = pool_.metaOf(index);
     store(m + meta::kState, tag_);
     const uint32_t h = pool_.layout().headroom;
-    const uint32_t fields[][2] = {{meta::kDataOffset, h}, {meta::kDataLength, 0}, {meta::kHeadroom, h},
-                                  {meta::kLinkHeaderLength, 0}, {meta::kDirection, 0}, {meta::kFlags, 0}};
+    const uint32_t fields[][2] = {{meta::kDataOffset, h},       {meta::kDataLength, 0}, {meta::kHeadroom, h},
+                                  {meta::kLinkHeaderLength, 0}, {meta::kDirection, 0},  {meta::kFlags, 0}};
     for (const auto& f : fields) store(m + f[0], f[1]);
   }
 
@@ -184,8 +184,8 @@ const char* name(Death d) { return d == Death::Terminated ? "worker.terminate()"
   pool.releaseSlot(s);
   PoolStats stats = pool.stats();
   if (stats.inUse != 0 || stats.deadThreads != 0 || stats.orphanedPackets != 0)
-    return ::testing::AssertionFailure() << "stats: inUse " << stats.inUse << ", deadThreads "
-                                         << stats.deadThreads << ", orphaned " << stats.orphanedPackets;
+    return ::testing::AssertionFailure() << "stats: inUse " << stats.inUse << ", deadThreads " << stats.deadThreads
+                                         << ", orphaned " << stats.orphanedPackets;
   return ::testing::AssertionSuccess();
 }
 
@@ -253,57 +253,51 @@ TEST_P(Interruption, AllocatePacket) {
 
 TEST_P(Interruption, AllocatePacketThatRefills) {
   // Everything but the cache's contents held: the allocation refills first.
-  stopAtEveryStore(GetParam(),
-                   [](JsThread& t, std::vector<uint32_t>& held) {
-                     held = t.allocateIndices(kPackets - 8);
-                   },
-                   [](JsThread& t, std::vector<uint32_t>&) {
-                     for (int i = 0; i < 4; ++i) ASSERT_NE(t.allocatePacket(), JsThread::kNone);
-                   });
+  stopAtEveryStore(
+      GetParam(), [](JsThread& t, std::vector<uint32_t>& held) { held = t.allocateIndices(kPackets - 8); },
+      [](JsThread& t, std::vector<uint32_t>&) {
+        for (int i = 0; i < 4; ++i) ASSERT_NE(t.allocatePacket(), JsThread::kNone);
+      });
 }
 
 TEST_P(Interruption, DeallocatePacket) {
-  uint32_t stops = stopAtEveryStore(GetParam(), holding(4), [](JsThread& t, std::vector<uint32_t>& held) {
-    t.deallocatePacket(held[1]);
-  });
+  uint32_t stops = stopAtEveryStore(GetParam(), holding(4),
+                                    [](JsThread& t, std::vector<uint32_t>& held) { t.deallocatePacket(held[1]); });
   EXPECT_GE(stops, 3u) << "entry, count, state";
 }
 
 TEST_P(Interruption, DeallocatePublishedPacket) {
-  uint32_t stops = stopAtEveryStore(GetParam(), holding(4, true), [](JsThread& t, std::vector<uint32_t>& held) {
-    t.deallocatePacket(held[2]);
-  });
+  uint32_t stops = stopAtEveryStore(GetParam(), holding(4, true),
+                                    [](JsThread& t, std::vector<uint32_t>& held) { t.deallocatePacket(held[2]); });
   EXPECT_GE(stops, 4u) << "CAS, entry, count, state";
 }
 
 TEST_P(Interruption, DeallocatePacketIntoFullCache) {
   // The cache full: the free flushes half of it (native) before its own stores.
-  stopAtEveryStore(GetParam(),
-                   [](JsThread& t, std::vector<uint32_t>& held) {
-                     held = t.allocateIndices(kCache + 2);
-                     std::vector<uint32_t> back(held.begin() + 2, held.end());
-                     held.resize(2);
-                     t.deallocateIndices(back);
-                   },
-                   [](JsThread& t, std::vector<uint32_t>& held) { t.deallocatePacket(held[0]); });
+  stopAtEveryStore(
+      GetParam(),
+      [](JsThread& t, std::vector<uint32_t>& held) {
+        held = t.allocateIndices(kCache + 2);
+        std::vector<uint32_t> back(held.begin() + 2, held.end());
+        held.resize(2);
+        t.deallocateIndices(back);
+      },
+      [](JsThread& t, std::vector<uint32_t>& held) { t.deallocatePacket(held[0]); });
 }
 
 TEST_P(Interruption, AllocateIndicesAcrossARefill) {
-  stopAtEveryStore(GetParam(), holding(1), [](JsThread& t, std::vector<uint32_t>&) {
-    ASSERT_EQ(t.allocateIndices(12).size(), 12u);
-  });
+  stopAtEveryStore(GetParam(), holding(1),
+                   [](JsThread& t, std::vector<uint32_t>&) { ASSERT_EQ(t.allocateIndices(12).size(), 12u); });
 }
 
 TEST_P(Interruption, DeallocateIndicesAcrossAFlush) {
-  stopAtEveryStore(GetParam(), holding(14), [](JsThread& t, std::vector<uint32_t>& held) {
-    t.deallocateIndices(held);
-  });
+  stopAtEveryStore(GetParam(), holding(14),
+                   [](JsThread& t, std::vector<uint32_t>& held) { t.deallocateIndices(held); });
 }
 
 TEST_P(Interruption, DeallocatePublishedIndices) {
-  stopAtEveryStore(GetParam(), holding(6, true), [](JsThread& t, std::vector<uint32_t>& held) {
-    t.deallocateIndices(held);
-  });
+  stopAtEveryStore(GetParam(), holding(6, true),
+                   [](JsThread& t, std::vector<uint32_t>& held) { t.deallocateIndices(held); });
 }
 
 INSTANTIATE_TEST_SUITE_P(Death, Interruption, ::testing::Values(Death::Terminated, Death::Killed),

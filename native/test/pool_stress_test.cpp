@@ -97,8 +97,7 @@ TEST_P(PoolStress, FourThreadsOwnSlotsStampsSurviveAndEverythingComesBack) {
 
     auto take = [&](uint32_t p) {
       if ((pool->metaOf(p)[meta::kState] & meta::kStateTagMask) != tag)
-        failures.add("thread " + std::to_string(t) + " got packet " + std::to_string(p) +
-                     " not marked as its own");
+        failures.add("thread " + std::to_string(t) + " got packet " + std::to_string(p) + " not marked as its own");
       stamp(*pool, p, t, ++seq);
       held.push_back({p, seq});
     };
@@ -314,8 +313,7 @@ TEST(PoolReclaimRace, ClaimPacketAndReclaimSplitTheOrphans) {
     uint32_t dying;
     ASSERT_TRUE(pool->claimSlot(7, dying).isOk());
     std::vector<uint32_t> orphans(kPackets / 2);
-    ASSERT_EQ(pool->allocateBurst(dying, orphans.data(), uint32_t(orphans.size())),
-              orphans.size());
+    ASSERT_EQ(pool->allocateBurst(dying, orphans.data(), uint32_t(orphans.size())), orphans.size());
     for (uint32_t p : orphans) pool->publish(dying, p);  // handed over, so others may claim them
     pool->releaseSlot(dying);
     ASSERT_EQ(pool->stats().orphanedPackets, orphans.size());

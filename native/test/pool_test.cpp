@@ -30,11 +30,10 @@ namespace {
     ++seen[x];
   }
   ::testing::AssertionResult result = ::testing::AssertionSuccess();
-  if (got.size() != n) result = ::testing::AssertionFailure() << "allocated " << got.size()
-                                                               << " of " << n << " packets";
+  if (got.size() != n)
+    result = ::testing::AssertionFailure() << "allocated " << got.size() << " of " << n << " packets";
   for (uint32_t i = 0; i < n && result; ++i)
-    if (seen[i] != 1) result = ::testing::AssertionFailure() << "packet " << i << " allocated "
-                                                              << seen[i] << " times";
+    if (seen[i] != 1) result = ::testing::AssertionFailure() << "packet " << i << " allocated " << seen[i] << " times";
   for (uint32_t x : got) pool.deallocateOne(s, x);
   pool.releaseSlot(s);
   return result;
@@ -44,15 +43,14 @@ namespace {
   PoolStats st = pool.stats();
   uint32_t n = pool.layout().packetCount;
   if (st.allocations - st.deallocations - st.reclaimed != st.inUse)
-    return ::testing::AssertionFailure()
-           << "allocations " << st.allocations << " - deallocations " << st.deallocations
-           << " - reclaimed " << st.reclaimed << " != inUse " << st.inUse;
+    return ::testing::AssertionFailure() << "allocations " << st.allocations << " - deallocations " << st.deallocations
+                                         << " - reclaimed " << st.reclaimed << " != inUse " << st.inUse;
   if (pool.freePacketCount() + st.inUse != n)
-    return ::testing::AssertionFailure() << "free " << pool.freePacketCount() << " + inUse "
-                                         << st.inUse << " != packetCount " << n;
+    return ::testing::AssertionFailure() << "free " << pool.freePacketCount() << " + inUse " << st.inUse
+                                         << " != packetCount " << n;
   if (st.freeInRing + st.cached + st.inUse != n)
-    return ::testing::AssertionFailure() << "freeInRing " << st.freeInRing << " + cached "
-                                         << st.cached << " + inUse " << st.inUse << " != " << n;
+    return ::testing::AssertionFailure() << "freeInRing " << st.freeInRing << " + cached " << st.cached << " + inUse "
+                                         << st.inUse << " != " << n;
   return ::testing::AssertionSuccess();
 }
 
@@ -358,8 +356,8 @@ TEST(Pool, BufferChains) {
   EXPECT_EQ(pool->metaOf(b)[meta::kBufferCount], 2u) << "a refused addBuffer changes nothing";
 
   // Extra buffers are distinct memory from the packets' own buffers.
-  std::set<uint8_t*> addrs = {pool->bufferAt(a), pool->bufferAt(b), pool->bufferAt(b1),
-                              pool->bufferAt(b2), pool->bufferAt(b3)};
+  std::set<uint8_t*> addrs = {pool->bufferAt(a), pool->bufferAt(b), pool->bufferAt(b1), pool->bufferAt(b2),
+                              pool->bufferAt(b3)};
   EXPECT_EQ(addrs.size(), 5u);
 
   // Deallocation gives the chain back.

@@ -198,8 +198,7 @@ bool runInChildThenKill(const std::function<bool()>& work) {
 bool reserveOneByHand(uint32_t* ring, uint32_t headWord, uint32_t& first) {
   first = __atomic_load_n(ring + headWord, __ATOMIC_ACQUIRE);
   uint32_t expected = first;
-  return __atomic_compare_exchange_n(ring + headWord, &expected, first + 1, false, __ATOMIC_RELEASE,
-                                     __ATOMIC_RELAXED);
+  return __atomic_compare_exchange_n(ring + headWord, &expected, first + 1, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 // The real thing: a peer process reserves a slot in the shared ring (its head CAS) and is killed

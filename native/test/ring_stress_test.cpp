@@ -17,9 +17,12 @@ enum class Op { Single, Bulk, Burst };
 
 const char* opName(Op op) {
   switch (op) {
-    case Op::Single: return "Single";
-    case Op::Bulk: return "Bulk";
-    case Op::Burst: return "Burst";
+    case Op::Single:
+      return "Single";
+    case Op::Bulk:
+      return "Bulk";
+    case Op::Burst:
+      return "Burst";
   }
   return "?";
 }
@@ -66,20 +69,23 @@ TEST_P(RingTakeReturn, EveryIndexHeldByOneThreadAtATimeAndNoneLost) {
       unsigned want = op == Op::Single ? 1 : 1 + rng.below(32);
       unsigned got = 0;
       switch (op) {
-        case Op::Single: got = ring.dequeue(buf[0]) ? 1 : 0; break;
+        case Op::Single:
+          got = ring.dequeue(buf[0]) ? 1 : 0;
+          break;
         case Op::Bulk:
           got = ring.dequeueMany(buf, want, Mode::Bulk);
           if (got != 0 && got != want)
-            failures.add("bulk dequeue of " + std::to_string(want) + " returned " +
-                         std::to_string(got));
+            failures.add("bulk dequeue of " + std::to_string(want) + " returned " + std::to_string(got));
           break;
-        case Op::Burst: got = ring.dequeueMany(buf, want, Mode::Burst); break;
+        case Op::Burst:
+          got = ring.dequeueMany(buf, want, Mode::Burst);
+          break;
       }
       // At most 32 * threads indices are out at once, so the ring is never empty for long and
       // never short of what a bulk asks for: a failure here means lost entries.
       if (got == 0 && op == Op::Single) {
-        failures.add("single dequeue failed on a ring that should hold >= " +
-                     std::to_string(kEntries - 32 * threads) + " entries");
+        failures.add("single dequeue failed on a ring that should hold >= " + std::to_string(kEntries - 32 * threads) +
+                     " entries");
         break;
       }
       for (unsigned i = 0; i < got; ++i) {
@@ -90,27 +96,30 @@ TEST_P(RingTakeReturn, EveryIndexHeldByOneThreadAtATimeAndNoneLost) {
         }
         uint32_t prev = holder[v].exchange(t + 1, std::memory_order_relaxed);
         if (prev != 0)
-          failures.add("index " + std::to_string(v) + " taken by thread " + std::to_string(t) +
-                       " while thread " + std::to_string(prev - 1) + " held it");
+          failures.add("index " + std::to_string(v) + " taken by thread " + std::to_string(t) + " while thread " +
+                       std::to_string(prev - 1) + " held it");
       }
       for (unsigned i = 0; i < got; ++i) {
         uint32_t prev = holder[buf[i]].exchange(0, std::memory_order_relaxed);
         if (prev != t + 1)
-          failures.add("index " + std::to_string(buf[i]) + " changed holder while thread " +
-                       std::to_string(t) + " held it");
+          failures.add("index " + std::to_string(buf[i]) + " changed holder while thread " + std::to_string(t) +
+                       " held it");
       }
       unsigned put = 0;
       switch (op) {
-        case Op::Single: put = got ? (ring.enqueue(buf[0]) ? 1 : 0) : 0; break;
-        case Op::Bulk: put = got ? ring.enqueueMany(buf, got, Mode::Bulk) : 0; break;
+        case Op::Single:
+          put = got ? (ring.enqueue(buf[0]) ? 1 : 0) : 0;
+          break;
+        case Op::Bulk:
+          put = got ? ring.enqueueMany(buf, got, Mode::Bulk) : 0;
+          break;
         case Op::Burst:
           // Never short of room (capacity > entries), so a burst puts all of them back.
           put = got ? ring.enqueueMany(buf, got, Mode::Burst) : 0;
           break;
       }
       if (put != got)
-        failures.add("enqueue of " + std::to_string(got) + " returned " + std::to_string(put) +
-                     " on a ring with room");
+        failures.add("enqueue of " + std::to_string(got) + " returned " + std::to_string(put) + " on a ring with room");
       myMoved += got;
     }
     moved.fetch_add(myMoved);
@@ -150,8 +159,7 @@ std::vector<TakeReturnParam> takeReturnParams() {
 
 INSTANTIATE_TEST_SUITE_P(Threads, RingTakeReturn, ::testing::ValuesIn(takeReturnParams()),
                          [](const ::testing::TestParamInfo<TakeReturnParam>& info) {
-                           return std::to_string(info.param.threads) + "Threads" +
-                                  opName(info.param.op);
+                           return std::to_string(info.param.threads) + "Threads" + opName(info.param.op);
                          });
 
 struct TransferParam {
@@ -190,8 +198,7 @@ TEST_P(RingTransfer, NothingLostNothingDuplicatedPerProducerOrderKept) {
       if (k > perProducer - next) k = perProducer - next;
       for (unsigned i = 0; i < k; ++i) buf[i] = p * perProducer + next + i;
       Mode mode = rng.below(2) ? Mode::Bulk : Mode::Burst;
-      unsigned put = k == 1 && rng.below(2) ? (ring.enqueue(buf[0]) ? 1 : 0)
-                                            : ring.enqueueMany(buf, k, mode);
+      unsigned put = k == 1 && rng.below(2) ? (ring.enqueue(buf[0]) ? 1 : 0) : ring.enqueueMany(buf, k, mode);
       if (mode == Mode::Bulk && put != 0 && put != k) failures.add("partial bulk enqueue");
       next += put;  // a burst that put fewer resends the rest next time, in order
       if (put == 0) std::this_thread::yield();
@@ -205,8 +212,7 @@ TEST_P(RingTransfer, NothingLostNothingDuplicatedPerProducerOrderKept) {
     while (received.load(std::memory_order_relaxed) < total && failures.count() == 0) {
       unsigned k = 1 + rng.below(16);
       Mode mode = rng.below(2) ? Mode::Bulk : Mode::Burst;
-      unsigned got = k == 1 && rng.below(2) ? (ring.dequeue(buf[0]) ? 1 : 0)
-                                            : ring.dequeueMany(buf, k, mode);
+      unsigned got = k == 1 && rng.below(2) ? (ring.dequeue(buf[0]) ? 1 : 0) : ring.dequeueMany(buf, k, mode);
       if (mode == Mode::Bulk && got != 0 && got != k) failures.add("partial bulk dequeue");
       if (got == 0) {
         std::this_thread::yield();
@@ -220,9 +226,8 @@ TEST_P(RingTransfer, NothingLostNothingDuplicatedPerProducerOrderKept) {
         }
         unsigned p = v / perProducer;
         if (int64_t(v) <= last[p])
-          failures.add("consumer " + std::to_string(c) + " got " + std::to_string(v) +
-                       " after " + std::to_string(last[p]) + " from producer " +
-                       std::to_string(p));
+          failures.add("consumer " + std::to_string(c) + " got " + std::to_string(v) + " after " +
+                       std::to_string(last[p]) + " from producer " + std::to_string(p));
         last[p] = v;
         if (seen[v].fetch_add(1, std::memory_order_relaxed) != 0)
           failures.add("value " + std::to_string(v) + " received twice");
@@ -244,12 +249,11 @@ TEST_P(RingTransfer, NothingLostNothingDuplicatedPerProducerOrderKept) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, RingTransfer,
-                         ::testing::Values(TransferParam{1, 1}, TransferParam{2, 2},
-                                           TransferParam{4, 4}, TransferParam{1, 3},
-                                           TransferParam{3, 1}),
+                         ::testing::Values(TransferParam{1, 1}, TransferParam{2, 2}, TransferParam{4, 4},
+                                           TransferParam{1, 3}, TransferParam{3, 1}),
                          [](const ::testing::TestParamInfo<TransferParam>& info) {
-                           return std::to_string(info.param.producers) + "P" +
-                                  std::to_string(info.param.consumers) + "C";
+                           return std::to_string(info.param.producers) + "P" + std::to_string(info.param.consumers) +
+                                  "C";
                          });
 
 }  // namespace

@@ -78,8 +78,8 @@ class Failures {
 
 inline ::testing::AssertionResult isCode(const Status& s, IOReturn expected) {
   if (s.code == expected) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected " << ioReturnName(expected) << ", got "
-                                       << ioReturnName(s.code) << " (\"" << s.message << "\")";
+  return ::testing::AssertionFailure() << "expected " << ioReturnName(expected) << ", got " << ioReturnName(s.code)
+                                       << " (\"" << s.message << "\")";
 }
 
 // Small-PRNG for deterministic per-thread choices.

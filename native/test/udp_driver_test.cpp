@@ -207,7 +207,7 @@ TEST(UdpDriver, ShutdownHandsEveryPacketBackExactlyOnce) {
   ASSERT_EQ(r.q.rxSubmission.enqueue(empty.data(), 100, r.tag()), 100u);
   r.driver->receive(10);  // holds some empty packets now
   r.driver->shutdown();
-  r.driver->shutdown();   // idempotent
+  r.driver->shutdown();  // idempotent
   EXPECT_EQ(r.driver->transmit(10), 0u);
   std::set<uint32_t> seen;
   auto tx = r.take(r.q.txCompletion);

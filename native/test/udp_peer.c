@@ -70,8 +70,7 @@ static unsigned portOf(int fd) {
   struct sockaddr_storage a;
   socklen_t len = sizeof a;
   getsockname(fd, (struct sockaddr*)&a, &len);
-  return ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in*)&a)->sin_port
-                                      : ((struct sockaddr_in6*)&a)->sin6_port);
+  return ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in*)&a)->sin_port : ((struct sockaddr_in6*)&a)->sin6_port);
 }
 
 static void fillDatagram(uint8_t* d, uint32_t seq, uint32_t size) {
@@ -213,13 +212,20 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = argv[i + 1];
     if (!strcmp(a, "--bind")) bind_ = v;
-    else if (!strcmp(a, "--dest")) dest = v;
-    else if (!strcmp(a, "--count")) count = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(a, "--size")) size = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(a, "--first")) first = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(a, "--gro")) gro = atoi(v);
-    else if (!strcmp(a, "--gso")) gso = atoi(v);
-    else if (!strcmp(a, "--timeout-ms")) timeoutMs = atoi(v);
+    else if (!strcmp(a, "--dest"))
+      dest = v;
+    else if (!strcmp(a, "--count"))
+      count = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--size"))
+      size = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--first"))
+      first = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--gro"))
+      gro = atoi(v);
+    else if (!strcmp(a, "--gso"))
+      gso = atoi(v);
+    else if (!strcmp(a, "--timeout-ms"))
+      timeoutMs = atoi(v);
     else {
       fprintf(stderr, "udp_peer: unknown option %s\n", a);
       return 2;

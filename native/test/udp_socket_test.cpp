@@ -162,9 +162,9 @@ TEST(UdpSocket, PerPacketErrorsDoNotStopTheBatch) {
   ASSERT_NE(openSocket(s, UdpOptions{}), nullptr);
   auto idx = f.fill(6, 64, loopback4(peer.port));
   f.pool->metaOf(idx[1])[meta::kDataLength] = 65536;  // larger than a UDP datagram
-  f.addresses[idx[2]].family = 0;                    // no destination
-  f.addresses[idx[3]].family = 5;                    // not a family
-  f.pool->metaOf(idx[4])[meta::kDataOffset] = 70000; // outside its buffer
+  f.addresses[idx[2]].family = 0;                     // no destination
+  f.addresses[idx[3]].family = 5;                     // not a family
+  f.pool->metaOf(idx[4])[meta::kDataOffset] = 70000;  // outside its buffer
   std::vector<int32_t> errs(6, -1);
   ASSERT_EQ(s->send(*f.pool, f.addresses.data(), idx.data(), 6, errs.data()), 6u);
   EXPECT_EQ(errs[0], 0);

@@ -55,13 +55,19 @@ export class AllocateBatchCommand extends PoolCommand {
     const count = resolve(this.count, m.config.packetCount);
     const ok = isUint(count, m.config.packetCount) && this.out !== 'bad';
     const out: unknown = this.out === 'array' ? [1, 'junk', null, 4, 5, 6, 7, 8] : this.out === 'bad' ? {} : undefined;
-    const got = expectOutcome(`allocatePackets(${show(count)}, ${this.out})`, whenOpen(m, ok ? null : kIOReturnBadArgument), () =>
-      out === undefined ? r.pool.allocatePackets(count as number) : r.pool.allocatePackets(count as number, out as []),
+    const got = expectOutcome(
+      `allocatePackets(${show(count)}, ${this.out})`,
+      whenOpen(m, ok ? null : kIOReturnBadArgument),
+      () =>
+        out === undefined
+          ? r.pool.allocatePackets(count as number)
+          : r.pool.allocatePackets(count as number, out as []),
     );
     if (!got) return;
     const n = count as number;
     const want = Math.min(n, m.freeCount);
-    if (got.length !== want) throw new Error(`allocatePackets(${n}) returned ${got.length} packets, ${m.freeCount} free`);
+    if (got.length !== want)
+      throw new Error(`allocatePackets(${n}) returned ${got.length} packets, ${m.freeCount} free`);
     if (out !== undefined && got !== out) throw new Error('allocatePackets did not fill the array passed as out');
     got.forEach((p) => acceptFresh(m, r, p, `allocatePackets(${n})`));
     m.failedAllocations += n - got.length;
@@ -109,7 +115,16 @@ export class AllocateIndicesCommand extends PoolCommand {
 }
 
 type DescriptorKind = 'held' | 'free' | 'index' | 'badDescriptor';
-const BAD_DESCRIPTORS: readonly unknown[] = [null, undefined, 5, 'x', {}, { fPacketIndex: '1' }, { fPacketIndex: 1n }, []];
+const BAD_DESCRIPTORS: readonly unknown[] = [
+  null,
+  undefined,
+  5,
+  'x',
+  {},
+  { fPacketIndex: '1' },
+  { fPacketIndex: 1n },
+  [],
+];
 
 /**
  * newPacket({ fPacketIndex }): the same object for a packet the test holds, kIOReturnNotPermitted
@@ -136,7 +151,13 @@ export class NewPacketCommand extends PoolCommand {
         descriptor = { fPacketIndex: PoolModel.pick(m.heldIndices(), this.selector) ?? 0 };
         break;
       case 'free':
-        descriptor = { fPacketIndex: PoolModel.pick(all.filter((i) => !m.held.has(i)), this.selector) ?? 0 };
+        descriptor = {
+          fPacketIndex:
+            PoolModel.pick(
+              all.filter((i) => !m.held.has(i)),
+              this.selector,
+            ) ?? 0,
+        };
         break;
       case 'index':
         descriptor = { fPacketIndex: resolve(this.index, m.config.packetCount - 1) };
@@ -279,5 +300,7 @@ export function allocCommands(): { arbitrary: fc.Arbitrary<PoolCommand>; weight:
 
 /** Rare on purpose: everything after it in a run exercises calls on a released pool. */
 export function releaseCommand(): fc.Arbitrary<PoolCommand> {
-  return fc.constantFrom<'release' | 'free' | 'dispose'>('release', 'free', 'dispose').map((h) => new ReleaseCommand(h));
+  return fc
+    .constantFrom<'release' | 'free' | 'dispose'>('release', 'free', 'dispose')
+    .map((h) => new ReleaseCommand(h));
 }

@@ -53,7 +53,9 @@ export class DoubleFreeCommand extends PoolCommand {
   apply(m: PoolModel, r: RealPools): void {
     const index = PoolModel.pick(m.released ? [...m.known.keys()] : m.freeKnownIndices(), this.selector)!;
     const p = m.known.get(index)!;
-    expectOutcome(`double free of packet ${index}`, whenOpen(m, kIOReturnNotPermitted), () => r.pool.deallocatePacket(p));
+    expectOutcome(`double free of packet ${index}`, whenOpen(m, kIOReturnNotPermitted), () =>
+      r.pool.deallocatePacket(p),
+    );
   }
 
   toString(): string {
@@ -156,7 +158,9 @@ export class BatchDeallocateCommand extends PoolCommand {
     expectOutcome(what, whenOpen(m, expected), () => {
       const list = arg as IOUserNetworkPacket[] & Uint32Array;
       if (this.api === 'deallocatePacketIndices') {
-        return count === undefined ? r.pool.deallocatePacketIndices(list) : r.pool.deallocatePacketIndices(list, count as number);
+        return count === undefined
+          ? r.pool.deallocatePacketIndices(list)
+          : r.pool.deallocatePacketIndices(list, count as number);
       }
       const call = this.api === 'DeallocatePackets' ? r.pool.DeallocatePackets : r.pool.deallocatePackets;
       return count === undefined ? call.call(r.pool, list) : call.call(r.pool, list, count as number);
@@ -243,14 +247,21 @@ export function deallocCommands(): { arbitrary: fc.Arbitrary<PoolCommand>; weigh
       weight: 3,
       arbitrary: fc
         .tuple(
-          fc.constantFrom<BatchApi>('deallocatePackets', 'DeallocatePackets', 'deallocatePackets(u32)', 'deallocatePacketIndices'),
+          fc.constantFrom<BatchApi>(
+            'deallocatePackets',
+            'DeallocatePackets',
+            'deallocatePackets(u32)',
+            'deallocatePacketIndices',
+          ),
           fc.array(fc.nat(), { maxLength: 10 }),
           fc.constantFrom<BadEntry>('none', 'none', 'plain', 'null', 'foreign', 'freed', 'duplicate', 'outOfRange'),
           fc.nat(),
           fc.constantFrom<Container>('ok', 'ok', 'ok', 'ok', 'ok', 'int32', 'object', 'string'),
           fc.option(numArg(), { freq: 4 }),
         )
-        .map(([api, sel, bad, pos, container, count]) => new BatchDeallocateCommand(api, sel, bad, pos, container, count)),
+        .map(
+          ([api, sel, bad, pos, container, count]) => new BatchDeallocateCommand(api, sel, bad, pos, container, count),
+        ),
     },
   ];
 }

@@ -38,7 +38,9 @@ export function checkInvariants(model: PoolModel, real: RealPools): void {
     if (actual !== value) throw new Error(`statistics.${key} is ${actual}, model says ${value}`);
   }
   if (st.allocations - st.deallocations - st.reclaimed !== st.inUse) {
-    throw new Error(`allocations ${st.allocations} - deallocations ${st.deallocations} - reclaimed ${st.reclaimed} !== inUse ${st.inUse}`);
+    throw new Error(
+      `allocations ${st.allocations} - deallocations ${st.deallocations} - reclaimed ${st.reclaimed} !== inUse ${st.inUse}`,
+    );
   }
   if (st.cached + st.freeInRing !== free) {
     throw new Error(`cached ${st.cached} + freeInRing ${st.freeInRing} !== free ${free}`);

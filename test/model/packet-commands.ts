@@ -69,7 +69,9 @@ export class SetFieldCommand extends PoolCommand {
               ? kIOReturnOverrun
               : null;
         call = () =>
-          this.alias ? p.setDataOffAndLen(o as number, l as number) : p.setDataOffsetAndLength(o as number, l as number);
+          this.alias
+            ? p.setDataOffAndLen(o as number, l as number)
+            : p.setDataOffsetAndLength(o as number, l as number);
         commit = (x) => {
           x.dataOffset = o as number;
           x.dataLength = l as number;
@@ -130,11 +132,14 @@ export class MoveWindowCommand extends PoolCommand {
     const limit = { prepend: off, adj: Math.min(len, U16 - off), append: cap - off - len, trim: len }[this.move];
     const n = resolve(this.a, limit);
     const expected: Expected = !isUint(n, U32) ? kIOReturnBadArgument : n > limit ? kIOReturnOverrun : null;
-    const returned = expectOutcome(`packet ${index} ${this.move}(${show(n)})`, expected, () => h.packet[this.move](n as number));
+    const returned = expectOutcome(`packet ${index} ${this.move}(${show(n)})`, expected, () =>
+      h.packet[this.move](n as number),
+    );
     if (expected !== null) return;
     const v = n as number;
     const want = { prepend: off - v, adj: off + v, append: off + len, trim: undefined }[this.move];
-    if (returned !== want) throw new Error(`packet ${index} ${this.move}(${v}) returned ${show(returned)}, expected ${show(want)}`);
+    if (returned !== want)
+      throw new Error(`packet ${index} ${this.move}(${v}) returned ${show(returned)}, expected ${show(want)}`);
     if (this.move === 'prepend') {
       h.dataOffset = off - v;
       h.dataLength = len + v;
@@ -186,8 +191,10 @@ export class WriteCommand extends PoolCommand {
     const count = h?.buffers.length ?? 1;
     const i = resolve(this.buffer, count - 1);
     const ok = typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < count;
-    const view = expectOutcome(`packet ${index}.getBufferAt(${show(i)})`, whenOpen(m, ok ? null : kIOReturnBadArgument), () =>
-      p.getBufferAt(i as number),
+    const view = expectOutcome(
+      `packet ${index}.getBufferAt(${show(i)})`,
+      whenOpen(m, ok ? null : kIOReturnBadArgument),
+      () => p.getBufferAt(i as number),
     );
     if (!view || !h) return;
     const b = h.buffers[i as number];
@@ -318,8 +325,6 @@ export function packetCommands(): fc.Arbitrary<PoolCommand>[] {
       .map(([s, move, a]) => new MoveWindowCommand(s, move, a)),
     fc.nat().map((s) => new AddBufferCommand(s)),
     fc.nat().map((s) => new MarkCommand(s)),
-    fc
-      .tuple(fc.nat(), fc.constantFrom(...Object.keys(FREED_ACCESSORS)))
-      .map(([s, a]) => new AccessFreedCommand(s, a)),
+    fc.tuple(fc.nat(), fc.constantFrom(...Object.keys(FREED_ACCESSORS))).map(([s, a]) => new AccessFreedCommand(s, a)),
   ];
 }

@@ -50,7 +50,8 @@ export function acceptFresh(m: PoolModel, r: RealPools, p: unknown, via: string)
     ['traceID', p.getTraceID(), 0],
   ];
   for (const [name, actual, want] of fields) {
-    if (actual !== want) throw new Error(`${via}: fresh packet ${i} has ${name} ${String(actual)}, want ${String(want)}`);
+    if (actual !== want)
+      throw new Error(`${via}: fresh packet ${i} has ${name} ${String(actual)}, want ${String(want)}`);
   }
   expectOutcome(`${via}: fresh packet ${i}.getVlanTag()`, kIOReturnNotFound, () => p.getVlanTag());
   m.acquire(p);

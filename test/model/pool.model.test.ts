@@ -22,8 +22,23 @@ const SEED = process.env.FC_SEED === undefined ? undefined : Number(process.env.
 
 const CONFIGS: PoolConfig[] = [
   // Default cache: min(256, packetCount / 8) = 6 indices, so refills and flushes happen often.
-  { label: 'the default cache', packetCount: 48, bufferCount: 48, bufferSize: 64, maxBuffersPerPacket: 1, headroom: 16 },
-  { label: 'cacheSize 0', packetCount: 32, bufferCount: 32, bufferSize: 128, maxBuffersPerPacket: 1, headroom: 0, cacheSize: 0 },
+  {
+    label: 'the default cache',
+    packetCount: 48,
+    bufferCount: 48,
+    bufferSize: 64,
+    maxBuffersPerPacket: 1,
+    headroom: 16,
+  },
+  {
+    label: 'cacheSize 0',
+    packetCount: 32,
+    bufferCount: 32,
+    bufferSize: 128,
+    maxBuffersPerPacket: 1,
+    headroom: 0,
+    cacheSize: 0,
+  },
   // 36 extra buffers for 24 packets of up to 4: chains run out of buffers as well as hit the limit.
   { label: 'chained buffers', packetCount: 24, bufferCount: 60, bufferSize: 64, maxBuffersPerPacket: 4, headroom: 8 },
 ];

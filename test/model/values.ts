@@ -45,9 +45,17 @@ export type NumArg =
 
 export function numArg(): fc.Arbitrary<NumArg> {
   return fc.oneof(
-    { weight: 4, arbitrary: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }).map((ratio) => ({ kind: 'inRange' as const, ratio })) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
+        .map((ratio) => ({ kind: 'inRange' as const, ratio })),
+    },
     { weight: 3, arbitrary: fc.integer({ min: -2, max: 2 }).map((delta) => ({ kind: 'edge' as const, delta })) },
-    { weight: 1, arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 33 }).map((value) => ({ kind: 'int' as const, value })) },
+    {
+      weight: 1,
+      arbitrary: fc.integer({ min: -(2 ** 31), max: 2 ** 33 }).map((value) => ({ kind: 'int' as const, value })),
+    },
     { weight: 2, arbitrary: fc.constantFrom(...WRONG_VALUES).map((value) => ({ kind: 'wrong' as const, value })) },
   );
 }

@@ -3,11 +3,7 @@
 // dist/index.js and the addon comes from prebuilds/ (PREBUILDS_ONLY=1: build/ is never looked at).
 'use strict';
 const assert = require('node:assert/strict');
-const {
-  IOUserNetworkPacketBufferPool,
-  IOReturnError,
-  kIOReturnNotPermitted,
-} = require('packet-buffer-pool');
+const { IOUserNetworkPacketBufferPool, IOReturnError, kIOReturnNotPermitted } = require('packet-buffer-pool');
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'consumer-cjs', {
   packetCount: 8,
@@ -27,7 +23,8 @@ assert.equal(packet.getData().toString(), 'hello from require()');
 pool.deallocatePacket(packet);
 assert.throws(
   () => pool.deallocatePacket(packet),
-  (err) => err instanceof IOReturnError && err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted,
+  (err) =>
+    err instanceof IOReturnError && err.code === 'kIOReturnNotPermitted' && err.ioReturn === kIOReturnNotPermitted,
   'a double free is refused with kIOReturnNotPermitted',
 );
 
@@ -36,4 +33,6 @@ assert.equal(stats.allocations, 1);
 assert.equal(stats.deallocations, 1);
 assert.equal(stats.inUse, 0);
 pool.release();
-console.log(`cjs ok ${JSON.stringify({ allocations: stats.allocations, deallocations: stats.deallocations, inUse: stats.inUse })}`);
+console.log(
+  `cjs ok ${JSON.stringify({ allocations: stats.allocations, deallocations: stats.deallocations, inUse: stats.inUse })}`,
+);

@@ -7,7 +7,11 @@ import api, { IOUserNetworkPacketBufferPool, IOReturnError, kIOReturnBadArgument
 
 const required = createRequire(import.meta.url)('packet-buffer-pool');
 assert.equal(api.IOUserNetworkPacketBufferPool, IOUserNetworkPacketBufferPool);
-assert.equal(required.IOUserNetworkPacketBufferPool, IOUserNetworkPacketBufferPool, 'import and require share one class');
+assert.equal(
+  required.IOUserNetworkPacketBufferPool,
+  IOUserNetworkPacketBufferPool,
+  'import and require share one class',
+);
 
 const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'consumer-esm', {
   packetCount: 8,
@@ -21,11 +25,15 @@ packets.forEach((packet, i) => {
   packet.getBuffer().write(text, packet.getDataOffset());
   packet.setDataLength(Buffer.byteLength(text));
 });
-assert.deepEqual(packets.map((p) => p.getData().toString()), ['packet 0 from import', 'packet 1 from import', 'packet 2 from import']);
+assert.deepEqual(
+  packets.map((p) => p.getData().toString()),
+  ['packet 0 from import', 'packet 1 from import', 'packet 2 from import'],
+);
 pool.deallocatePackets(packets);
 
 assert.throws(
-  () => IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'bad', { packetCount: -1, bufferCount: 1, bufferSize: 1 }),
+  () =>
+    IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'bad', { packetCount: -1, bufferCount: 1, bufferSize: 1 }),
   (err) => err instanceof IOReturnError && err.code === 'kIOReturnBadArgument' && err.ioReturn === kIOReturnBadArgument,
 );
 
@@ -34,4 +42,6 @@ assert.equal(stats.allocations, 3);
 assert.equal(stats.deallocations, 3);
 assert.equal(stats.inUse, 0);
 pool.release();
-console.log(`esm ok ${JSON.stringify({ allocations: stats.allocations, deallocations: stats.deallocations, inUse: stats.inUse })}`);
+console.log(
+  `esm ok ${JSON.stringify({ allocations: stats.allocations, deallocations: stats.deallocations, inUse: stats.inUse })}`,
+);

@@ -98,7 +98,15 @@ describe('examples/pool-tour.ts (npm run tour)', () => {
 describe('examples/udp-pktgen (npm run demo)', () => {
   it('runs the three modes (pool, buffer, udp interface) from the main thread and reports them as JSON', async () => {
     const count = 3000;
-    const { code, stdout, stderr } = await run(PKTGEN, ['--duration', '1', '--count', String(count), '--size', '200', '--json']);
+    const { code, stdout, stderr } = await run(PKTGEN, [
+      '--duration',
+      '1',
+      '--count',
+      String(count),
+      '--size',
+      '200',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report;
     expect(report.config).toMatchObject({ size: 200, count, durationS: 1, workers: 0, dest: '127.0.0.1' });
@@ -126,7 +134,16 @@ describe('examples/udp-pktgen (npm run demo)', () => {
 
   it('sends from worker threads, each attached to the pool, and gets every packet back', async () => {
     const count = 2000;
-    const { code, stdout } = await run(PKTGEN, ['--workers', '2', '--duration', '1', '--count', String(count), '--json', '--quiet']);
+    const { code, stdout } = await run(PKTGEN, [
+      '--workers',
+      '2',
+      '--duration',
+      '1',
+      '--count',
+      String(count),
+      '--json',
+      '--quiet',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report;
     expect(report.config.workers).toBe(2);
@@ -140,7 +157,17 @@ describe('examples/udp-pktgen (npm run demo)', () => {
 
   it('--slot-views sends pool packets through one view per slot, with the same accounting', async () => {
     const count = 1000;
-    const { code, stdout } = await run(PKTGEN, ['--mode', 'pool', '--slot-views', '--duration', '1', '--count', String(count), '--json', '--quiet']);
+    const { code, stdout } = await run(PKTGEN, [
+      '--mode',
+      'pool',
+      '--slot-views',
+      '--duration',
+      '1',
+      '--count',
+      String(count),
+      '--json',
+      '--quiet',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report & { config: { slotViews: boolean } };
     expect(report.config.slotViews).toBe(true);
@@ -163,7 +190,13 @@ describe('examples/udp-pktgen (npm run demo)', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--dest "192\.0\.2\.1" refused: udp-pktgen only sends to 127\.0\.0\.1/);
     expect(refused.stdout).toBe('');
-    for (const args of [['--size', '8'], ['--workers', '-1'], ['--mode', 'zero-copy'], ['--duration', '0'], ['--bogus']]) {
+    for (const args of [
+      ['--size', '8'],
+      ['--workers', '-1'],
+      ['--mode', 'zero-copy'],
+      ['--duration', '0'],
+      ['--bogus'],
+    ]) {
       const bad = await run(PKTGEN, args);
       expect({ args, code: bad.code }).toEqual({ args, code: 2 });
       expect(bad.stderr).toMatch(/^udp-pktgen: /);

@@ -22,7 +22,10 @@ interface Block {
 
 function blocks(): Block[] {
   const out: Block[] = [];
-  for (const guide of fs.readdirSync(GUIDES).filter((f) => f.endsWith('.md')).sort()) {
+  for (const guide of fs
+    .readdirSync(GUIDES)
+    .filter((f) => f.endsWith('.md'))
+    .sort()) {
     const text = fs.readFileSync(path.join(GUIDES, guide), 'utf8');
     let n = 0;
     for (const match of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) out.push({ guide, n: ++n, code: match[1] });
@@ -64,7 +67,13 @@ it('has the six guides, each with code', () => {
 
 it('the typedoc site publishes every guide', () => {
   const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'typedoc.json'), 'utf8')) as { projectDocuments: string[] };
-  expect([...config.projectDocuments].sort()).toEqual(fs.readdirSync(GUIDES).filter((f) => f.endsWith('.md')).map((f) => `guides/${f}`).sort());
+  expect([...config.projectDocuments].sort()).toEqual(
+    fs
+      .readdirSync(GUIDES)
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `guides/${f}`)
+      .sort(),
+  );
 });
 
 it('every block type-checks against lib/', () => {
@@ -94,8 +103,11 @@ it.each(ALL.map((b) => [`${b.guide} block ${b.n}`, b] as const))('runs: %s', asy
     const [command, args] = b.code.includes('RawEthernetInterface')
       ? ['unshare', ['--net', 'sh', '-c', `ip link set lo mtu 1500 up && exec "${process.execPath}" "${file}"`]]
       : [process.execPath, [file]];
-    execFile(command, args, { timeout: 60_000, env: { ...process.env, PACKET_BUFFER_POOL_DEBUG: '' } }, (err, _stdout, stderr) =>
-      resolve({ code: err ? (err.code ?? err.signal ?? -1) : 0, stderr }),
+    execFile(
+      command,
+      args,
+      { timeout: 60_000, env: { ...process.env, PACKET_BUFFER_POOL_DEBUG: '' } },
+      (err, _stdout, stderr) => resolve({ code: err ? (err.code ?? err.signal ?? -1) : 0, stderr }),
     );
   });
   expect(outcome).toEqual({ code: 0, stderr: outcome.code === 0 ? outcome.stderr : '' });

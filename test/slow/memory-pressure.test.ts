@@ -53,7 +53,10 @@ function onPath(tool: string): boolean {
 }
 
 function holdsIpcLock(): boolean {
-  const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapEff:'));
+  const line = fs
+    .readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('CapEff:'));
   return ((BigInt(`0x${line!.slice(7).trim()}`) >> 14n) & 1n) === 1n;
 }
 
@@ -66,7 +69,9 @@ function withoutIpcLock(): string[] {
 }
 
 function run(attempts: object[], wrapper: string[]): Report {
-  return reportOf<Report>(runFixture('create-pools.js', { args: [JSON.stringify(attempts)], wrapper, timeoutMs: 60_000 }));
+  return reportOf<Report>(
+    runFixture('create-pools.js', { args: [JSON.stringify(attempts)], wrapper, timeoutMs: 60_000 }),
+  );
 }
 
 function byLabel(report: Report): Record<string, Attempt> {
@@ -74,12 +79,16 @@ function byLabel(report: Report): Record<string, Attempt> {
 }
 
 describe('memory pressure', () => {
-
   describe('a locked pool beyond RLIMIT_MEMLOCK (8 MiB, CAP_IPC_LOCK dropped)', () => {
     let report: Report;
     beforeAll(() => {
       report = run(
-        [locked('64 MiB locked', 64), locked('64 MiB locked, shared', 64, true), locked('1 MiB locked', 1), plain('64 MiB unlocked', 1024)],
+        [
+          locked('64 MiB locked', 64),
+          locked('64 MiB locked, shared', 64, true),
+          locked('1 MiB locked', 1),
+          plain('64 MiB unlocked', 1024),
+        ],
         [...ulimit('l', MEMLOCK_LIMIT), ...withoutIpcLock()],
       );
     }, 60_000);
@@ -92,7 +101,11 @@ describe('memory pressure', () => {
     it('fails with kIOReturnNoMemory, private or shared, leaving nothing mapped or open', () => {
       const a = byLabel(report);
       for (const label of ['64 MiB locked', '64 MiB locked, shared']) {
-        expect(a[label]).toMatchObject({ ok: false, code: 'kIOReturnNoMemory', message: expect.stringContaining('mlock') });
+        expect(a[label]).toMatchObject({
+          ok: false,
+          code: 'kIOReturnNoMemory',
+          message: expect.stringContaining('mlock'),
+        });
       }
       expect(report.after).toMatchObject({ poolMaps: 0, poolFds: 0 });
     });
@@ -115,7 +128,10 @@ describe('memory pressure', () => {
   // Three 6 MiB locked pools one after another, each released before the next, under an 8 MiB
   // limit: a released pool must give its locked memory back.
   it('a released locked pool gives its locked memory back', () => {
-    const report = run([locked('first', 6), locked('second', 6), locked('third', 6)], [...ulimit('l', MEMLOCK_LIMIT), ...withoutIpcLock()]);
+    const report = run(
+      [locked('first', 6), locked('second', 6), locked('third', 6)],
+      [...ulimit('l', MEMLOCK_LIMIT), ...withoutIpcLock()],
+    );
     expect(report.attempts.map((a) => a.code ?? 'ok')).toEqual(['ok', 'ok', 'ok']);
   }, 60_000);
 
@@ -145,7 +161,11 @@ describe('memory pressure', () => {
     it('fails with kIOReturnNoMemory, private or shared, leaving nothing mapped or open', () => {
       const a = byLabel(report);
       for (const label of ['2.3 GiB', '2.3 GiB, shared']) {
-        expect(a[label]).toMatchObject({ ok: false, code: 'kIOReturnNoMemory', message: expect.stringContaining('mmap') });
+        expect(a[label]).toMatchObject({
+          ok: false,
+          code: 'kIOReturnNoMemory',
+          message: expect.stringContaining('mmap'),
+        });
       }
       expect(report.after).toMatchObject({ poolMaps: 0, poolFds: 0 });
     });

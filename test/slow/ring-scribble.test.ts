@@ -20,9 +20,10 @@ interface Scenario {
 const ALLOWED = new Set(['returned', 'kIOReturnIOError']);
 
 function run(scenarios: object[]): Scenario[] {
-  return reportOf<Scenario[]>(runFixture('ring-scribble.js', { args: [JSON.stringify(scenarios)], timeoutMs: 120_000 }));
+  return reportOf<Scenario[]>(
+    runFixture('ring-scribble.js', { args: [JSON.stringify(scenarios)], timeoutMs: 120_000 }),
+  );
 }
-
 
 describe.each([
   ['a producer that died mid-operation (prod.head one ahead)', { word: 'prodHead', delta: 1 }],

@@ -39,7 +39,10 @@ it('hands every packet back when the owner thread is terminated', async () => {
     const rxc = IOUserNetworkRxCompletionQueue.Create(pool, null, 256, 1);
     const first = pool.allocatePackets(100);
     expect(rxs.EnqueuePackets(first)).toBe(100);
-    const worker = new Worker(WORKER, { eval: true, workerData: { lib: require.resolve('../../dist'), handle: pool.createHandle() } });
+    const worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { lib: require.resolve('../../dist'), handle: pool.createHandle() },
+    });
     const inFlight = await new Promise<{ rxHeld: number }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

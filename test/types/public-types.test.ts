@@ -55,7 +55,8 @@ function publicMembers(checker: ts.TypeChecker, symbol: ts.Symbol): ts.Symbol[] 
     all = [...(symbol.exports?.values() ?? [])];
   } else {
     all = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol));
-    if (symbol.flags & ts.SymbolFlags.Class) all = all.concat(checker.getPropertiesOfType(checker.getTypeOfSymbol(symbol)));
+    if (symbol.flags & ts.SymbolFlags.Class)
+      all = all.concat(checker.getPropertiesOfType(checker.getTypeOfSymbol(symbol)));
   }
   return all.filter((member) => {
     const decl = member.declarations?.[0];
@@ -99,7 +100,11 @@ describe('public types (test/types/public-api.ts)', () => {
     const broken = program(
       (text) =>
         edit(
-          edit(text, "Expect<Equal<Returns<'allocatePacket'>, Packet | null>>", "Expect<Equal<Returns<'allocatePacket'>, Packet>>"),
+          edit(
+            text,
+            "Expect<Equal<Returns<'allocatePacket'>, Packet | null>>",
+            "Expect<Equal<Returns<'allocatePacket'>, Packet>>",
+          ),
           'const held: Packet = pool.allocatePacket();',
           'const held: Packet | null = pool.allocatePacket();',
         ),

@@ -8,10 +8,9 @@
 
 namespace pbp::fuzz {
 
-[[noreturn]] inline void checkFailed(const char* file, int line, const char* cond,
-                                     const std::string& detail) {
-  std::fprintf(stderr, "\n==pbp-fuzz== invariant violated at %s:%d: %s\n==pbp-fuzz== %s\n", file,
-               line, cond, detail.c_str());
+[[noreturn]] inline void checkFailed(const char* file, int line, const char* cond, const std::string& detail) {
+  std::fprintf(stderr, "\n==pbp-fuzz== invariant violated at %s:%d: %s\n==pbp-fuzz== %s\n", file, line, cond,
+               detail.c_str());
   std::abort();
 }
 
@@ -24,12 +23,12 @@ inline bool& traceEnabled() {
 }  // namespace pbp::fuzz
 
 // FUZZ_CHECK(cond, detail): `detail` is only built when the check fails.
-#define FUZZ_CHECK(cond, detail)                                                  \
-  do {                                                                            \
-    if (!(cond)) ::pbp::fuzz::checkFailed(__FILE__, __LINE__, #cond, (detail));  \
+#define FUZZ_CHECK(cond, detail)                                                \
+  do {                                                                          \
+    if (!(cond)) ::pbp::fuzz::checkFailed(__FILE__, __LINE__, #cond, (detail)); \
   } while (0)
 
-#define FUZZ_TRACE(...)                                        \
-  do {                                                         \
+#define FUZZ_TRACE(...)                                                 \
+  do {                                                                  \
     if (::pbp::fuzz::traceEnabled()) std::fprintf(stderr, __VA_ARGS__); \
   } while (0)

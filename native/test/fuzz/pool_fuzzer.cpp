@@ -91,8 +91,7 @@ Config decodeConfig(ByteStream& in) {
   c.options.shared = mode & 0x40;
   uint32_t startSel = (mode >> 2) & 0x0F;
   c.ringStart = startSel == 0 ? 0 : 0u - 9 * startSel;
-  static const uint32_t kFlags[] = {0, kPoolFlagSingleMemorySegment,
-                                    kPoolFlagMapToDext | kPoolFlagMapToDevice, 0x1};
+  static const uint32_t kFlags[] = {0, kPoolFlagSingleMemorySegment, kPoolFlagMapToDext | kPoolFlagMapToDevice, 0x1};
   c.options.poolFlags = kFlags[mode & 3];
 
   PoolOptions& o = c.options;
@@ -108,10 +107,9 @@ Config decodeConfig(ByteStream& in) {
   o.maxThreads = in.byte() % 5;
   c.ringCapacity = 1u << (in.byte() % 7);
 
-  c.valid = o.packetCount >= 1 && o.bufferCount >= 1 && o.bufferCount >= o.packetCount &&
-            o.bufferSize >= 1 && o.bufferSize <= kMaxBufferSize && o.headroom < o.bufferSize &&
-            o.maxBuffersPerPacket >= 1 && o.cacheSize % 2 == 0 && o.maxThreads >= 1 &&
-            (o.poolFlags & ~kKnownPoolFlags) == 0;
+  c.valid = o.packetCount >= 1 && o.bufferCount >= 1 && o.bufferCount >= o.packetCount && o.bufferSize >= 1 &&
+            o.bufferSize <= kMaxBufferSize && o.headroom < o.bufferSize && o.maxBuffersPerPacket >= 1 &&
+            o.cacheSize % 2 == 0 && o.maxThreads >= 1 && (o.poolFlags & ~kKnownPoolFlags) == 0;
   return c;
 }
 
@@ -187,7 +185,8 @@ void runOne(ByteStream& in, PoolHarness& h, RingHarness& ring, bool scribble) {
       bool burst = in.byte() & 1;
       unsigned n = in.byte() % (2 * ring.capacity() + 2);
       if (op == 12) ring.enqueue(burst, n);
-      else ring.dequeue(burst, n);
+      else
+        ring.dequeue(burst, n);
       break;
     }
     case 14:
@@ -234,11 +233,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Config c = decodeConfig(in);
   std::shared_ptr<Pool> pool;
   Status st = Pool::create(c.options, pool);
-  FUZZ_TRACE("create(packets %u, buffers %u, size %u, headroom %u, chain %u, cache %u, threads %u, "
-             "flags 0x%x, shared %d) -> %s\n",
-             c.options.packetCount, c.options.bufferCount, c.options.bufferSize, c.options.headroom,
-             c.options.maxBuffersPerPacket, c.options.cacheSize, c.options.maxThreads,
-             c.options.poolFlags, int(c.options.shared), ioReturnName(st.code));
+  FUZZ_TRACE(
+      "create(packets %u, buffers %u, size %u, headroom %u, chain %u, cache %u, threads %u, "
+      "flags 0x%x, shared %d) -> %s\n",
+      c.options.packetCount, c.options.bufferCount, c.options.bufferSize, c.options.headroom,
+      c.options.maxBuffersPerPacket, c.options.cacheSize, c.options.maxThreads, c.options.poolFlags,
+      int(c.options.shared), ioReturnName(st.code));
   if (!c.valid) {
     FUZZ_CHECK(st.code == IOReturn::BadArgument,
                std::string("invalid options gave ") + ioReturnName(st.code) + " (" + st.message + ")");

@@ -47,27 +47,24 @@ inline void checkStats(const Pool& pool, const PoolModel& m) {
   uint32_t inUse = held;
   FUZZ_CHECK(st.inUse == inUse, eq("stats.inUse", st.inUse, inUse));
   FUZZ_CHECK(st.allocations == m.allocations(), eq("stats.allocations", st.allocations, m.allocations()));
-  FUZZ_CHECK(st.deallocations == m.deallocations(),
-             eq("stats.deallocations", st.deallocations, m.deallocations()));
+  FUZZ_CHECK(st.deallocations == m.deallocations(), eq("stats.deallocations", st.deallocations, m.deallocations()));
   FUZZ_CHECK(st.failedAllocations == m.failedAllocations(),
              eq("stats.failedAllocations", st.failedAllocations, m.failedAllocations()));
   FUZZ_CHECK(st.reclaimed == m.reclaimed, eq("stats.reclaimed", st.reclaimed, m.reclaimed));
   FUZZ_CHECK(st.allocations - st.deallocations - st.reclaimed - m.uncountedDeallocations == st.inUse,
-               eq("allocations - deallocations - reclaimed - uncounted",
-                  st.allocations - st.deallocations - st.reclaimed - m.uncountedDeallocations, st.inUse));
+             eq("allocations - deallocations - reclaimed - uncounted",
+                st.allocations - st.deallocations - st.reclaimed - m.uncountedDeallocations, st.inUse));
   FUZZ_CHECK(st.liveThreads == live, eq("stats.liveThreads", st.liveThreads, live));
   FUZZ_CHECK(st.deadThreads == dead, eq("stats.deadThreads", st.deadThreads, dead));
   FUZZ_CHECK(st.orphanedPackets == orphans, eq("stats.orphanedPackets", st.orphanedPackets, orphans));
   FUZZ_CHECK(st.cached == cached, eq("stats.cached", st.cached, cached));
   FUZZ_CHECK(st.freeInRing == m.ringCount(), eq("stats.freeInRing", st.freeInRing, m.ringCount()));
   FUZZ_CHECK(pool.freeInRing() == m.ringCount(), eq("freeInRing()", pool.freeInRing(), m.ringCount()));
-  FUZZ_CHECK(st.highWaterMark == m.outOfRingPeak,
-             eq("stats.highWaterMark", st.highWaterMark, m.outOfRingPeak));
+  FUZZ_CHECK(st.highWaterMark == m.outOfRingPeak, eq("stats.highWaterMark", st.highWaterMark, m.outOfRingPeak));
   FUZZ_CHECK(pool.freePacketCount() + held == l.packetCount,
              eq("freePacketCount() + held", pool.freePacketCount() + held, l.packetCount));
   uint32_t freeBuffers = l.extraBufferCount() - m.chainedCount();
-  FUZZ_CHECK(pool.freeBufferCount() == freeBuffers,
-             eq("freeBufferCount()", pool.freeBufferCount(), freeBuffers));
+  FUZZ_CHECK(pool.freeBufferCount() == freeBuffers, eq("freeBufferCount()", pool.freeBufferCount(), freeBuffers));
 }
 
 inline void checkSlotsAndMetadata(const Pool& pool, const PoolModel& m) {
@@ -78,15 +75,13 @@ inline void checkSlotsAndMetadata(const Pool& pool, const PoolModel& m) {
     FUZZ_CHECK(w[slot::kState] == m.slots[s].state,
                eq(("slot " + std::to_string(s) + " state").c_str(), w[slot::kState], m.slots[s].state));
     if (m.slots[s].state == slot::kLive)
-      FUZZ_CHECK(m.cacheCount(s) <= l.cacheSize,
-                 eq("cache count above cacheSize", m.cacheCount(s), l.cacheSize));
+      FUZZ_CHECK(m.cacheCount(s) <= l.cacheSize, eq("cache count above cacheSize", m.cacheCount(s), l.cacheSize));
   }
   for (uint32_t p = 0; p < l.packetCount; ++p) {
     const PacketModel& pm = m.packets[p];
     const uint32_t* meta = pool.metaOf(p);
     auto who = [p] { return "packet " + std::to_string(p); };  // only built for a report
-    uint32_t wantState =
-        pm.owner == kNobody ? 0 : m.slots[pm.owner].tag | (pm.published ? meta::kStatePublished : 0);
+    uint32_t wantState = pm.owner == kNobody ? 0 : m.slots[pm.owner].tag | (pm.published ? meta::kStatePublished : 0);
     FUZZ_CHECK(meta[meta::kState] == wantState, eq((who() + " state").c_str(), meta[meta::kState], wantState));
     FUZZ_CHECK(meta[meta::kBufferCount] == 1 + pm.chain.size(),
                eq((who() + " buffer count").c_str(), meta[meta::kBufferCount], 1 + pm.chain.size()));
@@ -102,17 +97,16 @@ inline void checkFreeLists(const Pool& pool, const PoolModel& m) {
   uint32_t freePackets = 0;
   auto notePacket = [&](uint32_t p, const char* where) {
     FUZZ_CHECK(p < l.packetCount, std::string(where) + " holds out-of-range index " + std::to_string(p));
-    FUZZ_CHECK(m.packets[p].owner == kNobody,
-               std::string(where) + " holds packet " + std::to_string(p) + ", which is held by slot " +
-                   std::to_string(m.packets[p].owner));
+    FUZZ_CHECK(m.packets[p].owner == kNobody, std::string(where) + " holds packet " + std::to_string(p) +
+                                                  ", which is held by slot " + std::to_string(m.packets[p].owner));
     FUZZ_CHECK(!seen[p], "packet " + std::to_string(p) + " is free twice (again in " + where + ")");
     seen[p] = 1;
     ++freePackets;
   };
   const uint8_t* packetRing = pool.base() + l.packetRingOffset;
-  FUZZ_CHECK(peekWord(packetRing, ring_peek::kProdTail) - peekWord(packetRing, ring_peek::kConsTail) <=
-                 l.packetRingCapacity,
-             "packet ring holds more entries than its capacity");
+  FUZZ_CHECK(
+      peekWord(packetRing, ring_peek::kProdTail) - peekWord(packetRing, ring_peek::kConsTail) <= l.packetRingCapacity,
+      "packet ring holds more entries than its capacity");
   forEachRingEntry(packetRing, [&](uint32_t p) { notePacket(p, "the packet ring"); });
   for (uint32_t s = 0; s < l.maxThreads; ++s) {
     if (m.slots[s].state != slot::kLive) continue;
@@ -120,23 +114,21 @@ inline void checkFreeLists(const Pool& pool, const PoolModel& m) {
     for (uint32_t i = 0; i < m.cacheCount(s); ++i) notePacket(cache[i], "a slot cache");
   }
   uint32_t held = m.heldCount();
-  FUZZ_CHECK(freePackets + held == l.packetCount,
-             "free lists hold " + std::to_string(freePackets) + " packets, " + std::to_string(held) +
-                 " are held, packetCount is " + std::to_string(l.packetCount) + " (a packet is lost)");
+  FUZZ_CHECK(freePackets + held == l.packetCount, "free lists hold " + std::to_string(freePackets) + " packets, " +
+                                                      std::to_string(held) + " are held, packetCount is " +
+                                                      std::to_string(l.packetCount) + " (a packet is lost)");
 
   uint32_t freeBuffers = 0;
   forEachRingEntry(pool.base() + l.bufferRingOffset, [&](uint32_t b) {
-    FUZZ_CHECK(b >= l.packetCount && b < l.bufferCount,
-               "buffer ring holds out-of-range buffer " + std::to_string(b));
+    FUZZ_CHECK(b >= l.packetCount && b < l.bufferCount, "buffer ring holds out-of-range buffer " + std::to_string(b));
     FUZZ_CHECK(!seen[b], "buffer " + std::to_string(b) + " is free twice");
     FUZZ_CHECK(!m.isChained(b), "buffer " + std::to_string(b) + " is free and chained");
     seen[b] = 1;
     ++freeBuffers;
   });
   FUZZ_CHECK(freeBuffers + m.chainedCount() == l.extraBufferCount(),
-             "buffer ring holds " + std::to_string(freeBuffers) + ", chains hold " +
-                 std::to_string(m.chainedCount()) + ", extra buffers " +
-                 std::to_string(l.extraBufferCount()) + " (a buffer is lost)");
+             "buffer ring holds " + std::to_string(freeBuffers) + ", chains hold " + std::to_string(m.chainedCount()) +
+                 ", extra buffers " + std::to_string(l.extraBufferCount()) + " (a buffer is lost)");
 }
 
 inline void checkPayloads(const PoolModel& m) {

@@ -31,9 +31,9 @@ struct SlotModel {
 };
 
 struct PacketModel {
-  int owner = kNobody;           // slot index, or kNobody while free
-  bool published = false;        // its owner handed the index out: other slots may claim/free it
-  std::vector<uint32_t> chain;   // extra buffers in chain order
+  int owner = kNobody;          // slot index, or kNobody while free
+  bool published = false;       // its owner handed the index out: other slots may claim/free it
+  std::vector<uint32_t> chain;  // extra buffers in chain order
 
   // What a slot's free or claim of this packet must answer: NotPermitted for a free packet and
   // for another slot's unpublished one (meta::kStatePublished).
@@ -51,11 +51,7 @@ class PoolModel {
 
  public:
   explicit PoolModel(const Pool& pool)
-      : pool_(pool),
-        l_(pool.layout()),
-        slots(l_.maxThreads),
-        packets(l_.packetCount),
-        stamps(l_.bufferCount, 0) {}
+      : pool_(pool), l_(pool.layout()), slots(l_.maxThreads), packets(l_.packetCount), stamps(l_.bufferCount, 0) {}
 
   const Layout& layout() const { return l_; }
 
@@ -91,15 +87,11 @@ class PoolModel {
   // What stats() must report: retired totals plus the counters of slots still attached.
   uint64_t allocations() const { return retiredAllocations + sum(&SlotModel::allocations); }
   uint64_t deallocations() const { return retiredDeallocations + sum(&SlotModel::deallocations); }
-  uint64_t failedAllocations() const {
-    return retiredFailedAllocations + sum(&SlotModel::failedAllocations);
-  }
+  uint64_t failedAllocations() const { return retiredFailedAllocations + sum(&SlotModel::failedAllocations); }
 
   // The count word of a slot's cache, as the core and JS see it. The model does not predict
   // which indices sit in which cache; the invariant walk checks them.
-  uint32_t cacheCount(uint32_t s) const {
-    return loadRelaxed(pool_.slotWords(s) + slot::kCacheCountU32);
-  }
+  uint32_t cacheCount(uint32_t s) const { return loadRelaxed(pool_.slotWords(s) + slot::kCacheCountU32); }
   // Every Live slot's cache holds free packets, including a dead process's slot until it is
   // reclaimed (stats() counts those as in use, see checkStats).
   uint32_t cachedTotal(bool includeGone = true) const {
@@ -138,8 +130,8 @@ class PoolModel {
     if (std::memcmp(b, want.data(), l_.bufferSize) == 0) return;
     uint32_t i = 0;
     while (b[i] == want[i]) ++i;
-    FUZZ_CHECK(false, std::string("payload of buffer ") + std::to_string(buffer) + " byte " +
-                          std::to_string(i) + " clobbered (" + when + ")");
+    FUZZ_CHECK(false, std::string("payload of buffer ") + std::to_string(buffer) + " byte " + std::to_string(i) +
+                          " clobbered (" + when + ")");
   }
   void verifyPacketPayload(uint32_t p, const char* when) const {
     verifyStamp(p, when);  // a packet's own buffer has the packet's index
@@ -148,8 +140,8 @@ class PoolModel {
 
   std::vector<SlotModel> slots;
   std::vector<PacketModel> packets;
-  std::vector<uint32_t> stamps;       // generation last written into each buffer
-  std::set<uint32_t> tagsHandedOut;   // slot tags are never reused
+  std::vector<uint32_t> stamps;      // generation last written into each buffer
+  std::set<uint32_t> tagsHandedOut;  // slot tags are never reused
   uint64_t retiredAllocations = 0;
   uint64_t retiredDeallocations = 0;
   uint64_t retiredFailedAllocations = 0;
@@ -157,8 +149,8 @@ class PoolModel {
   // Frees a process finished when it died inside them (markGone): no counter saw them, the same
   // as the one operation a stopped thread's statistics miss (README, Safety).
   uint64_t uncountedDeallocations = 0;
-  uint32_t outOfRingPeak = 0;         // max of packetCount - ringCount over time
-  uint32_t waiters = 0;               // addWaiter() calls not yet undone
+  uint32_t outOfRingPeak = 0;  // max of packetCount - ringCount over time
+  uint32_t waiters = 0;        // addWaiter() calls not yet undone
 
  private:
   uint64_t sum(uint64_t SlotModel::*field) const {

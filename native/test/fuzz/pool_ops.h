@@ -68,8 +68,7 @@ class PoolHarness {
     if (!checking_) return syncSlots();
     if (want < 0) return expectRefused(st, IOReturn::NoResources, before);
     FUZZ_CHECK(st.isOk() && s == uint32_t(want),
-               "claimSlot: " + st.message + " slot " + std::to_string(s) + ", expected slot " +
-                   std::to_string(want));
+               "claimSlot: " + st.message + " slot " + std::to_string(s) + ", expected slot " + std::to_string(want));
     uint32_t tag = pool_.tagOf(s);
     FUZZ_CHECK(tag != 0 && m_.tagsHandedOut.insert(tag).second,
                "claimSlot handed out tag " + std::to_string(tag) + " again");
@@ -178,10 +177,10 @@ class PoolHarness {
     FUZZ_TRACE("reclaim(thread %u) -> %s, %u packets\n", threadId, ioReturnName(st.code), got);
     if (!checking_) return syncSlots();
     if (want != IOReturn::Success && reclaimedSlots.empty()) return expectRefused(st, want, before);
-    FUZZ_CHECK(st.code == want, "reclaim(" + std::to_string(threadId) + "): " + ioReturnName(st.code) +
-                                    " (" + st.message + "), expected " + ioReturnName(want));
-    FUZZ_CHECK(got == expectCount, "reclaim returned " + std::to_string(got) + " packets, expected " +
-                                       std::to_string(expectCount));
+    FUZZ_CHECK(st.code == want, "reclaim(" + std::to_string(threadId) + "): " + ioReturnName(st.code) + " (" +
+                                    st.message + "), expected " + ioReturnName(want));
+    FUZZ_CHECK(got == expectCount,
+               "reclaim returned " + std::to_string(got) + " packets, expected " + std::to_string(expectCount));
     for (PacketModel& pm : m_.packets)
       if (reclaiming(pm.owner)) pm = PacketModel{};
     for (uint32_t s : reclaimedSlots) {
@@ -206,11 +205,9 @@ class PoolHarness {
     FUZZ_TRACE("allocateOne(slot %u) -> %d packet %u\n", s, int(ok), p);
     if (!checking_) return;
     FUZZ_CHECK(ok == want, std::string("allocateOne ") + (ok ? "succeeded" : "failed") + " with " +
-                               std::to_string(ring) + " in the ring, " + std::to_string(cached) +
-                               " cached");
-    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter,
-               "cache count after allocateOne is " + std::to_string(m_.cacheCount(s)) +
-                   ", expected " + std::to_string(cachedAfter));
+                               std::to_string(ring) + " in the ring, " + std::to_string(cached) + " cached");
+    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter, "cache count after allocateOne is " + std::to_string(m_.cacheCount(s)) +
+                                                    ", expected " + std::to_string(cachedAfter));
     if (ok) {
       tookPacket(s, p);
     } else {
@@ -251,11 +248,11 @@ class PoolHarness {
     uint32_t got = pool_.allocateBurst(s, out.data(), n);
     FUZZ_TRACE("allocateBurst(slot %u, %u) -> %u\n", s, n, got);
     if (!checking_) return;
-    FUZZ_CHECK(got == want, "allocateBurst(" + std::to_string(n) + ") gave " + std::to_string(got) +
-                                ", expected " + std::to_string(want));
-    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter,
-               "cache count after allocateBurst is " + std::to_string(m_.cacheCount(s)) +
-                   ", expected " + std::to_string(cachedAfter));
+    FUZZ_CHECK(got == want, "allocateBurst(" + std::to_string(n) + ") gave " + std::to_string(got) + ", expected " +
+                                std::to_string(want));
+    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter, "cache count after allocateBurst is " +
+                                                    std::to_string(m_.cacheCount(s)) + ", expected " +
+                                                    std::to_string(cachedAfter));
     for (uint32_t i = 0; i < got; ++i) tookPacket(s, out[i]);
     m_.slots[s].failedAllocations += n - got;
     notePeak();
@@ -291,17 +288,20 @@ class PoolHarness {
     FUZZ_CHECK(st.isOk(), "deallocateBulk of held packets: " + st.message);
     for (uint32_t p : batch) m_.packets[p] = PacketModel{};
     m_.slots[s].deallocations += batch.size();
-    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter,
-               "cache count after deallocateBulk is " + std::to_string(m_.cacheCount(s)) +
-                   ", expected " + std::to_string(cachedAfter));
+    FUZZ_CHECK(m_.cacheCount(s) == cachedAfter, "cache count after deallocateBulk is " +
+                                                    std::to_string(m_.cacheCount(s)) + ", expected " +
+                                                    std::to_string(cachedAfter));
   }
 
   void addBuffer(uint32_t p) {
     IOReturn want = IOReturn::Success;
     if (p >= l_.packetCount) want = IOReturn::BadArgument;
-    else if (m_.packets[p].owner == kNobody) want = IOReturn::NotPermitted;
-    else if (1 + m_.packets[p].chain.size() >= l_.maxBuffersPerPacket) want = IOReturn::Overrun;
-    else if (m_.chainedCount() == l_.extraBufferCount()) want = IOReturn::NoResources;
+    else if (m_.packets[p].owner == kNobody)
+      want = IOReturn::NotPermitted;
+    else if (1 + m_.packets[p].chain.size() >= l_.maxBuffersPerPacket)
+      want = IOReturn::Overrun;
+    else if (m_.chainedCount() == l_.extraBufferCount())
+      want = IOReturn::NoResources;
     Snapshot before = snapshotIf(want != IOReturn::Success);
     uint32_t b = ~0u;
     bool wasBroken = pool_.broken();
@@ -349,9 +349,8 @@ class PoolHarness {
     uint32_t got = pool_.refillCache(s);
     FUZZ_TRACE("refillCache(slot %u) -> %u\n", s, got);
     if (!checking_) return;
-    FUZZ_CHECK(got == want && m_.cacheCount(s) == want,
-               "refillCache from " + std::to_string(old) + " returned " + std::to_string(got) +
-                   ", expected " + std::to_string(want));
+    FUZZ_CHECK(got == want && m_.cacheCount(s) == want, "refillCache from " + std::to_string(old) + " returned " +
+                                                            std::to_string(got) + ", expected " + std::to_string(want));
     notePeak();
   }
 
@@ -361,9 +360,8 @@ class PoolHarness {
     uint32_t got = pool_.flushCache(s, keep);
     FUZZ_TRACE("flushCache(slot %u, keep %u) -> %u\n", s, keep, got);
     if (!checking_) return;
-    FUZZ_CHECK(got == want && m_.cacheCount(s) == want,
-               "flushCache(keep " + std::to_string(keep) + ") from " + std::to_string(old) +
-                   " returned " + std::to_string(got));
+    FUZZ_CHECK(got == want && m_.cacheCount(s) == want, "flushCache(keep " + std::to_string(keep) + ") from " +
+                                                            std::to_string(old) + " returned " + std::to_string(got));
   }
 
   // A second mapping of a shared pool must see the same state; a private pool has no fd to map.
@@ -407,8 +405,8 @@ class PoolHarness {
         // Stuck tails are given up on after 1 ms here instead of the default seconds.
         pool_.setRingWaitLimitNs(1'000'000);
         const Layout& l = pool_.layout();
-        auto* ring = reinterpret_cast<uint32_t*>(
-            pool_.base() + ((area >> 3) & 1 ? l.bufferRingOffset : l.packetRingOffset));
+        auto* ring =
+            reinterpret_cast<uint32_t*>(pool_.base() + ((area >> 3) & 1 ? l.bufferRingOffset : l.packetRingOffset));
         static const uint32_t kWords[] = {Ring::prodHeadWord(), Ring::prodTailWord(), Ring::consHeadWord(),
                                           Ring::consTailWord()};
         uint32_t* word = ring + kWords[(area >> 4) & 3];
@@ -490,22 +488,20 @@ class PoolHarness {
   }
 
   void expectRefused(const Status& st, IOReturn want, const Snapshot& before) const {
-    FUZZ_CHECK(st.code == want, std::string("expected ") + ioReturnName(want) + ", got " +
-                                    ioReturnName(st.code) + " (" + st.message + ")");
+    FUZZ_CHECK(st.code == want, std::string("expected ") + ioReturnName(want) + ", got " + ioReturnName(st.code) +
+                                    " (" + st.message + ")");
     long at = guard_.firstDifference(before);
-    FUZZ_CHECK(at < 0, "a refused call (" + std::string(ioReturnName(want)) +
-                           ") changed the region at offset " + std::to_string(at));
+    FUZZ_CHECK(at < 0, "a refused call (" + std::string(ioReturnName(want)) + ") changed the region at offset " +
+                           std::to_string(at));
   }
 
   void tookPacket(uint32_t s, uint32_t p) {
     FUZZ_CHECK(p < l_.packetCount, "allocation returned out-of-range index " + std::to_string(p));
-    FUZZ_CHECK(m_.packets[p].owner == kNobody,
-               "allocation returned packet " + std::to_string(p) + ", already held by slot " +
-                   std::to_string(m_.packets[p].owner));
+    FUZZ_CHECK(m_.packets[p].owner == kNobody, "allocation returned packet " + std::to_string(p) +
+                                                   ", already held by slot " + std::to_string(m_.packets[p].owner));
     const uint32_t* meta = pool_.metaOf(p);
     FUZZ_CHECK(meta[meta::kState] == m_.slots[s].tag && meta[meta::kBufferCount] == 1 &&
-                   meta[meta::kDataOffset] == l_.headroom && meta[meta::kDataLength] == 0 &&
-                   meta[meta::kFlags] == 0,
+                   meta[meta::kDataOffset] == l_.headroom && meta[meta::kDataLength] == 0 && meta[meta::kFlags] == 0,
                "packet " + std::to_string(p) + " was not initialised on allocation");
     m_.packets[p].owner = int(s);
     m_.packets[p].published = false;
@@ -513,9 +509,7 @@ class PoolHarness {
     m_.stamp(p);
   }
 
-  void notePeak() {
-    m_.outOfRingPeak = std::max(m_.outOfRingPeak, l_.packetCount - m_.ringCount());
-  }
+  void notePeak() { m_.outOfRingPeak = std::max(m_.outOfRingPeak, l_.packetCount - m_.ringCount()); }
 
   // Unchecked mode: follow the slot words, which scribbles never touch, so pickSlot() only
   // ever names slots the core considers live.

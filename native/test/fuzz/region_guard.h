@@ -35,7 +35,7 @@ class RegionGuard {
     add(l.addressesOffset, l.addressesOffset + size_t(l.packetCount) * sizeof(PacketAddress));
     for (uint32_t s = 0; s < l.maxThreads; ++s) {
       size_t at = l.slotsOffset + size_t(s) * l.slotBytes;
-      add(at, at + 4 * (slot::kPid + 1));                                      // control words
+      add(at, at + 4 * (slot::kPid + 1));  // control words
       // counters, count, core-operation mark and ring operation log
       add(at + 8 * slot::kAllocationsF64, at + 4 * (slot::kCoreOpCountU32 + 1));
       add(at + 4 * slot::kCacheU32, at + 4 * (slot::kCacheU32 + l.cacheSize));  // cache entries

@@ -37,10 +37,9 @@ class RingHarness {
     unsigned want = n <= room ? n : (burst ? room : 0);
     unsigned got = ring_.enqueueMany(values.data(), n, burst ? Ring::Mode::Burst : Ring::Mode::Bulk);
     FUZZ_TRACE("ring enqueue(%u, %s) -> %u\n", n, burst ? "burst" : "bulk", got);
-    FUZZ_CHECK(got == want, "ring enqueue " + std::to_string(n) + (burst ? " burst" : " bulk") +
-                                " into " + std::to_string(model_.size()) + "/" +
-                                std::to_string(capacity_) + ": got " + std::to_string(got) +
-                                ", expected " + std::to_string(want));
+    FUZZ_CHECK(got == want, "ring enqueue " + std::to_string(n) + (burst ? " burst" : " bulk") + " into " +
+                                std::to_string(model_.size()) + "/" + std::to_string(capacity_) + ": got " +
+                                std::to_string(got) + ", expected " + std::to_string(want));
     for (unsigned i = 0; i < got; ++i) model_.push_back(values[i]);
     next_ -= n - got;  // values that did not go in are reused, keeping the sequence dense
     checkCount();
@@ -52,12 +51,12 @@ class RingHarness {
     unsigned want = n <= have ? n : (burst ? have : 0);
     unsigned got = ring_.dequeueMany(out.data(), n, burst ? Ring::Mode::Burst : Ring::Mode::Bulk);
     FUZZ_TRACE("ring dequeue(%u, %s) -> %u\n", n, burst ? "burst" : "bulk", got);
-    FUZZ_CHECK(got == want, "ring dequeue " + std::to_string(n) + (burst ? " burst" : " bulk") +
-                                " from " + std::to_string(have) + ": got " + std::to_string(got) +
-                                ", expected " + std::to_string(want));
+    FUZZ_CHECK(got == want, "ring dequeue " + std::to_string(n) + (burst ? " burst" : " bulk") + " from " +
+                                std::to_string(have) + ": got " + std::to_string(got) + ", expected " +
+                                std::to_string(want));
     for (unsigned i = 0; i < got; ++i) {
-      FUZZ_CHECK(out[i] == model_.front(), "ring dequeued " + std::to_string(out[i]) +
-                                               ", expected " + std::to_string(model_.front()));
+      FUZZ_CHECK(out[i] == model_.front(),
+                 "ring dequeued " + std::to_string(out[i]) + ", expected " + std::to_string(model_.front()));
       model_.pop_front();
     }
     checkCount();
@@ -65,8 +64,8 @@ class RingHarness {
 
  private:
   void checkCount() const {
-    FUZZ_CHECK(ring_.count() == model_.size(), "ring count " + std::to_string(ring_.count()) +
-                                                   ", model " + std::to_string(model_.size()));
+    FUZZ_CHECK(ring_.count() == model_.size(),
+               "ring count " + std::to_string(ring_.count()) + ", model " + std::to_string(model_.size()));
   }
 
   uint32_t capacity_;

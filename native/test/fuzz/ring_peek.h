@@ -16,7 +16,7 @@
 namespace pbp::fuzz {
 
 namespace ring_peek {
-constexpr size_t kCapacity = 0;                       // uint32 capacity, uint32 mask
+constexpr size_t kCapacity = 0;  // uint32 capacity, uint32 mask
 constexpr size_t kProdHead = kFalseSharingRange;
 constexpr size_t kProdTail = kFalseSharingRange + 4;
 constexpr size_t kConsHead = 2 * kFalseSharingRange;
@@ -44,14 +44,12 @@ void forEachRingEntry(const uint8_t* ring, Fn&& fn) {
   uint32_t consTail = peekWord(ring, ring_peek::kConsTail);
   uint32_t n = prodTail - consTail;
   const uint8_t* slots = ring + ring_peek::kSlots;
-  for (uint32_t i = 0; i < n && i < capacity; ++i)
-    fn(peekWord(slots, size_t((consTail + i) & (capacity - 1)) * 4));
+  for (uint32_t i = 0; i < n && i < capacity; ++i) fn(peekWord(slots, size_t((consTail + i) & (capacity - 1)) * 4));
 }
 
 // Moves every counter of an empty, quiescent ring to `start`.
 inline void seedRingCounters(uint8_t* ring, uint32_t start) {
-  for (size_t off : {ring_peek::kProdHead, ring_peek::kProdTail, ring_peek::kConsHead,
-                     ring_peek::kConsTail})
+  for (size_t off : {ring_peek::kProdHead, ring_peek::kProdTail, ring_peek::kConsHead, ring_peek::kConsTail})
     std::memcpy(ring + off, &start, 4);
 }
 

@@ -43,12 +43,13 @@ const LIMITS: Record<string, number> = { rssMiB: 32, maps: 50, memfdMaps: 5, mem
 const LIMITS_WITHOUT_GC: Record<string, number> = { ...LIMITS, maps: 1000 };
 
 function expectFlat(g: Record<string, number>, limits: Record<string, number>): void {
-  const over = Object.keys(limits).filter((k) => g[k] > limits[k]).map((k) => `${k} grew by ${g[k]} (limit ${limits[k]})`);
+  const over = Object.keys(limits)
+    .filter((k) => g[k] > limits[k])
+    .map((k) => `${k} grew by ${g[k]} (limit ${limits[k]})`);
   expect(over).toEqual([]);
 }
 
 describe('10,000 pools created and released in a loop', () => {
-
   it('stay flat with release() alone', () => {
     expectFlat(growth(['10000', '0']), LIMITS_WITHOUT_GC);
   }, 180_000);

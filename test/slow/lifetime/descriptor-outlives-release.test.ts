@@ -8,10 +8,22 @@ import { reportOf, runFixture } from '../support/run-fixture';
 interface Report {
   released: {
     length: number;
-    afterPool: { packetGetBuffer: string; mapLength: number; mapText: string; lateText: string; descriptorLength: number };
+    afterPool: {
+      packetGetBuffer: string;
+      mapLength: number;
+      mapText: string;
+      lateText: string;
+      descriptorLength: number;
+    };
     survivedRounds: number;
     afterGc: { mapped: boolean; mapText: string };
-    afterDescriptor: { mapLength: number; lateLength: number; getLength: string; createMapping: string; releaseAgain: string };
+    afterDescriptor: {
+      mapLength: number;
+      lateLength: number;
+      getLength: string;
+      createMapping: string;
+      releaseAgain: string;
+    };
     unmapped: boolean;
   };
   dropped: { mappedBefore: boolean; unmapped: boolean };

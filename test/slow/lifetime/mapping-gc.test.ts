@@ -17,10 +17,11 @@ interface Report {
 }
 
 describe('mapping a 1 GiB pool repeatedly', () => {
-
   it('2,000 whole-region createMapping() calls cause at most a few full GCs', () => {
     const r = reportOf<Report>(runFixture('map-repeatedly.js', { args: ['2000'], timeoutMs: 170_000 }));
-    console.log(`${r.mappings} mappings of ${r.bytes} bytes: ${r.usPerMapping.toFixed(1)} us each, ${r.majorGcs} full GCs`);
+    console.log(
+      `${r.mappings} mappings of ${r.bytes} bytes: ${r.usPerMapping.toFixed(1)} us each, ${r.majorGcs} full GCs`,
+    );
     expect(r.bytes).toBeGreaterThanOrEqual(2 ** 30);
     expect(r.mappings).toBe(2000);
     expect(r.majorGcs).toBeLessThanOrEqual(3);

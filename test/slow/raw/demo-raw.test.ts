@@ -22,11 +22,18 @@ interface Side {
 }
 
 test('demo:raw runs the generator and capture tools and cleans up after itself', () => {
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'build-ts', 'examples', 'raw', 'index.js'), '--seconds', '0.5', '--json'], {
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { raw: { sent: Side; received: Side }; dgram: { sent: Side; received: Side } };
+  const out = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'build-ts', 'examples', 'raw', 'index.js'), '--seconds', '0.5', '--json'],
+    {
+      encoding: 'utf8',
+      timeout: 90_000,
+    },
+  );
+  const r = JSON.parse(out.trim().split('\n').pop()!) as {
+    raw: { sent: Side; received: Side };
+    dgram: { sent: Side; received: Side };
+  };
   expect(r.raw.sent.info!.backend).toBe('af_xdp');
   expect(r.raw.sent.frames).toBeGreaterThan(1000);
   expect(r.raw.received.frames).toBeGreaterThan(0);

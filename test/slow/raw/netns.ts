@@ -21,7 +21,9 @@ export interface VethNamespace {
 
 export function createVethNamespace(): VethNamespace {
   if (process.getuid?.() !== 0) {
-    throw new Error('the raw-interface tests need root (they create a network namespace and a veth pair); run them as root, as CI does');
+    throw new Error(
+      'the raw-interface tests need root (they create a network namespace and a veth pair); run them as root, as CI does',
+    );
   }
   const n = createNamespace('pbp-test');
   return { ns: n.name, ip: n.ip, exec: n.exec, remove: n.remove };
@@ -48,9 +50,18 @@ export function startIn(
         resolve({ child, output: () => ({ stdout, stderr }), exited });
       }
     };
-    child.stdout!.on('data', (d) => { stdout += d; check(); });
-    child.stderr!.on('data', (d) => { stderr += d; check(); });
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      check();
+    });
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      check();
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     exited.then((code) => {
       clearTimeout(timer);
       if (!stdout.includes(readyText) && !stderr.includes(readyText)) {

@@ -15,12 +15,18 @@ export function readPcap(file: string): { linkType: number; snapLength: number; 
   const b = fs.readFileSync(file);
   const magic = b.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) throw new Error(`${file}: not a pcap file`);
+  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d)
+    throw new Error(`${file}: not a pcap file`);
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
   const records: PcapRecord[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
+  for (let o = 24; o + 16 <= b.length;) {
     const caplen = u32(o + 8);
-    records.push({ seconds: u32(o), micros: u32(o + 4), originalLength: u32(o + 12), data: b.subarray(o + 16, o + 16 + caplen) });
+    records.push({
+      seconds: u32(o),
+      micros: u32(o + 4),
+      originalLength: u32(o + 12),
+      data: b.subarray(o + 16, o + 16 + caplen),
+    });
     o += 16 + caplen;
   }
   return { linkType: u32(20), snapLength: u32(16), records };
@@ -65,12 +71,13 @@ export function readPcapng(file: string): {
   while (o < b.length) {
     const type = u32(o);
     const total = u32(o + 4);
-    if (total % 4 !== 0 || total < 12 || o + total > b.length) throw new Error(`${file}: bad block length ${total} at ${o}`);
+    if (total % 4 !== 0 || total < 12 || o + total > b.length)
+      throw new Error(`${file}: bad block length ${total} at ${o}`);
     if (u32(o + total - 4) !== total) throw new Error(`${file}: trailing length of the block at ${o} differs`);
     blockTypes.push(type);
     if (type === 1) {
       let tsresol = 6;
-      for (let p = o + 16; p + 4 <= o + total - 4; ) {
+      for (let p = o + 16; p + 4 <= o + total - 4;) {
         const code = u16(p);
         const len = u16(p + 2);
         if (code === 0) break;

@@ -32,7 +32,12 @@ function timestampOf(seq: number): bigint {
 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pbp-pcap-'));
-  pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'pcap', { packetCount: 1024, bufferCount: 1024, bufferSize: 2048, headroom: 32 });
+  pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'pcap', {
+    packetCount: 1024,
+    bufferCount: 1024,
+    bufferSize: 2048,
+    headroom: 32,
+  });
 });
 afterAll(() => {
   pool.release();

@@ -50,10 +50,15 @@ interface Report {
   [k: string]: unknown;
 }
 
-function runPort(args: Record<string, unknown>, opts: { wrapper?: string[]; env?: Record<string, string> } = {}): Report {
+function runPort(
+  args: Record<string, unknown>,
+  opts: { wrapper?: string[]; env?: Record<string, string> } = {},
+): Report {
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
   const wrapper = [...n.exec, ...(env.length ? ['env', ...env] : []), ...(opts.wrapper ?? [])];
-  return reportOf<Report>(runFixture('raw-port.js', { args: [JSON.stringify({ ifname: 'va', ...args })], wrapper, timeoutMs: 60_000 }));
+  return reportOf<Report>(
+    runFixture('raw-port.js', { args: [JSON.stringify({ ifname: 'va', ...args })], wrapper, timeoutMs: 60_000 }),
+  );
 }
 
 // af_xdp with bufferSize 3000 runs the UMEM in unaligned chunk mode (stride 3008).
@@ -66,9 +71,16 @@ describe.each([
 
   test('frames sent from pool packets are captured on the peer byte for byte', async () => {
     const file = path.join(tmp, `tx-${backend}-${bufferSize}.pcap`);
-    const dump = await startIn(n, ['tcpdump', '-i', 'vb', '-U', '-n', '-c', String(COUNT), '-w', file, 'ether proto 0x88b5'], 'listening on');
+    const dump = await startIn(
+      n,
+      ['tcpdump', '-i', 'vb', '-U', '-n', '-c', String(COUNT), '-w', file, 'ether proto 0x88b5'],
+      'listening on',
+    );
     const r = runPort({ mode: 'tx', backend, bufferSize, count: COUNT });
-    expect(r.info).toMatchObject({ backend, chunkMode: backend === 'af_packet' ? '' : bufferSize === 2048 ? 'aligned' : 'unaligned' });
+    expect(r.info).toMatchObject({
+      backend,
+      chunkMode: backend === 'af_packet' ? '' : bufferSize === 2048 ? 'aligned' : 'unaligned',
+    });
     expect(r.completed).toBe(COUNT);
     await waitExit(dump.child, dump.exited, 10_000);
     const { records } = readPcap(file);
@@ -85,7 +97,11 @@ describe.each([
     const file = path.join(tmp, `rx-${backend}-${bufferSize}.pcap`);
     const rx = await startIn(
       n,
-      [process.execPath, path.join(FIXTURES, 'raw-port.js'), JSON.stringify({ mode: 'rx', ifname: 'va', backend, bufferSize, count: COUNT, pcap: file })],
+      [
+        process.execPath,
+        path.join(FIXTURES, 'raw-port.js'),
+        JSON.stringify({ mode: 'rx', ifname: 'va', backend, bufferSize, count: COUNT, pcap: file }),
+      ],
       'READY',
     );
     const sent = Array.from({ length: COUNT }, (_, seq) => frame(seq, lengthOf(seq)));
@@ -104,10 +120,14 @@ describe.each([
     expect(r.returned).toBe(r.postedRx);
     expect(r.free).toBe(r.total);
 
-    const fields = execFileSync('tshark', ['-r', file, '-Y', 'eth.type == 0x88b5', '-T', 'fields', '-e', 'frame.len', '-e', 'eth.src', '-e', 'data.data'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
+    const fields = execFileSync(
+      'tshark',
+      ['-r', file, '-Y', 'eth.type == 0x88b5', '-T', 'fields', '-e', 'frame.len', '-e', 'eth.src', '-e', 'data.data'],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    )
       .trim()
       .split('\n');
     expect(fields).toHaveLength(COUNT);
@@ -121,12 +141,23 @@ describe.each([
 
   test('a killed process leaves no XDP program attached, and reclaimPackets returns its frames', async () => {
     const pool = IOUserNetworkPacketBufferPool.CreateWithOptions(null, 'raw-kill', {
-      packetCount: 1024, bufferCount: 1024, bufferSize, shared: true,
+      packetCount: 1024,
+      bufferCount: 1024,
+      bufferSize,
+      shared: true,
     });
     try {
       const handle = pool.createHandle();
-      const child = spawn(n.exec[0], [...n.exec.slice(1), process.execPath, path.join(FIXTURES, 'raw-port.js'),
-        JSON.stringify({ mode: 'hold', ifname: 'va', backend, handle, attachFd: 3 })], { stdio: ['ignore', 'pipe', 'pipe', handle.fd] });
+      const child = spawn(
+        n.exec[0],
+        [
+          ...n.exec.slice(1),
+          process.execPath,
+          path.join(FIXTURES, 'raw-port.js'),
+          JSON.stringify({ mode: 'hold', ifname: 'va', backend, handle, attachFd: 3 }),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe', handle.fd] },
+      );
       let out = '';
       let err = '';
       child.stdout!.on('data', (d) => (out += d));
@@ -214,7 +245,9 @@ describe('errors', () => {
   });
 
   test('without libxdp the addon still loads, AF_XDP says what is missing and auto falls back', () => {
-    const needed = execFileSync('readelf', ['-d', path.join(ROOT, 'build', 'Release', 'packet_buffer_pool.node')], { encoding: 'utf8' });
+    const needed = execFileSync('readelf', ['-d', path.join(ROOT, 'build', 'Release', 'packet_buffer_pool.node')], {
+      encoding: 'utf8',
+    });
     expect(needed).toContain('NEEDED');
     expect(needed).not.toMatch(/libxdp|libbpf/);
     const env = { PBP_LIBXDP: '/nonexistent/libxdp.so.1' };

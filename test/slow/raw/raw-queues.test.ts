@@ -41,7 +41,9 @@ interface Report {
 }
 
 function run(args: Record<string, unknown>): Report {
-  return reportOf<Report>(runFixture('raw-queues.js', { args: [JSON.stringify({ ifname: 'va', ...args })], wrapper: n.exec }));
+  return reportOf<Report>(
+    runFixture('raw-queues.js', { args: [JSON.stringify({ ifname: 'va', ...args })], wrapper: n.exec }),
+  );
 }
 
 describe.each(['af_xdp', 'af_packet'])('%s', (backend) => {
@@ -49,7 +51,11 @@ describe.each(['af_xdp', 'af_packet'])('%s', (backend) => {
 
   test('frames enqueued to TX submission are captured on the peer; all come back through TX completion', async () => {
     const file = path.join(tmp, `qtx-${backend}.pcap`);
-    const dump = await startIn(n, ['tcpdump', '-i', 'vb', '-U', '-n', '-c', String(COUNT), '-w', file, 'ether proto 0x88b5'], 'listening on');
+    const dump = await startIn(
+      n,
+      ['tcpdump', '-i', 'vb', '-U', '-n', '-c', String(COUNT), '-w', file, 'ether proto 0x88b5'],
+      'listening on',
+    );
     const r = run({ mode: 'tx', backend, count: COUNT });
     expect(r.info.backend).toBe(backend);
     expect(r.completed).toBe(COUNT);
@@ -66,13 +72,19 @@ describe.each(['af_xdp', 'af_packet'])('%s', (backend) => {
   test('frames injected on the peer come out of RX completion; close aborts the posted buffers', async () => {
     const rx = await startIn(
       n,
-      [process.execPath, path.join(FIXTURES, 'raw-queues.js'), JSON.stringify({ mode: 'rx', ifname: 'va', backend, count: COUNT })],
+      [
+        process.execPath,
+        path.join(FIXTURES, 'raw-queues.js'),
+        JSON.stringify({ mode: 'rx', ifname: 'va', backend, count: COUNT }),
+      ],
       'READY',
     );
     const sent = Array.from({ length: COUNT }, (_, seq) => frame(seq, lengthOf(seq)));
     inject(n, sent);
     await waitExit(rx.child, rx.exited, 20_000);
-    const r = reportOf<Report & { frames: string[]; aborted: number; counters: { rxCompleted: number; kernelDrops: number } }>({
+    const r = reportOf<
+      Report & { frames: string[]; aborted: number; counters: { rxCompleted: number; kernelDrops: number } }
+    >({
       status: 0,
       signal: null,
       ...rx.output(),
@@ -92,13 +104,21 @@ describe.each(['af_xdp', 'af_packet'])('%s', (backend) => {
     expect(tx.free).toBe(tx.total);
     const rx = await startIn(
       n,
-      [process.execPath, path.join(FIXTURES, 'raw-queues.js'), JSON.stringify({ mode: 'auto-rx', ifname: 'va', backend, count: COUNT })],
+      [
+        process.execPath,
+        path.join(FIXTURES, 'raw-queues.js'),
+        JSON.stringify({ mode: 'auto-rx', ifname: 'va', backend, count: COUNT }),
+      ],
       'READY',
     );
     const sent = Array.from({ length: COUNT }, (_, seq) => frame(seq, lengthOf(seq)));
     inject(n, sent);
     await waitExit(rx.child, rx.exited, 20_000);
-    const r = reportOf<Report & { frames: string[]; counters: { kernelDrops: number } }>({ status: 0, signal: null, ...rx.output() });
+    const r = reportOf<Report & { frames: string[]; counters: { kernelDrops: number } }>({
+      status: 0,
+      signal: null,
+      ...rx.output(),
+    });
     expect({ frames: r.frames.length, kernelDrops: r.counters.kernelDrops }).toEqual({ frames: COUNT, kernelDrops: 0 });
     r.frames.forEach((hex, seq) => expect(hex).toBe(sent[seq].toString('hex')));
     expect(r.free).toBe(r.total);

@@ -32,9 +32,10 @@ afterEach(async () => {
 // After the hook above (hooks of one block run in order): a worker it could not stop dies here.
 afterEach(terminateWorkers);
 
-const timeout = (ms: number): Promise<'timed out'> => new Promise((resolve) => setTimeout(() => resolve('timed out'), ms));
+const timeout = (ms: number): Promise<'timed out'> =>
+  new Promise((resolve) => setTimeout(() => resolve('timed out'), ms));
 
-it('resolves with a packet that was parked in an idle worker\'s cache', async () => {
+it("resolves with a packet that was parked in an idle worker's cache", async () => {
   const held = await worker.call<number[]>('allocate', { count: PACKETS });
   expect(held).toHaveLength(PACKETS);
   // Freed while nobody waits: into the worker's own cache, not the shared ring.

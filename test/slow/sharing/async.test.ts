@@ -57,7 +57,13 @@ async function settle(): Promise<void> {
 async function isPending(promise: Promise<unknown>): Promise<boolean> {
   const marker = Symbol('pending');
   await settle();
-  const first = await Promise.race([promise.then(() => undefined, () => undefined), Promise.resolve(marker)]);
+  const first = await Promise.race([
+    promise.then(
+      () => undefined,
+      () => undefined,
+    ),
+    Promise.resolve(marker),
+  ]);
   return first === marker;
 }
 
@@ -186,7 +192,12 @@ describe('a process whose only pending work was a wait that ended', () => {
     const outcome = await runNode('async-exit.js', [mode], 20_000);
     // A leaked reference would keep it alive until the 20 s timeout kills it (signal SIGTERM).
     // Releasing the pool while holding its 8 packets says so, once (a process warning).
-    const stderr = mode === 'release' ? expect.stringMatching(/^\(node:\d+\) \[PBP_RELEASED_HOLDING_PACKETS\] Warning: pool "async-exit" was released while this thread held 8 packets/) : '';
+    const stderr =
+      mode === 'release'
+        ? expect.stringMatching(
+            /^\(node:\d+\) \[PBP_RELEASED_HOLDING_PACKETS\] Warning: pool "async-exit" was released while this thread held 8 packets/,
+          )
+        : '';
     expect(outcome).toEqual({ code: 0, signal: null, stdout: 'kIOReturnAborted\nexit\n', stderr });
   });
 });
@@ -197,7 +208,7 @@ describe("allocatePacketAsync's ref option", () => {
     expect(outcome).toEqual({ code: 0, signal: null, stdout: 'exit\n', stderr: '' });
   });
 
-  it('a ref: false wait beside an aborted ref\'d one: the process exits once the ref\'d one is gone', async () => {
+  it("a ref: false wait beside an aborted ref'd one: the process exits once the ref'd one is gone", async () => {
     const outcome = await runNode('async-exit.js', ['unref-mixed'], 20_000);
     expect(outcome).toEqual({ code: 0, signal: null, stdout: 'ref: kIOReturnAborted\nexit\n', stderr: '' });
   });

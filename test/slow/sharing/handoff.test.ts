@@ -15,7 +15,10 @@ import {
   startWorker,
   terminateWorkers,
 } from '../support/workers';
-const W = require('../fixtures/double-free-words') as Record<'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS', number>;
+const W = require('../fixtures/double-free-words') as Record<
+  'ROUND' | 'INDEX' | 'DONE' | 'WINS' | 'REFUSED' | 'WORDS',
+  number
+>;
 
 interface SenderResult {
   allocations: number;
@@ -113,7 +116,7 @@ describe('one packet handed to a worker', () => {
     expectEveryIndexFreeOnce(pool);
   });
 
-  it("a sender that frees a packet the receiver took over is refused, and the receiver keeps it", async () => {
+  it('a sender that frees a packet the receiver took over is refused, and the receiver keeps it', async () => {
     const pool = makePool('handoff-misuse', 32, 4);
     worker = await startCommandWorker(pool.createHandle());
     const packet = pool.allocatePacket()!;
@@ -122,7 +125,10 @@ describe('one packet handed to a worker', () => {
 
     // newPacket made it the worker's own (unpublished) packet: the sender no longer may free it.
     expect(() => pool.deallocatePacket(packet)).toThrow(
-      expect.objectContaining({ code: 'kIOReturnNotPermitted', message: expect.stringContaining('has not handed it over') }),
+      expect.objectContaining({
+        code: 'kIOReturnNotPermitted',
+        message: expect.stringContaining('has not handed it over'),
+      }),
     );
     expect(pool.getStatistics()).toMatchObject({ allocations: 1, deallocations: 0, inUse: 1 });
     await worker.call('write', { index, text: 'still mine' });
@@ -136,7 +142,7 @@ describe('one packet handed to a worker', () => {
     expectEveryIndexFreeOnce(pool);
   });
 
-  it('a packet never handed over stays its owner\'s, whoever reads its index: another thread can neither take it over nor free it', async () => {
+  it("a packet never handed over stays its owner's, whoever reads its index: another thread can neither take it over nor free it", async () => {
     const pool = makePool('handoff-unpublished', 32, 4);
     worker = await startCommandWorker(pool.createHandle());
     const packet = pool.allocatePacket()!;
@@ -159,19 +165,23 @@ describe('one packet handed to a worker', () => {
     expectEveryIndexFreeOnce(pool);
   });
 
-  it('indices from allocatePacketIndices, once published, may be freed by another thread; the owner\'s batch free of the rest still works', async () => {
+  it("indices from allocatePacketIndices, once published, may be freed by another thread; the owner's batch free of the rest still works", async () => {
     const pool = makePool('handoff-indices', 32, 8);
     worker = await startCommandWorker(pool.createHandle());
     const indices = new Uint32Array(6);
     expect(pool.allocatePacketIndices(indices)).toBe(6);
-    await expect(worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) })).rejects.toMatchObject({
+    await expect(
+      worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) }),
+    ).rejects.toMatchObject({
       codeName: 'kIOReturnNotPermitted',
     });
     expect(pool.getStatistics()).toMatchObject({ deallocations: 0, inUse: 6 });
     pool.publishPacketIndices(indices);
     await worker.call('deallocateIndices', { indices: Array.from(indices.subarray(0, 3)) });
     // All or nothing: one already freed by the worker refuses the whole batch...
-    expect(() => pool.deallocatePacketIndices(indices)).toThrow(expect.objectContaining({ code: 'kIOReturnNotPermitted' }));
+    expect(() => pool.deallocatePacketIndices(indices)).toThrow(
+      expect.objectContaining({ code: 'kIOReturnNotPermitted' }),
+    );
     expect(pool.getStatistics()).toMatchObject({ deallocations: 3, inUse: 3 });
     // ...and the three still held are freed by their owner.
     pool.deallocatePacketIndices(indices.subarray(3));
@@ -237,7 +247,17 @@ it('a receiver that dies: what it claimed comes back with reclaimPackets(id), wh
   expect(pool.getStatistics()).toMatchObject({ inUse: 6, deadThreads: 1, orphanedPackets: 2 });
   expect(pool.reclaimPackets(id)).toBe(2);
   expect(pool.getStatistics()).toMatchObject({ inUse: 4, orphanedPackets: 0 });
-  expect(pool.getInUsePackets().map((e) => [e.index, e.published]).sort()).toEqual(indices.slice(2).map((i) => [i, true]).sort());
+  expect(
+    pool
+      .getInUsePackets()
+      .map((e) => [e.index, e.published])
+      .sort(),
+  ).toEqual(
+    indices
+      .slice(2)
+      .map((i) => [i, true])
+      .sort(),
+  );
   expect(pool.reclaimHandedOverPackets()).toBe(4);
   const stats = pool.getStatistics();
   expect(stats).toMatchObject({ allocations: 6, inUse: 0 });

@@ -50,7 +50,8 @@ function makePool(name: string, shared: boolean): IOUserNetworkPacketBufferPool 
   return pool;
 }
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   while (pools.length > 0) pools.pop()!.release();
 });
 
@@ -127,7 +128,9 @@ it('SIGKILL at random points, then reclaimPackets(): every packet back exactly o
   let rounds = 0;
   let brokenRounds = 0;
   for (let round = 0; round < 16 && Date.now() - start < MAX_MS; round++, rounds++) {
-    const victims = [0, 1].map((k) => startChild(pool, { seed: 1000 + round * 2 + k, maxHold: 40, warmup: 2000 + 97 * round }));
+    const victims = [0, 1].map((k) =>
+      startChild(pool, { seed: 1000 + round * 2 + k, maxHold: 40, warmup: 2000 + 97 * round }),
+    );
     const failed = Promise.race(victims.map((c) => failureOf((l) => c.on('message', l))));
     failed.catch(() => undefined);
     await Promise.race([Promise.all(victims.map((c) => childMessage(c, 'running'))), failed]);

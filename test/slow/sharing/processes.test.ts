@@ -49,7 +49,10 @@ afterEach(() => {
 });
 
 /** Starts fixtures/shared-child.js with the pool's memfd as its fd 3 and an IPC channel. */
-function startChild(pool: IOUserNetworkPacketBufferPool, args: Record<string, unknown>): { child: ChildProcess; stderr: () => string } {
+function startChild(
+  pool: IOUserNetworkPacketBufferPool,
+  args: Record<string, unknown>,
+): { child: ChildProcess; stderr: () => string } {
   const handle = pool.createHandle();
   expect(handle.fd).toEqual(expect.any(Number));
   const child = spawn(process.execPath, [path.join(FIXTURES, 'shared-child.js'), JSON.stringify({ handle, ...args })], {
@@ -79,7 +82,7 @@ async function parentCycles(pool: IOUserNetworkPacketBufferPool, cycles: number,
   let failedAllocations = 0;
   const next = prng(0x9e3779b9);
   while (done < cycles) {
-    for (const end = Math.min(cycles, done + 5_000); done < end; ) {
+    for (const end = Math.min(cycles, done + 5_000); done < end;) {
       const want = 1 + next(maxHold);
       while (held.length < want) {
         const packet = pool.allocatePacket();
@@ -131,7 +134,11 @@ it('a child process attached through the memfd allocates and deallocates concurr
   const exited = childExit(child);
   child.send({ kind: 'go', cycles: CYCLES, maxHold: 96 });
   const mine = await parentCycles(pool, CYCLES, 96);
-  const childCounts = (await result) as Message & { allocations: number; deallocations: number; failedAllocations: number };
+  const childCounts = (await result) as Message & {
+    allocations: number;
+    deallocations: number;
+    failedAllocations: number;
+  };
   expect(await exited).toEqual({ code: 0, signal: null });
   expect(stderr()).toBe('');
 

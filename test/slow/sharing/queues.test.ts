@@ -6,11 +6,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 
-import {
-  IOUserNetworkPacketBufferPool,
-  IOUserNetworkTxSubmissionQueue,
-  kIOReturnExclusiveAccess,
-} from '../../../lib';
+import { IOUserNetworkPacketBufferPool, IOUserNetworkTxSubmissionQueue, kIOReturnExclusiveAccess } from '../../../lib';
 import {
   childExit,
   childMessage,

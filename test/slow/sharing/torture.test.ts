@@ -19,7 +19,8 @@ interface TortureResult {
 
 // Scribbles on the main thread's own slot or on a record's state word can make it look as if the
 // main thread held packets when it releases a pool; the documented answer is this one warning.
-const HELD_AT_RELEASE = /^\(node:\d+\) \[PBP_RELEASED_HOLDING_PACKETS\] Warning: .*\n(\(Use `node --trace-warnings[^\n]*\n)?/gm;
+const HELD_AT_RELEASE =
+  /^\(node:\d+\) \[PBP_RELEASED_HOLDING_PACKETS\] Warning: .*\n(\(Use `node --trace-warnings[^\n]*\n)?/gm;
 
 async function torture(args: { ms: number; seed: number; scribble: boolean }): Promise<TortureResult> {
   const outcome = await runNode('torture.js', [JSON.stringify(args)], args.ms + 40_000);

@@ -72,7 +72,13 @@ describe('a worker terminated mid-loop', () => {
     const survived = await survivor.result;
     expect(survived.deallocations).toBe(survived.allocations);
     stats = pool.getStatistics();
-    expect(stats).toMatchObject({ liveThreads: 1, deadThreads: 1, orphanedPackets: orphaned, inUse: orphaned, reclaimed: 0 });
+    expect(stats).toMatchObject({
+      liveThreads: 1,
+      deadThreads: 1,
+      orphanedPackets: orphaned,
+      inUse: orphaned,
+      reclaimed: 0,
+    });
     // The victim's counters were kept when its slot was retired: the orphans count as in use.
     expectBalanced(stats);
 
@@ -119,7 +125,9 @@ it('the main thread releasing its pool does not disturb workers still using it; 
   const handle = pool.createHandle();
   const countersSab = new SharedArrayBuffer(3 * 4);
   const stopSab = new SharedArrayBuffer(4);
-  const workers = [1, 2].map((owner) => startWorker<LoopResult>('loop-worker.js', { handle, hold: 4, owner, countersSab, stopSab }));
+  const workers = [1, 2].map((owner) =>
+    startWorker<LoopResult>('loop-worker.js', { handle, hold: 4, owner, countersSab, stopSab }),
+  );
   await Promise.all(workers.map((w) => w.next('running')));
 
   const packet = pool.allocatePacket()!;
@@ -134,7 +142,8 @@ it('the main thread releasing its pool does not disturb workers still using it; 
   // The workers keep going on their own attachments.
   const counters = new Int32Array(countersSab);
   const before = [Atomics.load(counters, 1), Atomics.load(counters, 2)];
-  while (Atomics.load(counters, 1) < before[0] + 10_000 || Atomics.load(counters, 2) < before[1] + 10_000) await delay(5);
+  while (Atomics.load(counters, 1) < before[0] + 10_000 || Atomics.load(counters, 2) < before[1] + 10_000)
+    await delay(5);
 
   // The region is still there: the handle attaches this thread again while the workers hold it.
   const again = IOUserNetworkPacketBufferPool.attach(handle);

@@ -157,7 +157,9 @@ export async function startCommandWorker(handle: unknown): Promise<CommandWorker
   const call = <T>(op: string, args: Record<string, unknown> = {}): Promise<T> => {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
-      const onMessage = (m: Message & { id?: number; value?: T; error?: { codeName?: string; message: string } }): void => {
+      const onMessage = (
+        m: Message & { id?: number; value?: T; error?: { codeName?: string; message: string } },
+      ): void => {
         if (m.kind !== 'reply' || m.id !== id) return;
         started.worker.off('message', onMessage);
         if (m.error) reject(Object.assign(new Error(m.error.message), { codeName: m.error.codeName }) as WorkerError);
@@ -190,9 +192,19 @@ export interface NodeOutcome {
  */
 export function runNode(script: string, args: string[] = [], timeoutMs = 30_000): Promise<NodeOutcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(FIXTURES, script), ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: string }) | null;
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(FIXTURES, script), ...args],
+      { timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string; signal?: string }) | null;
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
