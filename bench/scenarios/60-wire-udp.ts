@@ -57,6 +57,31 @@ const RX_PACKETS = 256; // 64 KB packets for GRO super-packets
 // The zero-GC target needs >= 10M packets over the default 3 rounds: asked of the 512-byte runs.
 const ZERO_GC_MIN_OPS_PER_ROUND = 3_400_000;
 
+/**
+ * The receive scenarios' finish line: `until(n)` resolves once `add()` has counted n more datagrams
+ * (the receivers count in their own callbacks; a run is "n more datagrams arrived").
+ */
+function receiveCounter(): { add(datagrams: number): void; until(n: number): Promise<void> } {
+  let received = 0;
+  let target = Infinity;
+  let wake: (() => void) | null = null;
+  return {
+    add(datagrams) {
+      received += datagrams;
+      if (received >= target) {
+        target = Infinity;
+        wake!();
+      }
+    },
+    until(n) {
+      return new Promise<void>((resolve) => {
+        target = received + n;
+        wake = resolve;
+      });
+    },
+  };
+}
+
 function dgramTx(size: number): ScenarioDefinition {
   return {
     name: `wire.udp.dgram-tx.${size}`,
@@ -128,23 +153,11 @@ function dgramRx(size: number): ScenarioDefinition {
         socket.once('error', reject);
         socket.bind(0, '127.0.0.1', resolve);
       });
-      let received = 0;
-      let target = Infinity;
-      let wake: (() => void) | null = null;
-      socket.on('message', () => {
-        if (++received >= target) {
-          target = Infinity;
-          wake!();
-        }
-      });
+      const counter = receiveCounter();
+      socket.on('message', () => counter.add(1));
       const sender = startBlaster({ port: socket.address().port, size, gso: true });
       return {
-        run(n) {
-          return new Promise<void>((resolve) => {
-            target = received + n;
-            wake = resolve;
-          });
-        },
+        run: (n) => counter.until(n),
         async teardown() {
           await sender.stop();
           socket.close();
@@ -222,30 +235,21 @@ function poolRx(size: number): ScenarioDefinition {
       const empty = new Uint32Array(RX_PACKETS);
       rxs.enqueuePacketIndices(empty, pool.allocatePacketIndices(empty));
       const packets: IOUserNetworkPacket[] = [];
-      let received = 0;
-      let target = Infinity;
-      let wake: (() => void) | null = null;
+      const counter = receiveCounter();
       iface.setCompletionAction(() => {
         const got = rxc.DequeuePackets(packets, RX_PACKETS);
+        let datagrams = 0;
         for (let i = 0; i < got; i++) {
           const p = packets[i];
           const segment = getPacketSegmentSize(p);
-          received += segment === 0 ? 1 : Math.ceil(p.getDataLength() / segment);
+          datagrams += segment === 0 ? 1 : Math.ceil(p.getDataLength() / segment);
         }
         rxs.EnqueuePackets(packets, got);
-        if (received >= target) {
-          target = Infinity;
-          wake!();
-        }
+        counter.add(datagrams);
       });
       const sender = startBlaster({ port: iface.getLocalAddress().port, size, gso: true });
       return {
-        run(n) {
-          return new Promise<void>((resolve) => {
-            target = received + n;
-            wake = resolve;
-          });
-        },
+        run: (n) => counter.until(n),
         async teardown() {
           await sender.stop();
           iface.setCompletionAction(null);
