@@ -98,10 +98,18 @@ uint32_t PacketQueue::dequeue(uint32_t* out, uint32_t max, uint32_t ownerTag) {
   uint32_t bad = 0;
   for (uint32_t i = 0; i < take; ++i) {
     uint32_t p = out[i];
-    // CAS rather than the JS side's plain store: native consumers run per batch, and the CAS
-    // keeps a queue that a misbehaving peer consumes from concurrently from handing one packet
-    // to two owners.
-    if (p < packetCount_ && takeQueued(p, ownerTag)) {
+    if (p >= packetCount_) {
+      ++bad;
+      continue;
+    }
+    uint32_t* state = meta_ + size_t(p) * meta::kWords + meta::kState;
+    // Plain load and store, as the JS consumer does (queue-protocol.ts takeEntry): only the
+    // consumer end, which the caller holds (Pool::acquireQueueEnd), changes a queued packet's
+    // state, so no other thread races this store. relaxed: the acquire of head above already
+    // made the producer's kStateQueued mark and the packet's contents visible. An entry listed
+    // twice finds our tag the second time and is skipped, never handed out twice.
+    if (loadRelaxed(state) == meta::kStateQueued) {
+      storeRelaxed(state, ownerTag);
       out[got++] = p;
     } else {
       ++bad;

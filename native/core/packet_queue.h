@@ -60,7 +60,8 @@ class PacketQueue {
   // caller does not hold (the rest stay the caller's).
   uint32_t enqueue(const uint32_t* indices, uint32_t n, uint32_t ownerTag);
   // Consumer end: takes up to `max` packets, which are then held by `ownerTag`. Entries that do not
-  // name a queued packet are skipped (and counted), so the result may be less than size().
+  // name a queued packet are skipped (and counted), so the result may be less than size(). The
+  // caller holds the consumer end (Pool::acquireQueueEnd): one consumer at a time.
   uint32_t dequeue(uint32_t* out, uint32_t max, uint32_t ownerTag);
 
   // Waiting for entries (consumer side). A waiter registers, reads the sequence, re-checks
