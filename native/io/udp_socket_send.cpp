@@ -36,7 +36,8 @@ int packetIovecs(const Pool& pool, uint32_t packet, iovec* iov, uint32_t room, u
   if (offset > L.bufferSize || buffers < 1 || buffers > L.maxBuffersPerPacket) return EINVAL;
   uint32_t inFirst = std::min(len, L.bufferSize - offset);
   uint32_t rest = len - inFirst;
-  uint32_t extra = (rest + L.bufferSize - 1) / L.bufferSize;
+  // Most packets fit their first buffer: skip the division (tens of cycles) for them.
+  uint32_t extra = rest == 0 ? 0 : (rest + L.bufferSize - 1) / L.bufferSize;
   if (extra > buffers - 1) return EINVAL;
   if (1 + extra > room) return E2BIG;
   iov[0].iov_base = pool.bufferAt(packet) + offset;
