@@ -7,10 +7,15 @@
  *   wire.udp.c-tx       native/bench/udp_gso_sender.c: sendmmsg of UDP GSO super-packets from
  *                       separate 2048-byte buffers, the technique of the pool's interface; the
  *                       reference. Its CPU is the C process's own.
- *   wire.udp.pool-tx    the pool's UDP interface: JavaScript takes packets in batches of 512
- *                       (allocatePackets), sets each one's length and stamps it, enqueues them on
- *                       the TX submission queue and calls transmit() (connected socket, GSO on,
- *                       sent packets straight back to the pool); eventDriven off, a busy sender.
+ *   wire.udp.pool-tx    the pool's UDP interface, the same technique: 1024 packets allocated
+ *                       once, each keeping its length; JavaScript takes the sent ones back off the
+ *                       TX completion queue, stamps up to 512 idle ones (one DataView of the
+ *                       region), enqueues them on the TX submission queue by index and calls
+ *                       transmit() (connected socket, GSO on); eventDriven off, a busy sender.
+ *   wire.udp.pool-tx-alloc  the allocating variant: packets in batches of 512 from
+ *                       allocatePackets (objects), each one's length set and stamped through its
+ *                       Buffer, EnqueuePackets, transmit(), sent packets straight back to the pool
+ *                       (txCompleteToPool): what a pool round trip per packet adds.
  *   wire.udp.dgram-rx   a node:dgram socket counting 'message' events while the C sender blasts
  *                       GSO super-packets at it (it splits them: one message per datagram).
  *   wire.udp.pool-rx    the interface receiving with UDP_GRO on the event loop (its default): its
@@ -34,6 +39,7 @@ import {
   IOUserNetworkPacketBufferPool,
   IOUserNetworkRxCompletionQueue,
   IOUserNetworkRxSubmissionQueue,
+  IOUserNetworkTxCompletionQueue,
   IOUserNetworkTxSubmissionQueue,
   IOUserNetworkUDPInterface,
   type IOUserNetworkPacket,
@@ -175,6 +181,77 @@ function poolTx(size: number): ScenarioDefinition {
       const sink = await startSink();
       // As many 2048-byte buffers as the C sender cycles through (1024): the same memory footprint.
       const pool = createPool(`wire-pool-tx-${size}`, { packetCount: POOL_TX_PACKETS, bufferCount: POOL_TX_PACKETS });
+      const txs = IOUserNetworkTxSubmissionQueue.Create(pool, null, POOL_TX_PACKETS, 0);
+      const txc = IOUserNetworkTxCompletionQueue.Create(pool, null, POOL_TX_PACKETS, 1);
+      const iface = IOUserNetworkUDPInterface.Create(pool, {
+        remoteAddress: '127.0.0.1',
+        remotePort: sink.port,
+        txSubmissionQueue: txs,
+        txCompletionQueue: txc,
+        eventDriven: false,
+      });
+      // Every packet is allocated once and keeps its length; the loop stamps and sends the idle
+      // ones and takes them back off the TX completion queue, as the C sender reuses its buffers.
+      const idle = new Uint32Array(POOL_TX_PACKETS); // a stack of this thread's idle packets
+      let idleTop = pool.allocatePacketIndices(idle);
+      // Where each packet's data starts in the region, for stamping through one DataView of the
+      // whole region (a Buffer method per packet costs more than the rest of the loop).
+      const dataAt = new Uint32Array(POOL_TX_PACKETS);
+      for (let i = 0; i < idleTop; i++) {
+        const p = pool.newPacket({ fPacketIndex: idle[i] });
+        p.setDataLength(size);
+        dataAt[idle[i]] = p.getMemorySegmentOffset() + p.getDataOffset();
+      }
+      const memory = pool.CopyMemoryDescriptor();
+      const mapping = memory.createMapping().getBuffer();
+      const region = new DataView(mapping.buffer, mapping.byteOffset, mapping.length);
+      const batch = new Uint32Array(POOL_TX_BATCH);
+      const completed = new Uint32Array(POOL_TX_PACKETS);
+      let sequence = 0;
+      return {
+        run(n) {
+          let sent = 0;
+          let queued = 0;
+          while (sent < n) {
+            const c = txc.dequeuePacketIndices(completed);
+            for (let i = 0; i < c; i++) idle[idleTop++] = completed[i];
+            sent += c;
+            let want = Math.min(POOL_TX_BATCH, idleTop, n - queued);
+            for (let i = 0; i < want; i++) {
+              const p = idle[--idleTop];
+              region.setUint32(dataAt[p], sequence++ >>> 0, true);
+              batch[i] = p;
+            }
+            want = txs.enqueuePacketIndices(batch, want);
+            queued += want;
+            iface.transmit();
+          }
+        },
+        async teardown() {
+          iface.close();
+          for (let c; (c = txc.dequeuePacketIndices(completed)) > 0;) pool.deallocatePacketIndices(completed, c);
+          pool.deallocatePacketIndices(idle, idleTop);
+          txc.close();
+          txs.close();
+          memory.release();
+          pool.release();
+          await sink.stop();
+        },
+      };
+    },
+  };
+}
+
+function poolTxAlloc(size: number): ScenarioDefinition {
+  return {
+    name: `wire.udp.pool-tx-alloc.${size}`,
+    async setup() {
+      const sink = await startSink();
+      // As many 2048-byte buffers as the C sender cycles through (1024): the same memory footprint.
+      const pool = createPool(`wire-pool-tx-alloc-${size}`, {
+        packetCount: POOL_TX_PACKETS,
+        bufferCount: POOL_TX_PACKETS,
+      });
       const txs = IOUserNetworkTxSubmissionQueue.Create(pool, null, POOL_TX_BATCH, 0);
       const iface = IOUserNetworkUDPInterface.Create(pool, {
         remoteAddress: '127.0.0.1',
@@ -266,6 +343,7 @@ function poolRx(size: number): ScenarioDefinition {
 export const scenarios: ScenarioDefinition[] = SIZES.flatMap((size) => [
   dgramTx(size),
   poolTx(size),
+  poolTxAlloc(size),
   cTx(size),
   dgramRx(size),
   poolRx(size),
