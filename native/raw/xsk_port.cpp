@@ -77,9 +77,9 @@ class XskPort final : public RawPort {
     for (uint32_t i = 0; i < n; i++) {
       const xdp_desc* d = xsk_ring_cons__rx_desc(&rx_, idx + i);
       uint64_t addr = unaligned_ ? xsk_umem__add_offset_to_addr(d->addr) : d->addr;
-      uint32_t packet = uint32_t(addr / stride_);
+      uint32_t packet = packetOf(addr);
       if (!release(packet)) continue;  // not ours: counted in droppedDescriptors
-      uint32_t offset = uint32_t(addr - uint64_t(packet) * stride_);
+      uint32_t offset = uint32_t(addr - addressOf(packet));
       setRxWindow(packet, offset, d->len);
       packets[out++] = packet;
     }
@@ -134,7 +134,7 @@ class XskPort final : public RawPort {
     for (uint32_t i = 0; i < n; i++) {
       uint64_t addr = *xsk_ring_cons__comp_addr(&comp_, idx + i);
       if (unaligned_) addr = xsk_umem__add_offset_to_addr(addr);
-      uint32_t packet = uint32_t(addr / stride_);
+      uint32_t packet = packetOf(addr);
       if (!release(packet)) continue;
       setCompletion(packet, IOReturn::Success);
       packets[out++] = packet;
@@ -174,6 +174,13 @@ class XskPort final : public RawPort {
 
  private:
   uint64_t addressOf(uint32_t packet) const { return uint64_t(packet) * stride_; }
+  // The packet whose buffer holds UMEM address `addr`: a shift for the usual power-of-two strides
+  // (2048, 4096) rather than a 64-bit division (tens of cycles) per frame; a division otherwise.
+  // An address past the UMEM gives packetCount_, an index release() refuses.
+  uint32_t packetOf(uint64_t addr) const {
+    uint64_t p = strideShift_ ? addr >> strideShift_ : addr / stride_;
+    return p < packetCount_ ? uint32_t(p) : packetCount_;
+  }
 
   // In copy mode the kernel only transmits from inside sendto(), a bounded budget per call, so
   // keep kicking until the ring is drained or it stops making progress (EAGAIN: completion ring
@@ -194,6 +201,7 @@ class XskPort final : public RawPort {
   int fd_ = -1;
   uint32_t ringSize_ = 0;
   uint32_t stride_ = 0;
+  uint32_t strideShift_ = 0;  // log2(stride_) when it is a power of two, else 0
   bool unaligned_ = false;
   uint32_t txOutstanding_ = 0;
 };
@@ -202,6 +210,7 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
   lib_ = &lib;
   const Layout& l = pool_->layout();
   stride_ = l.bufferStride;
+  if ((stride_ & (stride_ - 1)) == 0) strideShift_ = uint32_t(__builtin_ctz(stride_));
   if (stride_ < kMinChunk)
     return Status::fail(IOReturn::Unsupported,
                         "AF_XDP needs frames of at least 2048 bytes; this pool's bufferSize is " +
