@@ -103,35 +103,36 @@ uint32_t RawDriver::transmit(uint32_t max) {
   uint32_t posted = 0;
   // A long backlog means TX completion's consumer is behind: take no new work.
   while (posted < max && txBacklog_.size() < kBatch) {
-    uint32_t have = uint32_t(txPending_.size());
     uint32_t want = std::min({kBatch, max - posted, port_->txSpace()});
     if (want == 0) {
       txBlocked_ = !txPending_.empty() || txSub_.size() > 0;
       break;
     }
-    if (have < want) {
-      txPending_.resize(want);
-      uint32_t got = txSub_.dequeue(txPending_.data() + have, want - have, tag_);
-      txPending_.resize(have + got);
-    }
+    // Packets left over from an earlier pass first (only after a refused packet), then TX
+    // submission's, straight into the batch: the common case moves no vector.
     uint32_t n = std::min(uint32_t(txPending_.size()), want);
+    if (n > 0) {
+      std::copy(txPending_.begin(), txPending_.begin() + n, txBatch_);
+      txPending_.erase(txPending_.begin(), txPending_.begin() + n);
+    }
+    if (n < want) n += txSub_.dequeue(txBatch_ + n, want - n, tag_);
     if (n == 0) break;
-    uint32_t taken = port_->postTx(txPending_.data(), n);
-    for (uint32_t i = 0; i < taken; i++) inTx_[txPending_[i]] = 1;
+    uint32_t taken = port_->postTx(txBatch_, n);
+    for (uint32_t i = 0; i < taken; i++) inTx_[txBatch_[i]] = 1;
     txInPort_ += taken;
     counters_.txPosted += taken;
-    txPending_.erase(txPending_.begin(), txPending_.begin() + taken);
     posted += taken;
     if (taken < n) {
-      // The port refused the packet at the front: not a ring-space problem (we asked for no
-      // more than txSpace), so the index is not ours to send (the queue protocol makes that
-      // impossible); complete it with an error rather than retry it forever.
-      uint32_t bad = txPending_.front();
-      txPending_.erase(txPending_.begin());
+      // The port refused the packet at taken: not a ring-space problem (we asked for no more
+      // than txSpace), so the index is not ours to send (the queue protocol makes that
+      // impossible); complete it with an error rather than retry it forever. The ones after it
+      // wait, in order, ahead of anything still pending.
+      uint32_t bad = txBatch_[taken];
       setStatus(bad, IOReturn::BadArgument);
       uint32_t t = txBacklog_.empty() ? give(txComp_, &bad, 1) : 0;
       if (t == 0) txBacklog_.push_back(bad);
       counters_.txCompleted++;
+      txPending_.insert(txPending_.begin(), txBatch_ + taken + 1, txBatch_ + n);
     }
   }
   return moved + posted + reapTx();

@@ -91,7 +91,8 @@ class RawDriver : public io::QueueDriver {
   std::vector<uint32_t> txPending_, txBacklog_, rxBacklog_;
   std::vector<uint8_t> inTx_;  // per packet: 1 while posted for TX (tells TX from RX at shutdown)
   uint32_t txInPort_ = 0, rxInPort_ = 0;
-  uint32_t scratch_[kBatch];
+  uint32_t scratch_[kBatch];  // completions and RX batches
+  uint32_t txBatch_[kBatch];  // the batch transmit() posts
   RawDriverCounters counters_;
 };
 
