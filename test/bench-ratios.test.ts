@@ -13,9 +13,8 @@ const RAW_LABELS = [
   'wire.raw.c-rx / wire.raw.pool-rx',
 ];
 const REASON = 'needs root (a network namespace, a veth pair, AF_XDP)';
-const RAW_NAMES = ['c-tx', 'pool-tx', 'pool-tx.indices', 'c-rx', 'pool-rx', 'pool-rx.indices'].map(
-  (n) => `wire.raw.${n}`,
-);
+const POOL_RAW = ['pool-tx', 'pool-tx.objects', 'pool-tx.indices', 'pool-rx', 'pool-rx.objects', 'pool-rx.indices'];
+const RAW_NAMES = ['c-tx', 'c-rx', ...POOL_RAW].map((n) => `wire.raw.${n}`);
 
 // frames/s -> a result (ns/op = 1e9 / frames per second).
 const at = (name: string, pps: number): Report['results'][number] => ({
@@ -84,4 +83,19 @@ test('over several runs, runs that skipped leave the median to the runs that mea
   expect(lines.find((l) => l.startsWith(`${RAW_LABELS[0]} `))).toMatch(/0\.95 +skipped +0\.95 +0\.95 +>= 0\.9 +PASS$/);
   const both = ratios.formatChecks([skipped, skipped]).lines;
   expect(both.find((l) => l.startsWith(`${RAW_LABELS[2]} `))).toMatch(/skipped +skipped +skipped +>= 0\.9 +SKIP \(/);
+});
+
+test('every pool raw scenario is held to zero GCs over 10M frames, and SKIPs when the raw ones were skipped', () => {
+  const gcLabel = (name: string) => `gcCount wire.raw.${name} (over >= 10M ops)`;
+  const gcChecks = (report: Report) =>
+    ratios.computeChecks(report).filter((c) => c.label.startsWith('gcCount wire.raw.'));
+  const clean = POOL_RAW.map((name) => ({ ...at(`wire.raw.${name}`, 1e6), ops: 10_200_000 }));
+  expect(gcChecks({ results: clean }).map((c) => c.label)).toEqual(POOL_RAW.map(gcLabel));
+  expect(gcChecks({ results: clean }).every((c) => c.pass)).toBe(true);
+  // One collection, or too few frames to say, fails that scenario's check only.
+  const dirty = clean.map((r, i) => (i === 1 ? { ...r, gcCount: 1 } : i === 4 ? { ...r, ops: 1e6 } : r));
+  const failed = gcChecks({ results: dirty }).filter((c) => !c.pass);
+  expect(failed.map((c) => c.label)).toEqual([gcLabel('pool-tx.objects'), gcLabel('pool-rx.objects')]);
+  const skipped = gcChecks({ results: [], skipped: RAW_NAMES.map((name) => ({ name, reason: REASON })) });
+  for (const c of skipped) expect(c).toMatchObject({ value: null, pass: true, skipped: REASON });
 });
