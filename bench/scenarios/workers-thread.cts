@@ -66,21 +66,51 @@ if (ringSab) {
   mask = slots.length - 1;
 }
 
-// Waiting for the other side: poll for SPIN_MS, then sleep 20 us at a time (no notify protocol;
-// the counts of such sleeps stay in ctl so a run that spent its time waiting is visible). A time
-// budget, the same for every waiting loop, not a count of polls: a poll of the packet queue (a
+// Waiting for the other side: poll for about SPIN_MS, then sleep 20 us at a time (no notify
+// protocol; the counts of such sleeps stay in ctl so a run that spent its time waiting is visible).
+// The same time for every waiting loop, not the same count of polls: a poll of the packet queue (a
 // method call, ~30 ns here) costs two to three times a poll of the hand-rolled ring (one
-// Atomics.load), so 200 polls kept the queue's receiver polling 5-8 us against the ring's 2-4,
-// re-reading the line the sender writes at each publish; 2 us is what the ring's 200 took.
+// Atomics.load), and 200 polls each kept the queue's receiver polling 5-8 us against the ring's
+// 2-4, re-reading the line the sender writes at each publish (a cross-core transfer per batch for
+// the sender, which bounds the handoff). 2 us is what the ring's 200 polls took. Each loop times
+// its own polls with the clock on its 1st, 2nd, 4th, 8th, ... wait (performance.now() allocates,
+// so never per poll; the polls get faster as V8 optimizes the loop) and spins that many.
 const SPIN_MS = 0.002;
-let spinStart = 0;
-function backOff(spins: number): void {
-  if (spins === 0) spinStart = performance.now();
-  // The clock costs ~150 ns (several polls of either kind): read it every 16th poll.
-  if ((spins & 15) !== 15 || performance.now() - spinStart < SPIN_MS) return;
+const TIMED_POLLS = 32;
+
+/** One waiting loop's spin: polls before it sleeps, and its timing state. */
+interface Spin {
+  polls: number;
+  waits: number;
+  timedFrom: number;
+}
+
+function spinOf(): Spin {
+  return { polls: 200, waits: 0, timedFrom: 0 };
+}
+
+// Called with spins = 0, 1, 2, ... while the other side has nothing for this loop.
+function backOff(spin: Spin, spins: number): void {
+  if (spins === 0) {
+    spin.waits++;
+    spin.timedFrom = (spin.waits & (spin.waits - 1)) === 0 ? performance.now() : 0;
+    return;
+  }
+  if (spins === TIMED_POLLS && spin.timedFrom !== 0) {
+    const perPoll = (performance.now() - spin.timedFrom) / TIMED_POLLS;
+    spin.polls = Math.max(TIMED_POLLS, Math.min(100_000, Math.round(SPIN_MS / perPoll)));
+  }
+  if (spins < spin.polls) return;
   Atomics.add(ctl, C.SLEEPS, 1);
   Atomics.wait(ctl, C.SCRATCH, 0, 0.02);
 }
+
+// One per waiting loop (a loop's polls have one cost).
+const poolEmptySpin = spinOf();
+const ringFullSpin = spinOf();
+const ringEmptySpin = spinOf();
+const queueFullSpin = spinOf();
+const queueEmptySpin = spinOf();
 
 function allocFreeLoop(n: number): void {
   for (let i = 0; i < n; i++) {
@@ -110,7 +140,7 @@ function handoffSend(n: number): void {
   for (let i = 0; i < n; i++) {
     let p = pool.allocatePacket();
     for (let spins = 0; p === null; spins++) {
-      backOff(spins);
+      backOff(poolEmptySpin, spins);
       p = pool.allocatePacket();
     }
     p.getBuffer().set(PAYLOAD64, p.getDataOffset());
@@ -120,7 +150,7 @@ function handoffSend(n: number): void {
         Atomics.store(ringCtl!, RING_TAIL, tail);
         unpublished = 0;
       }
-      backOff(spins);
+      backOff(ringFullSpin, spins);
       headSeen = Atomics.load(ringCtl!, RING_HEAD);
     }
     slots![tail & mask] = p.handOver();
@@ -142,7 +172,7 @@ function receive(n: number, consume: (k: number) => void): void {
   for (let left = n; left > 0;) {
     let ready = (Atomics.load(ringCtl!, RING_TAIL) - head) | 0;
     for (let spins = 0; ready === 0; spins++) {
-      backOff(spins);
+      backOff(ringEmptySpin, spins);
       ready = (Atomics.load(ringCtl!, RING_TAIL) - head) | 0;
     }
     const k = Math.min(ready, left, BATCH);
@@ -175,7 +205,7 @@ function queueSend(n: number): void {
   for (let i = 0; i < n; i++) {
     let p = pool.allocatePacket();
     for (let spins = 0; p === null; spins++) {
-      backOff(spins);
+      backOff(poolEmptySpin, spins);
       p = pool.allocatePacket();
     }
     p.getBuffer().set(PAYLOAD64, p.getDataOffset());
@@ -184,7 +214,7 @@ function queueSend(n: number): void {
     if (k === BATCH || i === n - 1) {
       let done = queue!.EnqueuePackets(batch, k);
       for (let spins = 0; done < k; spins++) {
-        backOff(spins);
+        backOff(queueFullSpin, spins);
         batch.copyWithin(0, done, k); // the queue took the first `done`
         k -= done;
         done = queue!.EnqueuePackets(batch, k);
@@ -198,7 +228,7 @@ function queueFree(n: number): void {
   for (let left = n; left > 0;) {
     let got = queue!.dequeuePacketIndices(scratch, Math.min(left, BATCH));
     for (let spins = 0; got === 0; spins++) {
-      backOff(spins);
+      backOff(queueEmptySpin, spins);
       got = queue!.dequeuePacketIndices(scratch, Math.min(left, BATCH));
     }
     pool.deallocatePacketIndices(scratch, got);
