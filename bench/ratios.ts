@@ -56,6 +56,10 @@ export const RATIOS: Ratio[] = [
   // Workers: two workers give 1.5x the single-thread throughput (ns/op ratio), handoff <= 5x.
   { num: 'pool.alloc-free', den: 'pool.workers2.alloc-free', op: '>=', target: 1.5 },
   { num: 'pool.workers2.handoff', den: 'pool.alloc-free', op: '<=', target: 5 },
+  // Packet queues: enqueue + dequeue cost at most 2x a JavaScript free list's push + pop per
+  // packet, and two workers hand packets over a queue no slower than over the hand-rolled ring.
+  { num: 'queue.spsc.batch32', den: 'baseline.js-freelist', op: '<=', target: 2 },
+  { num: 'queue.workers2.handoff', den: 'pool.workers2.handoff', op: '<=', target: 1 },
   // Native call cost: two native calls per packet (cacheSize 0) cost at most 3x two no-op Node-API calls.
   { num: 'pool.nocache.alloc-free', den: 'baseline.napi-noop', op: '<=', target: 3 },
   // UDP: the UDP interface sends >= 5x node:dgram's packets/s and >= 0.9x the C sender's (same
