@@ -85,7 +85,8 @@ uint32_t RawDriver::reapTx() {
   while (txInPort_ > 0 && txBacklog_.size() < kBatch) {
     uint32_t n = port_->pollTxCompletions(scratch_, kBatch);
     if (n == 0) break;
-    for (uint32_t i = 0; i < n; i++) inTx_[scratch_[i]] = 0;
+    uint8_t* inTx = inTx_.data();  // a local: byte stores may alias the vector's own fields
+    for (uint32_t i = 0; i < n; i++) inTx[scratch_[i]] = 0;
     txInPort_ -= std::min(txInPort_, n);
     uint32_t taken = txBacklog_.empty() ? give(txComp_, scratch_, n) : 0;
     txBacklog_.insert(txBacklog_.end(), scratch_ + taken, scratch_ + n);
@@ -118,7 +119,8 @@ uint32_t RawDriver::transmit(uint32_t max) {
     if (n < want) n += txSub_.dequeue(txBatch_ + n, want - n, tag_);
     if (n == 0) break;
     uint32_t taken = port_->postTx(txBatch_, n);
-    for (uint32_t i = 0; i < taken; i++) inTx_[txBatch_[i]] = 1;
+    uint8_t* inTx = inTx_.data();  // a local: byte stores may alias the vector's own fields
+    for (uint32_t i = 0; i < taken; i++) inTx[txBatch_[i]] = 1;
     txInPort_ += taken;
     counters_.txPosted += taken;
     posted += taken;

@@ -6,29 +6,10 @@
 namespace pbp::raw {
 
 RawPort::RawPort(std::shared_ptr<Pool> pool)
-    : pool_(std::move(pool)), packetCount_(pool_->layout().packetCount), held_(packetCount_, 0) {}
-
-bool RawPort::validTxWindow(uint32_t packet, uint32_t& offset, uint32_t& length) const {
-  // JS writes these words; read each once and check them here, not trust them.
-  const uint32_t* m = pool_->metaOf(packet);
-  offset = loadRelaxed(m + meta::kDataOffset);
-  length = loadRelaxed(m + meta::kDataLength);
-  uint64_t end = uint64_t(offset) + length;
-  return length > 0 && length <= info_.maxFrameBytes && end <= pool_->layout().bufferSize;
-}
-
-void RawPort::setRxWindow(uint32_t packet, uint32_t offset, uint32_t length) {
-  uint32_t* m = pool_->metaOf(packet);
-  storeRelaxed(m + meta::kDataOffset, offset);
-  storeRelaxed(m + meta::kDataLength, length);
-  storeRelaxed(m + meta::kLinkHeaderLength, 14u);  // Ethernet
-}
-
-void RawPort::setCompletion(uint32_t packet, IOReturn status) {
-  uint32_t* m = pool_->metaOf(packet);
-  storeRelaxed(m + meta::kCompletionStatus, uint32_t(status));
-  storeRelaxed(m + meta::kFlags, loadRelaxed(m + meta::kFlags) | meta::kFlagCompletionStatus);
-}
+    : pool_(std::move(pool)),
+      packetCount_(pool_->layout().packetCount),
+      bufferSize_(pool_->layout().bufferSize),
+      held_(packetCount_, 0) {}
 
 void RawPort::takeAllHeld(std::vector<uint32_t>& out) {
   for (uint32_t p = 0; p < packetCount_ && heldCount_ > 0; p++)

@@ -99,13 +99,31 @@ class RawPort {
     return true;
   }
   bool isHeld(uint32_t packet) const { return packet < packetCount_ && held_[packet]; }
-  bool validTxWindow(uint32_t packet, uint32_t& offset, uint32_t& length) const;
-  void setRxWindow(uint32_t packet, uint32_t offset, uint32_t length);
-  void setCompletion(uint32_t packet, IOReturn status);
+  // The three per-frame metadata steps, inline: they run once per frame on every path.
+  bool validTxWindow(uint32_t packet, uint32_t& offset, uint32_t& length) const {
+    // JS writes these words; read each once and check them here, not trust them.
+    const uint32_t* m = pool_->metaOf(packet);
+    offset = loadRelaxed(m + meta::kDataOffset);
+    length = loadRelaxed(m + meta::kDataLength);
+    uint64_t end = uint64_t(offset) + length;
+    return length > 0 && length <= info_.maxFrameBytes && end <= bufferSize_;
+  }
+  void setRxWindow(uint32_t packet, uint32_t offset, uint32_t length) {
+    uint32_t* m = pool_->metaOf(packet);
+    storeRelaxed(m + meta::kDataOffset, offset);
+    storeRelaxed(m + meta::kDataLength, length);
+    storeRelaxed(m + meta::kLinkHeaderLength, 14u);  // Ethernet
+  }
+  void setCompletion(uint32_t packet, IOReturn status) {
+    uint32_t* m = pool_->metaOf(packet);
+    storeRelaxed(m + meta::kCompletionStatus, uint32_t(status));
+    storeRelaxed(m + meta::kFlags, loadRelaxed(m + meta::kFlags) | meta::kFlagCompletionStatus);
+  }
   void takeAllHeld(std::vector<uint32_t>& out);
 
   std::shared_ptr<Pool> pool_;
   uint32_t packetCount_;
+  uint32_t bufferSize_;
   RawPortInfo info_;
   std::vector<uint32_t> rejectedTx_;  // completed at once, handed out by the next poll
  private:
