@@ -79,6 +79,18 @@ async function main(): Promise<void> {
   if (reason) usage(`wire.raw: ${reason}`);
   const cpus = rawCpus();
   const live: Live[] = [];
+  // Interrupted (Ctrl-C, a timeout): a SIGSTOPped sender would never see the signal, so kill
+  // every child outright and remove the namespaces before going.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const l of live) {
+        l.runner?.kill();
+        l.sender?.kill();
+      }
+      for (const l of live) l.ns.remove();
+      process.exit(130);
+    });
+  }
   try {
     for (const name of args.names) {
       const l: Live = { name, ns: createNamespace('pbp-alt'), wallNs: [], cpuNs: [], gcCount: 0 };

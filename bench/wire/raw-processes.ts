@@ -83,6 +83,8 @@ export interface RunFields {
 export interface Runner {
   run(n: number): Promise<RunFields>;
   stop(): Promise<void>;
+  /** SIGKILL, for a harness that is itself being killed. */
+  kill(): void;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -122,6 +124,7 @@ export function startRunner(ns: Namespace, argv: string[], cpu?: number): Promis
         child.stdin!.write(`${n}\n`);
       }),
     stop: () => stopChild(child),
+    kill: () => child.kill('SIGKILL'),
   }));
 }
 
@@ -130,6 +133,8 @@ export interface Sender {
   pause(): void;
   resume(): void;
   stop(): Promise<void>;
+  /** SIGKILL (a stopped process dies of it too), for a harness that is itself being killed. */
+  kill(): void;
 }
 
 /** Starts the C sender on the namespace's vb (pinned to `cpu` if given), once it is ready. */
@@ -150,6 +155,7 @@ export function startSender(ns: Namespace, cpu?: number): Promise<Sender> {
           child.kill('SIGCONT');
           return stopChild(child);
         },
+        kill: () => child.kill('SIGKILL'),
       });
     });
   });
