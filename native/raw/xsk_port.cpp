@@ -210,11 +210,12 @@ Status XskPort::open(const XdpLibrary& lib, const RawPortOptions& o, const NetIn
   lib_ = &lib;
   const Layout& l = pool_->layout();
   stride_ = l.bufferStride;
-  if ((stride_ & (stride_ - 1)) == 0) strideShift_ = uint32_t(__builtin_ctz(stride_));
   if (stride_ < kMinChunk)
     return Status::fail(IOReturn::Unsupported,
                         "AF_XDP needs frames of at least 2048 bytes; this pool's bufferSize is " +
                             std::to_string(l.bufferSize) + " (use bufferSize 2048 or the AF_PACKET backend)");
+  // After the check above: stride_ is not 0 here (__builtin_ctz(0) is undefined).
+  if ((stride_ & (stride_ - 1)) == 0) strideShift_ = uint32_t(__builtin_ctz(stride_));
   uint32_t page = uint32_t(sysconf(_SC_PAGESIZE));
   unaligned_ = !(stride_ <= page && (stride_ & (stride_ - 1)) == 0);
   uint32_t chunk = std::min(stride_, page);
