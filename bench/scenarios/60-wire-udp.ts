@@ -45,7 +45,7 @@ import {
   type IOUserNetworkPacket,
 } from 'packet-buffer-pool';
 
-import { createPool } from '../fixtures';
+import { createPool, regionView } from '../fixtures';
 import type { ScenarioDefinition } from '../scenario';
 import { startBlaster, startRunSender, startSink } from '../wire/peers';
 
@@ -202,9 +202,7 @@ function poolTx(size: number): ScenarioDefinition {
         p.setDataLength(size);
         dataAt[idle[i]] = p.getMemorySegmentOffset() + p.getDataOffset();
       }
-      const memory = pool.CopyMemoryDescriptor();
-      const mapping = memory.createMapping().getBuffer();
-      const region = new DataView(mapping.buffer, mapping.byteOffset, mapping.length);
+      const { region, memory } = regionView(pool);
       const batch = new Uint32Array(POOL_TX_BATCH);
       const completed = new Uint32Array(POOL_TX_PACKETS);
       let sequence = 0;

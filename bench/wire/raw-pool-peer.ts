@@ -38,6 +38,8 @@ import {
   RawEthernetInterface,
 } from 'packet-buffer-pool';
 
+import { regionView } from '../fixtures';
+
 const [mode, ifname, sizeArg, pathArg] = process.argv.slice(2);
 const size = Number(sizeArg ?? 64);
 const path = pathArg ?? 'queues';
@@ -73,9 +75,7 @@ const info = iface.getInfo();
 // The whole region as one DataView, and where each packet's frame starts in it: TX frames at the
 // packet's headroom, received ones where the kernel put them (XDP's 256-byte headroom, the same
 // for every frame). Made once: nothing is allocated per frame.
-const memory = pool.CopyMemoryDescriptor();
-const mapping = memory.createMapping().getBuffer();
-const region = new DataView(mapping.buffer, mapping.byteOffset, mapping.length);
+const { region, memory } = regionView(pool);
 const frameAt = new Uint32Array(PACKETS);
 
 const indices = new Uint32Array(PACKETS);
