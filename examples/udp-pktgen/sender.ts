@@ -76,6 +76,19 @@ export function runSender(o: SenderOptions): Promise<SenderResult> {
 }
 
 /** `pool`: null in buffer mode. */
+/**
+ * The --rate limit (packets per second since t0, 0 = none): how many of `budget` packets may go
+ * at `now`, `sent` having gone. null when the sender is ahead of the rate: `pump` is then
+ * scheduled for when the next packet is due (sleeping instead of spinning).
+ */
+function paced(rate: number, t0: number, now: number, sent: number, budget: number, pump: () => void): number | null {
+  if (rate <= 0) return budget;
+  const allowed = Math.floor((rate * (now - t0)) / 1000) - sent;
+  if (allowed > 0) return Math.min(budget, allowed);
+  setTimeout(pump, Math.max(1, ((sent + 1) * 1000) / rate - (now - t0)));
+  return null;
+}
+
 function sendLoop(
   o: SenderOptions,
   pool: IOUserNetworkPacketBufferPool | null,
@@ -141,16 +154,8 @@ function sendLoop(
       if (inflight === 0) finish();
       return;
     }
-    let budget = Math.min(o.burst, o.count - seq, o.inflight - inflight);
-    if (o.rate > 0) {
-      const allowed = Math.floor((o.rate * (now - t0)) / 1000) - seq;
-      if (allowed <= 0) {
-        // Ahead of the rate: sleep until the next frame is due instead of spinning.
-        setTimeout(pump, Math.max(1, ((seq + 1) * 1000) / o.rate - (now - t0)));
-        return;
-      }
-      budget = Math.min(budget, allowed);
-    }
+    let budget = paced(o.rate, t0, now, seq, Math.min(o.burst, o.count - seq, o.inflight - inflight), pump);
+    if (budget === null) return;
     for (; budget > 0; budget--) {
       if (pool !== null) {
         const packet = pool.allocatePacket();
@@ -219,15 +224,8 @@ function runInterfaceSender(o: SenderOptions): Promise<SenderResult> {
     function pump(): void {
       const now = performance.now();
       if (seq >= o.count || now >= deadline || counters[STOP] !== 0) return finish();
-      let budget = Math.min(batchMax, o.count - seq);
-      if (o.rate > 0) {
-        const allowed = Math.floor((o.rate * (now - t0)) / 1000) - seq;
-        if (allowed <= 0) {
-          setTimeout(pump, Math.max(1, ((seq + 1) * 1000) / o.rate - (now - t0)));
-          return;
-        }
-        budget = Math.min(budget, allowed);
-      }
+      const budget = paced(o.rate, t0, now, seq, Math.min(batchMax, o.count - seq), pump);
+      if (budget === null) return;
       pool.allocatePackets(budget, packets);
       const got = packets.length;
       if (got < budget) poolEmptyWaits += 1;
